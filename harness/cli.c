@@ -1,0 +1,133 @@
+#define _GNU_SOURCE
+#include "harness/cli.h"
+#include "harness/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+void cli_session_defaults(struct session_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pin_cpu = PIN_AUTO;
+	o->strsize = 64;
+}
+
+/* The value of an option given as "--opt V" or "--opt=V". */
+static const char *opt_value(const char *name, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (!strncmp(a, name, n) && a[n] == '=')
+		return a + n + 1;
+	if (strcmp(a, name))
+		return NULL;
+	if (*i + 1 >= argc) {
+		error("'%s' needs a value", name);
+		return "";
+	}
+	return argv[++*i];
+}
+
+static int is_opt(const char *a, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(a, name, n) && (a[n] == '\0' || a[n] == '=');
+}
+
+static int parse_count(const char *name, const char *v, uint64_t max, uint64_t *out)
+{
+	if (!*v)
+		return -1;
+	if (parse_u64(v, out) < 0 || *out > max) {
+		error("%s: '%s' is not a number from 0 to %llu", name, v,
+		      (unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+	uint64_t n;
+
+	if (is_opt(a, "--seed")) {
+		v = opt_value("--seed", argc, argv, i);
+		if (parse_count("--seed", v, UINT64_MAX, &n))
+			return -1;
+		o->seed = n;
+		o->seed_given = 1;
+		return 1;
+	}
+	if (is_opt(a, "--cpus")) {
+		v = opt_value("--cpus", argc, argv, i);
+		if (parse_count("--cpus", v, CPU_SETSIZE, &n))
+			return -1;
+		if (n == 0) {
+			error("--cpus: the program needs at least one CPU");
+			return -1;
+		}
+		o->cpus = (int)n;
+		return 1;
+	}
+	if (is_opt(a, "--pin")) {
+		v = opt_value("--pin", argc, argv, i);
+		if (parse_count("--pin", v, CPU_SETSIZE - 1, &n))
+			return -1;
+		o->pin_cpu = (int)n;
+		return 1;
+	}
+	if (!strcmp(a, "--no-pin")) {
+		o->pin_cpu = PIN_NONE;
+		return 1;
+	}
+	if (!strcmp(a, "-s") || is_opt(a, "--strsize")) {
+		v = opt_value(a[1] == 's' ? "-s" : "--strsize", argc, argv, i);
+		if (parse_count("--strsize", v, 1 << 20, &n))
+			return -1;
+		o->strsize = (size_t)n;
+		return 1;
+	}
+	if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+		o->quiet = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void cli_session_seed(struct session_opts *o)
+{
+	uint64_t seed;
+
+	if (o->seed_given)
+		return;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	/* Keep seeds short enough to type in a reproducer. */
+	o->seed = seed % 1000000000ULL;
+}
+
+int cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	const char *nl;
+
+	if (fmt) {
+		char msg[1024];
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		error("%s", msg);
+	}
+	/* The first line of the usage text names the command. */
+	nl = strchr(usage, '\n');
+	fprintf(stderr, "%.*s\n(see --help)\n", nl ? (int)(nl - usage) : (int)strlen(usage), usage);
+	return EXIT_GORR_USAGE;
+}

@@ -1,0 +1,30 @@
+/* Command-line pieces shared by the subcommands that run a program
+ * (record, and later run and hunt): the session options and their help. */
+#ifndef GORR_CLI_H
+#define GORR_CLI_H
+
+#include "harness/engine.h"
+
+#define CLI_SESSION_HELP \
+	"      --seed N        the run's seed: AT_RANDOM bytes (Go's map order,\n" \
+	"                      select choices) derive from it (default: random)\n" \
+	"      --cpus N        tell the program it has N CPUs (sched_getaffinity,\n" \
+	"                      hence GOMAXPROCS); default: what it would see natively\n" \
+	"      --pin CPU       run gorr and the program on CPU (default: the first\n" \
+	"                      CPU gorr may use); the program still sees its own mask\n" \
+	"      --no-pin        do not pin (ptrace stops cost about 3x more)\n" \
+	"  -s, --strsize N     bytes of each input buffer kept in the trace (default 64)\n" \
+	"  -q, --quiet         no notices from gorr on stderr\n"
+
+void cli_session_defaults(struct session_opts *o);
+/* Parse the session option at argv[*i] (advancing *i past its value):
+ * 1 when it was one, 0 when it is not a session option, -1 after a
+ * usage error was printed. */
+int cli_session_option(struct session_opts *o, int argc, char **argv, int *i);
+/* Draw a random seed unless --seed gave one. */
+void cli_session_seed(struct session_opts *o);
+/* Print "gorr: MSG" and a pointer to --help; returns EXIT_GORR_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,188 @@
+/* The deterministic environment of a traced program (DESIGN.md section 3):
+ * set up in the child before exec (no ASLR, rdtsc traps, CPU pinning) and
+ * at every exec stop (no vDSO, chosen AT_RANDOM bytes); and the emulation
+ * of the rdtsc/rdtscp instructions that now trap. */
+#define _GNU_SOURCE
+#include "engine.h"
+#include "prng.h"
+#include "ptrace.h"
+#include "util.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+void detenv_child_setup(const struct session *s)
+{
+	int pers = personality(0xffffffff);
+
+	/* Same addresses every run. */
+	if (pers != -1)
+		personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
+	/* rdtsc and rdtscp raise SIGSEGV (arch/x86/kernel/process.c,
+	 * disable_TSC); the flag is inherited by threads and kept across
+	 * execve.  The engine emulates the instruction at the trap. */
+	prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
+	if (s->pinned_cpu >= 0) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(s->pinned_cpu, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+	}
+}
+
+void detenv_at_random(uint64_t seed, int index, unsigned char out[16])
+{
+	struct prng rng;
+	int i;
+
+	prng_init(&rng, seed, PRNG_AT_RANDOM + (uint64_t)index);
+	for (i = 0; i < 16; i += 8) {
+		uint64_t r = prng_next(&rng);
+
+		memcpy(out + i, &r, 8);
+	}
+}
+
+/* A cursor over the new image's initial stack, a page at a time. */
+struct stack_cursor {
+	pid_t tid;
+	uint64_t page;
+	int have;
+	unsigned char buf[4096];
+};
+
+static int stack_u64(struct stack_cursor *c, uint64_t addr, uint64_t *v)
+{
+	uint64_t page = addr & ~4095ULL;
+	int err;
+
+	if (addr & 7)
+		return -EINVAL;
+	if (!c->have || c->page != page) {
+		err = mem_read(c->tid, page, c->buf, sizeof(c->buf));
+		if (err)
+			return err;
+		c->page = page;
+		c->have = 1;
+	}
+	memcpy(v, c->buf + (addr - page), 8);
+	return 0;
+}
+
+/* At the exec stop the new image's stack holds argc, argv[], NULL,
+ * envp[], NULL, then the auxiliary vector (fs/binfmt_elf.c,
+ * create_elf_tables).  Two entries are changed:
+ *  - AT_SYSINFO_EHDR is set to 0: without a vDSO, Go's runtime and libc
+ *    make real clock_gettime syscalls (runtime/vdso_linux.go ignores a
+ *    zero address), which the recorder then sees;
+ *  - the 16 bytes AT_RANDOM points to are the run's seed bytes: Go seeds
+ *    its runtime randomness from them (runtime/rand.go, startupRand). */
+int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e)
+{
+	struct user_regs_struct regs;
+	struct stack_cursor c;
+	uint64_t sp, argc, v, p, type, val;
+	int err;
+
+	{
+		char link[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)t->tid);
+		n = readlink(link, e->path, sizeof(e->path) - 1);
+		e->path[n > 0 ? n : 0] = '\0';
+	}
+	detenv_at_random(s->opts.seed, e->index, e->at_random);
+	err = pt_getregs(t->tid, &regs);
+	if (err)
+		return err;
+	memset(&c, 0, sizeof(c));
+	c.tid = t->tid;
+	sp = regs.rsp;
+	err = stack_u64(&c, sp, &argc);
+	if (err)
+		return err;
+	if (argc > (1 << 24))
+		return -EINVAL;
+	p = sp + 8 + (argc + 1) * 8;
+	do {			/* envp */
+		err = stack_u64(&c, p, &v);
+		if (err)
+			return err;
+		p += 8;
+	} while (v);
+	for (;; p += 16) {
+		err = stack_u64(&c, p, &type);
+		if (!err)
+			err = stack_u64(&c, p + 8, &val);
+		if (err)
+			return err;
+		if (type == AT_NULL)
+			break;
+		if (type == AT_SYSINFO_EHDR) {
+			uint64_t zero = 0;
+
+			if (mem_write(t->tid, p + 8, &zero, 8) == 0)
+				e->vdso_hidden = 1;
+		} else if (type == AT_RANDOM && val) {
+			if (mem_write(t->tid, val, e->at_random, 16) == 0)
+				e->at_random_set = 1;
+		}
+		c.have = 0;	/* the page may have changed */
+	}
+	return 0;
+}
+
+int detenv_tsc_trap(struct session *s, struct thread *t, const siginfo_t *si)
+{
+	struct user_regs_struct regs;
+	struct tsc_info ti;
+	unsigned char code[16];
+	cs_insn *insn = NULL;
+	size_t n, len;
+	int err, ok = 0;
+	unsigned int aux = 0;
+
+	/* A disabled TSC raises #GP, delivered as SIGSEGV with SI_KERNEL
+	 * and no address (arch/x86/kernel/traps.c, exc_general_protection). */
+	if (si->si_code != SI_KERNEL || si->si_addr)
+		return 0;
+	err = pt_getregs(t->tid, &regs);
+	if (err)
+		return err;
+	/* The instruction may end just before an unmapped page. */
+	for (len = sizeof(code); len >= 2; len--)
+		if (mem_read(t->tid, regs.rip, code, len) == 0)
+			break;
+	if (len < 2)
+		return 0;
+	n = cs_disasm(s->cs, code, len, regs.rip, 1, &insn);
+	if (n == 1 && (insn->id == X86_INS_RDTSC || insn->id == X86_INS_RDTSCP)) {
+		memset(&ti, 0, sizeof(ti));
+		ti.pc = regs.rip;
+		ti.rdtscp = insn->id == X86_INS_RDTSCP;
+		/* gorr runs on the tracee's CPU, so its own counter is the
+		 * value the tracee would have read; policies may replace it. */
+		ti.tsc = ti.rdtscp ? __rdtscp(&aux) : __rdtsc();
+		ti.aux = aux;
+		s->ops->tsc(s, t, &ti);
+		regs.rax = ti.tsc & 0xffffffffULL;
+		regs.rdx = ti.tsc >> 32;
+		if (ti.rdtscp)
+			regs.rcx = ti.aux;
+		regs.rip += insn->size;
+		err = pt_setregs(t->tid, &regs);
+		ok = err ? err : 1;
+		s->tsc_emulated++;
+	}
+	if (insn)
+		cs_free(insn, n);
+	return ok;
+}

@@ -1,0 +1,537 @@
+#define _GNU_SOURCE
+#include "gobin.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+	PCLN_GO118 = 0xfffffff0,	/* Go 1.18, 1.19 */
+	PCLN_GO120 = 0xfffffff1,	/* Go 1.20 and later */
+};
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* Bounds-checked access into the pclntab copy: a damaged or hostile
+ * binary must not make gorr read out of bounds. */
+static const unsigned char *pcln_at(const struct gobin *b, uint64_t off, uint64_t len)
+{
+	if (off > b->pcln_size || len > b->pcln_size - off)
+		return NULL;
+	return b->pcln + off;
+}
+
+static const char *pcln_str(const struct gobin *b, uint64_t off)
+{
+	const unsigned char *p = pcln_at(b, off, 1);
+
+	if (!p || !memchr(p, '\0', b->pcln_size - off))
+		return NULL;
+	return (const char *)p;
+}
+
+static int parse_pclntab(struct gobin *b)
+{
+	const unsigned char *h = b->pcln;
+
+	if (b->pcln_size < 72)
+		return -EINVAL;
+	b->pcln_magic = le32(h);
+	if (b->pcln_magic != PCLN_GO118 && b->pcln_magic != PCLN_GO120)
+		return -ENOTSUP;
+	if (h[4] || h[5] || h[7] != 8)
+		return -EINVAL;
+	b->quantum = h[6];
+	b->nfunc = le64(h + 8);
+	b->nfiles = le64(h + 16);
+	/* Go 1.26 no longer stores textStart (runtime/symtab.go: "This is
+	 * no longer stored as it requires a relocation"); the module's text
+	 * starts at the .text section, as debug/gosym assumes too. */
+	b->text_start = le64(h + 24);
+	if (!b->text_start)
+		b->text_start = b->text_addr;
+	b->funcname_off = le64(h + 32);
+	b->cu_off = le64(h + 40);
+	b->filetab_off = le64(h + 48);
+	b->pctab_off = le64(h + 56);
+	b->functab_off = le64(h + 64);
+	if (!pcln_at(b, b->functab_off, (b->nfunc + 1) * 8))
+		return -EINVAL;
+	return 0;
+}
+
+/* Offset of the i-th _func, relative to the pclntab start. */
+static int func_at(const struct gobin *b, uint64_t i, uint64_t *entry, uint64_t *foff)
+{
+	const unsigned char *ft = pcln_at(b, b->functab_off + 8 * i, 8);
+
+	if (!ft || i >= b->nfunc)
+		return -EINVAL;
+	*entry = b->text_start + le32(ft);
+	*foff = b->functab_off + le32(ft + 4);
+	if (!pcln_at(b, *foff, 44))
+		return -EINVAL;
+	return 0;
+}
+
+const char *gobin_func_name(const struct gobin *b, uint64_t i, uint64_t *entry)
+{
+	uint64_t foff;
+
+	if (!b->pcln || func_at(b, i, entry, &foff))
+		return NULL;
+	return pcln_str(b, b->funcname_off + (uint32_t)le32(b->pcln + foff + 4));
+}
+
+static int readvarint(const unsigned char **pp, const unsigned char *end, uint32_t *v)
+{
+	const unsigned char *p = *pp;
+	uint32_t r = 0;
+	int shift = 0;
+
+	for (;;) {
+		if (p >= end || shift > 28)
+			return -1;
+		r |= (uint32_t)(*p & 0x7f) << shift;
+		if (!(*p++ & 0x80))
+			break;
+		shift += 7;
+	}
+	*pp = p;
+	*v = r;
+	return 0;
+}
+
+/* The value of the pc-value table at off for targetpc (runtime/symtab.go
+ * pcvalue and step): pairs of zig-zag value deltas and pc deltas scaled by
+ * the instruction quantum. Returns -1 when targetpc is not covered. */
+static int pcvalue(const struct gobin *b, uint32_t off, uint64_t entry,
+		   uint64_t targetpc, int32_t *out)
+{
+	const unsigned char *p, *end = b->pcln + b->pcln_size;
+	uint64_t pc = entry;
+	int32_t val = -1;
+	int first = 1;
+
+	if (!off)
+		return -1;
+	p = pcln_at(b, b->pctab_off + off, 1);
+	if (!p)
+		return -1;
+	for (;;) {
+		uint32_t uv, pcd;
+
+		if (p >= end)
+			return -1;
+		if (*p == 0 && !first)
+			return -1;
+		if (readvarint(&p, end, &uv))
+			return -1;
+		val += (int32_t)(-(uv & 1) ^ (uv >> 1));
+		if (readvarint(&p, end, &pcd))
+			return -1;
+		pc += (uint64_t)pcd * b->quantum;
+		first = 0;
+		if (targetpc < pc) {
+			*out = val;
+			return 0;
+		}
+	}
+}
+
+static int find_func(const struct gobin *b, uint64_t pc, uint64_t *idx)
+{
+	uint64_t lo = 0, hi, end;
+	const unsigned char *last;
+
+	if (!b->pcln || !b->nfunc)
+		return -ENOENT;
+	last = pcln_at(b, b->functab_off + 8 * b->nfunc, 4);
+	end = b->text_start + le32(last);
+	if (pc < b->text_start + le32(b->pcln + b->functab_off) || pc >= end)
+		return -ENOENT;
+	hi = b->nfunc;
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (b->text_start + le32(b->pcln + b->functab_off + 8 * mid) <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*idx = lo;
+	return 0;
+}
+
+static const char *func_file(const struct gobin *b, uint64_t foff, int32_t fileno)
+{
+	uint32_t cu = le32(b->pcln + foff + 32);
+	const unsigned char *c = pcln_at(b, b->cu_off + 4 * ((uint64_t)cu + (uint32_t)fileno), 4);
+
+	if (!c || fileno < 0 || le32(c) == 0xffffffff)
+		return NULL;
+	return pcln_str(b, b->filetab_off + le32(c));
+}
+
+int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc)
+{
+	uint64_t idx, entry, foff;
+	int32_t fileno, line;
+
+	memset(loc, 0, sizeof(*loc));
+	if (find_func(b, pc, &idx) || func_at(b, idx, &entry, &foff))
+		return -ENOENT;
+	loc->entry = entry;
+	loc->func = pcln_str(b, b->funcname_off + (uint32_t)le32(b->pcln + foff + 4));
+	if (pcvalue(b, le32(b->pcln + foff + 20), entry, pc, &fileno) == 0)
+		loc->file = func_file(b, foff, fileno);
+	if (pcvalue(b, le32(b->pcln + foff + 24), entry, pc, &line) == 0)
+		loc->line = line;
+	return loc->func ? 0 : -ENOENT;
+}
+
+uint64_t gobin_func_entry(const struct gobin *b, const char *name)
+{
+	uint64_t i, entry;
+
+	for (i = 0; b->pcln && i < b->nfunc; i++) {
+		const char *n = gobin_func_name(b, i, &entry);
+
+		if (n && !strcmp(n, name))
+			return entry;
+	}
+	return 0;
+}
+
+static int file_matches(const char *path, const char *want)
+{
+	size_t lp = strlen(path), lw = strlen(want);
+
+	if (lp == lw)
+		return !strcmp(path, want);
+	return lp > lw && path[lp - lw - 1] == '/' && !strcmp(path + lp - lw, want);
+}
+
+uint64_t gobin_line_pc(const struct gobin *b, const char *file, int line,
+		       const char **func)
+{
+	uint64_t i;
+
+	for (i = 0; b->pcln && i < b->nfunc; i++) {
+		uint64_t entry, foff, next_entry, dummy, pc;
+		const unsigned char *p, *end = b->pcln + b->pcln_size;
+		int32_t val = -1;
+		int first = 1;
+
+		if (func_at(b, i, &entry, &foff))
+			continue;
+		if (i + 1 < b->nfunc) {
+			if (func_at(b, i + 1, &next_entry, &dummy))
+				continue;
+		} else {
+			next_entry = entry + 1;
+		}
+		/* Walk the line table; for each run with the wanted line,
+		 * check the file at its start PC. */
+		p = pcln_at(b, b->pctab_off + le32(b->pcln + foff + 24), 1);
+		pc = entry;
+		while (p && p < end) {
+			uint32_t uv, pcd;
+			uint64_t start = pc;
+
+			if (*p == 0 && !first)
+				break;
+			if (readvarint(&p, end, &uv) || readvarint(&p, end, &pcd))
+				break;
+			val += (int32_t)(-(uv & 1) ^ (uv >> 1));
+			pc += (uint64_t)pcd * b->quantum;
+			first = 0;
+			if (val == line) {
+				int32_t fileno;
+				const char *f;
+
+				if (pcvalue(b, le32(b->pcln + foff + 20), entry, start, &fileno))
+					continue;
+				f = func_file(b, foff, fileno);
+				if (f && file_matches(f, file)) {
+					if (func)
+						*func = pcln_str(b, b->funcname_off +
+								 (uint32_t)le32(b->pcln + foff + 4));
+					return start;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int cmp_sym_addr(const void *a, const void *b)
+{
+	const struct gobin_sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* qsort has no context argument; names are compared through a pointer
+ * pair array instead. */
+struct name_ref {
+	const char *name;
+	size_t idx;
+};
+
+static int cmp_name_ref(const void *a, const void *b)
+{
+	return strcmp(((const struct name_ref *)a)->name, ((const struct name_ref *)b)->name);
+}
+
+const struct gobin_sym *gobin_symbol(const struct gobin *b, const char *name)
+{
+	size_t lo = 0, hi = b->nsyms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b->syms[b->by_name[mid]].name, name);
+
+		if (!c)
+			return &b->syms[b->by_name[mid]];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int gobin_read_vaddr(const struct gobin *b, uint64_t addr, void *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < b->nsegs; i++) {
+		const struct gobin_seg *s = &b->segs[i];
+
+		if (addr >= s->vaddr && size <= s->filesz &&
+		    addr - s->vaddr <= s->filesz - size &&
+		    s->offset + (addr - s->vaddr) + size <= b->file_size) {
+			memcpy(buf, b->file + s->offset + (addr - s->vaddr), size);
+			return 0;
+		}
+	}
+	return -EFAULT;
+}
+
+static int load_symtab(struct gobin *b, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, n, count = 0;
+	struct name_ref *refs;
+
+	if (!data || !sh->sh_entsize)
+		return 0;
+	n = sh->sh_size / sh->sh_entsize;
+	b->syms = xcalloc(n, sizeof(*b->syms));
+	for (i = 0; i < n; i++) {
+		GElf_Sym sym;
+		const char *name;
+		int type;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_OBJECT)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		b->syms[count].name = xstrdup(name);
+		b->syms[count].addr = sym.st_value;
+		b->syms[count].size = sym.st_size;
+		b->syms[count].is_func = type == STT_FUNC;
+		count++;
+	}
+	b->nsyms = count;
+	qsort(b->syms, count, sizeof(*b->syms), cmp_sym_addr);
+	refs = xcalloc(count, sizeof(*refs));
+	for (i = 0; i < count; i++) {
+		refs[i].name = b->syms[i].name;
+		refs[i].idx = i;
+	}
+	qsort(refs, count, sizeof(*refs), cmp_name_ref);
+	b->by_name = xcalloc(count, sizeof(*b->by_name));
+	for (i = 0; i < count; i++)
+		b->by_name[i] = refs[i].idx;
+	free(refs);
+	return 0;
+}
+
+/* .go.buildinfo (debug/buildinfo): a 16-byte header "\xff Go buildinf:"
+ * + pointer size + flags; with flag 2 (Go 1.18+) the version string
+ * follows inline at offset 32, prefixed by its uvarint length; before
+ * that, two pointers lead to Go string headers. */
+static void read_buildinfo(struct gobin *b, const unsigned char *p, size_t n)
+{
+	static const char magic[] = "\xff Go buildinf:";
+	uint64_t len = 0;
+	size_t i = 32;
+	int shift = 0;
+
+	if (n < 32 || memcmp(p, magic, 14))
+		return;
+	if (p[15] & 2) {
+		while (i < n && shift < 64) {
+			len |= (uint64_t)(p[i] & 0x7f) << shift;
+			shift += 7;
+			if (!(p[i++] & 0x80))
+				break;
+		}
+		if (len && len < sizeof(b->go_version) && i + len <= n) {
+			memcpy(b->go_version, p + i, len);
+			b->go_version[len] = '\0';
+		}
+	} else if (p[14] == 8) {
+		uint64_t hdr = le64(p + 16), sp, sl;
+		unsigned char sh[16];
+
+		if (gobin_read_vaddr(b, hdr, sh, 16))
+			return;
+		sp = le64(sh);
+		sl = le64(sh + 8);
+		if (sl && sl < sizeof(b->go_version) &&
+		    !gobin_read_vaddr(b, sp, b->go_version, sl))
+			b->go_version[sl] = '\0';
+	}
+}
+
+int gobin_open(struct gobin *b, const char *path)
+{
+	Elf *elf = NULL;
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	struct stat st;
+	size_t shstrndx, i, nph;
+	int fd, err = 0;
+	unsigned char *buildinfo = NULL;
+	size_t buildinfo_size = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->path = xstrdup(path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 64) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	b->file_size = (size_t)st.st_size;
+	b->file = mmap(NULL, b->file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (b->file == MAP_FAILED) {
+		b->file = NULL;
+		err = -errno;
+		goto out;
+	}
+	elf_version(EV_CURRENT);
+	elf = elf_memory((char *)b->file, b->file_size);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	b->is_elf = 1;
+	if (elf_getphdrnum(elf, &nph) == 0) {
+		b->segs = xcalloc(nph, sizeof(*b->segs));
+		for (i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+				b->segs[b->nsegs].vaddr = ph.p_vaddr;
+				b->segs[b->nsegs].filesz = ph.p_filesz;
+				b->segs[b->nsegs].offset = ph.p_offset;
+				b->nsegs++;
+			}
+		}
+	}
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		goto out;	/* no sections: an ELF file but not one we read */
+	b->stripped = 1;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name)
+			continue;
+		if (!strcmp(name, ".text")) {
+			b->text_addr = sh.sh_addr;
+		} else if (!strcmp(name, ".symtab")) {
+			b->stripped = 0;
+			load_symtab(b, elf, scn, &sh);
+		} else if ((!strcmp(name, ".gopclntab") ||
+			    !strcmp(name, ".data.rel.ro.gopclntab")) &&
+			   sh.sh_type != SHT_NOBITS && sh.sh_offset < b->file_size &&
+			   sh.sh_size <= b->file_size - sh.sh_offset) {
+			b->pcln_size = sh.sh_size;
+			b->pcln = xmalloc(sh.sh_size);
+			memcpy(b->pcln, b->file + sh.sh_offset, sh.sh_size);
+		} else if (!strcmp(name, ".go.buildinfo") && sh.sh_type != SHT_NOBITS &&
+			   sh.sh_offset < b->file_size &&
+			   sh.sh_size <= b->file_size - sh.sh_offset) {
+			buildinfo = b->file + sh.sh_offset;
+			buildinfo_size = sh.sh_size;
+		}
+	}
+	if (buildinfo) {
+		read_buildinfo(b, buildinfo, buildinfo_size);
+		b->is_go = 1;
+	}
+	if (b->pcln) {
+		if (parse_pclntab(b) == 0) {
+			b->is_go = 1;
+		} else {
+			free(b->pcln);
+			b->pcln = NULL;
+			b->pcln_size = 0;
+		}
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return err;
+}
+
+void gobin_release(struct gobin *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nsyms; i++)
+		free(b->syms[i].name);
+	free(b->syms);
+	free(b->by_name);
+	free(b->segs);
+	free(b->pcln);
+	free(b->path);
+	if (b->file)
+		munmap(b->file, b->file_size);
+	memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,80 @@
+/* The Go binary reader: ELF sections and symbols (libelf), the Go version
+ * from .go.buildinfo, and the .gopclntab tables that map PCs to
+ * function/file/line and function names to entry PCs.  The pclntab
+ * survives `go build -ldflags='-s -w'`, so symbolization works on
+ * stripped binaries too.  Layouts: runtime/symtab.go (pcHeader, _func)
+ * of Go 1.18-1.19 (magic 0xfffffff0) and Go 1.20+ (magic 0xfffffff1). */
+#ifndef GORR_GOBIN_H
+#define GORR_GOBIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gobin_sym {
+	char *name;
+	uint64_t addr, size;
+	int is_func;
+};
+
+struct gobin {
+	char *path;
+	int is_elf;
+	int is_go;		/* a Go binary: buildinfo or pclntab found */
+	int stripped;		/* no .symtab */
+	char go_version[64];	/* "go1.26.8", or "" */
+	uint64_t text_addr;	/* .text section address */
+
+	/* pclntab, a copy of the section's bytes */
+	unsigned char *pcln;
+	size_t pcln_size;
+	uint32_t pcln_magic;
+	unsigned int quantum;
+	uint64_t nfunc, nfiles, text_start;
+	uint64_t funcname_off, cu_off, filetab_off, pctab_off, functab_off;
+
+	/* .symtab, sorted by address */
+	struct gobin_sym *syms;
+	size_t nsyms;
+	/* name index into syms, sorted by name */
+	size_t *by_name;
+
+	/* Loadable segments, to read initialised data by virtual address. */
+	struct gobin_seg {
+		uint64_t vaddr, filesz, offset;
+	} *segs;
+	size_t nsegs;
+	unsigned char *file;	/* the whole file, mapped */
+	size_t file_size;
+};
+
+/* What a PC maps to; strings point into the gobin and live as long as it. */
+struct gobin_loc {
+	const char *func;
+	uint64_t entry;
+	const char *file;
+	int line;
+};
+
+/* Open path.  Returns 0, -ENOEXEC when it is not an ELF x86-64 file, or
+ * another negative errno.  A non-Go ELF file opens with is_go = 0. */
+int gobin_open(struct gobin *b, const char *path);
+void gobin_release(struct gobin *b);
+
+/* Symbolize pc with the pclntab; 0, or -ENOENT when pc is in no function. */
+int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc);
+/* Entry PC of a Go function by its full name (main.main,
+ * net/http.(*conn).serve), from the pclntab; 0 when absent. */
+uint64_t gobin_func_entry(const struct gobin *b, const char *name);
+/* First PC of file:line (file matched by its full path or by a suffix
+ * after a '/'); 0 when no code is there.  *func gets the function. */
+uint64_t gobin_line_pc(const struct gobin *b, const char *file, int line,
+		       const char **func);
+/* A .symtab symbol by name; NULL when absent (stripped binaries). */
+const struct gobin_sym *gobin_symbol(const struct gobin *b, const char *name);
+/* Read size bytes of initialised data at a virtual address; 0 or -EFAULT. */
+int gobin_read_vaddr(const struct gobin *b, uint64_t addr, void *buf, size_t size);
+
+/* Iterate over pclntab functions: index i < nfunc. */
+const char *gobin_func_name(const struct gobin *b, uint64_t i, uint64_t *entry);
+
+#endif

@@ -1,0 +1,33 @@
+/* Thin wrappers over ptrace(2) and tracee memory, in the manner of CRIU's
+ * compel: each returns 0 (or a count) on success and a negative errno on
+ * failure.  -ESRCH is a normal outcome everywhere: a thread can die at any
+ * moment, for instance when another thread calls exit_group while it sits
+ * in a ptrace stop.  Only harness/ calls ptrace; policies use the engine. */
+#ifndef GORR_PTRACE_H
+#define GORR_PTRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+
+int pt_seize(pid_t pid, unsigned long options);
+int pt_cont(pid_t tid, int sig);
+int pt_syscall(pid_t tid, int sig);
+int pt_listen(pid_t tid);
+int pt_interrupt(pid_t tid);
+int pt_getregs(pid_t tid, struct user_regs_struct *regs);
+int pt_setregs(pid_t tid, const struct user_regs_struct *regs);
+int pt_syscall_info(pid_t tid, struct __ptrace_syscall_info *info);
+int pt_getsiginfo(pid_t tid, siginfo_t *si);
+int pt_geteventmsg(pid_t tid, unsigned long *msg);
+
+/* Tracee memory.  Reads and writes are all-or-nothing: a short transfer
+ * is -EFAULT.  mem_write falls back to /proc/PID/mem so that read-only
+ * mappings (code) can be written too. */
+int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+int mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,283 @@
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void vreport(const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[4096];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* One write so that lines from several gorr processes (hunt -j)
+	 * do not interleave mid-line. */
+	fprintf(stderr, "gorr: %s%s\n", prefix, msg);
+}
+
+void error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+}
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("notice: ", fmt, ap);
+	va_end(ap);
+}
+
+static void oom(void)
+{
+	fputs("gorr: out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void sbuf_init(struct sbuf *sb)
+{
+	sb->buf = NULL;
+	sb->len = sb->alloc = 0;
+}
+
+void sbuf_release(struct sbuf *sb)
+{
+	free(sb->buf);
+	sbuf_init(sb);
+}
+
+void sbuf_reset(struct sbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
+void sbuf_grow(struct sbuf *sb, size_t extra)
+{
+	size_t need = sb->len + extra + 1;
+
+	if (need <= sb->alloc)
+		return;
+	sb->alloc = sb->alloc ? sb->alloc : 64;
+	while (sb->alloc < need)
+		sb->alloc *= 2;
+	sb->buf = xrealloc(sb->buf, sb->alloc);
+}
+
+void sbuf_add(struct sbuf *sb, const void *data, size_t n)
+{
+	sbuf_grow(sb, n);
+	memcpy(sb->buf + sb->len, data, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+void sbuf_addc(struct sbuf *sb, char c)
+{
+	sbuf_add(sb, &c, 1);
+}
+
+void sbuf_adds(struct sbuf *sb, const char *s)
+{
+	sbuf_add(sb, s, strlen(s));
+}
+
+void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	sbuf_grow(sb, (size_t)n);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	sb->len += (size_t)n;
+}
+
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sbuf_vaddf(sb, fmt, ap);
+	va_end(ap);
+}
+
+void sbuf_add_quoted(struct sbuf *sb, const void *data, size_t n, size_t max)
+{
+	const unsigned char *p = data;
+	size_t i, m = n < max ? n : max;
+
+	sbuf_addc(sb, '"');
+	for (i = 0; i < m; i++) {
+		unsigned char c = p[i];
+
+		switch (c) {
+		case '\n': sbuf_adds(sb, "\\n"); break;
+		case '\t': sbuf_adds(sb, "\\t"); break;
+		case '\r': sbuf_adds(sb, "\\r"); break;
+		case '"': sbuf_adds(sb, "\\\""); break;
+		case '\\': sbuf_adds(sb, "\\\\"); break;
+		default:
+			if (c >= 0x20 && c < 0x7f)
+				sbuf_addc(sb, (char)c);
+			else
+				sbuf_addf(sb, "\\x%02x", c);
+		}
+	}
+	sbuf_addc(sb, '"');
+	if (m < n)
+		sbuf_adds(sb, "...");
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Reject overlong forms, surrogates and values past U+10FFFF. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void sbuf_add_json_str(struct sbuf *sb, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t i = 0;
+
+	sbuf_addc(sb, '"');
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t l;
+
+		if (c == '"' || c == '\\') {
+			sbuf_addc(sb, '\\');
+			sbuf_addc(sb, (char)c);
+			i++;
+		} else if (c == '\n') {
+			sbuf_adds(sb, "\\n");
+			i++;
+		} else if (c == '\t') {
+			sbuf_adds(sb, "\\t");
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			sbuf_addf(sb, "\\u%04x", c);
+			i++;
+		} else if ((l = utf8_len(p + i, n - i)) > 0) {
+			sbuf_add(sb, p + i, l);
+			i += l;
+		} else {
+			/* Not UTF-8: keep the byte value visible. */
+			sbuf_addf(sb, "\\u%04x", c);
+			i++;
+		}
+	}
+	sbuf_addc(sb, '"');
+}
+
+void sbuf_add_hex(struct sbuf *sb, const void *data, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = data;
+	size_t i;
+
+	sbuf_grow(sb, 2 * n);
+	for (i = 0; i < n; i++) {
+		sb->buf[sb->len++] = digits[p[i] >> 4];
+		sb->buf[sb->len++] = digits[p[i] & 15];
+	}
+	sb->buf[sb->len] = '\0';
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* Small helpers shared by every part of gorr: messages, allocation, a
+ * growable string buffer.  Error messages follow git's style: lowercase,
+ * prefixed with "gorr: ", quoting the subject they are about. */
+#ifndef GORR_UTIL_H
+#define GORR_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define GORR_VERSION "0.1.0"
+
+/* Exit statuses of gorr's own failures.  record/run/replay exit with the
+ * tracee's status, so gorr's own failures use 125 (as env(1) and
+ * timeout(1) do) to stay distinguishable from most program statuses;
+ * usage errors exit 2 before anything runs. */
+enum {
+	EXIT_GORR_USAGE = 2,
+	EXIT_GORR_FAILURE = 125,
+};
+
+void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Callers decide whether a notice is wanted (the session's quiet flag). */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* A growable NUL-terminated buffer, in the manner of git's strbuf. */
+struct sbuf {
+	char *buf;
+	size_t len, alloc;
+};
+#define SBUF_INIT { NULL, 0, 0 }
+void sbuf_init(struct sbuf *sb);
+void sbuf_release(struct sbuf *sb);
+void sbuf_reset(struct sbuf *sb);
+void sbuf_grow(struct sbuf *sb, size_t extra);
+void sbuf_add(struct sbuf *sb, const void *data, size_t n);
+void sbuf_addc(struct sbuf *sb, char c);
+void sbuf_adds(struct sbuf *sb, const char *s);
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
+/* Append data as a C-style quoted string ("ab\n\x01"), at most max bytes
+ * of it, followed by "..." when it was cut. */
+void sbuf_add_quoted(struct sbuf *sb, const void *data, size_t n, size_t max);
+/* Append data as a JSON string (UTF-8 passed through where valid, other
+ * bytes as \u00XX). */
+void sbuf_add_json_str(struct sbuf *sb, const void *data, size_t n);
+void sbuf_add_hex(struct sbuf *sb, const void *data, size_t n);
+
+/* Parse an unsigned decimal (or 0x hex) number; -EINVAL when s is not one. */
+int parse_u64(const char *s, uint64_t *out);
+
+#endif

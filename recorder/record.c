@@ -1,0 +1,402 @@
+#define _GNU_SOURCE
+#include "recorder/record.h"
+#include "harness/cli.h"
+#include "harness/util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static struct recorder *rec(struct session *s)
+{
+	return s->policy;
+}
+
+static void pack_common(struct recorder *r, msgpack_packer *pk, const char *type,
+			pid_t tid, size_t extra)
+{
+	msgpack_pack_map(pk, 3 + extra);
+	mp_kstr(pk, "e", type);
+	mp_kuint(pk, "i", r->events);
+	mp_kint(pk, "tid", tid);
+}
+
+static void commit(struct recorder *r)
+{
+	if (trace_commit(&r->w) == 0)
+		r->events++;
+}
+
+/* Smallest whole number of 64-bit words that hold every set CPU: what
+ * the kernel's cpumask copies look like to a reader. */
+static size_t mask_bytes(const cpu_set_t *m)
+{
+	size_t last = 0, i;
+
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, m))
+			last = i;
+	return (last / 64 + 1) * 8;
+}
+
+static int write_header(struct recorder *r, struct session *s)
+{
+	msgpack_packer *pk = trace_begin(&r->w);
+	char cwd[PATH_MAX];
+	struct timespec now;
+	size_t n, i;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		strcpy(cwd, "");
+	clock_gettime(CLOCK_REALTIME, &now);
+	msgpack_pack_map(pk, 19);
+	mp_kstr(pk, "magic", TRACE_MAGIC);
+	mp_kuint(pk, "version", TRACE_VERSION);
+	mp_kstr(pk, "gorr", GORR_VERSION);
+	mp_kstr(pk, "arch", "x86_64");
+	mp_kstr(pk, "kind", r->kind);
+	mp_kstr(pk, "go", s->have_bin ? s->bin.go_version : "");
+	mp_kstr(pk, "exe", s->exe);
+	mp_kbin(pk, "exe_sha256", s->exe_digest, sizeof(s->exe_digest));
+	for (n = 0; s->opts.argv[n]; n++)
+		;
+	mp_str(pk, "argv");
+	msgpack_pack_array(pk, n);
+	for (i = 0; i < n; i++)
+		mp_str(pk, s->opts.argv[i]);
+	for (n = 0; environ[n]; n++)
+		;
+	mp_str(pk, "envp");
+	msgpack_pack_array(pk, n);
+	for (i = 0; i < n; i++)
+		mp_str(pk, environ[i]);
+	mp_kstr(pk, "cwd", cwd);
+	mp_kuint(pk, "seed", s->opts.seed);
+	/* The first exec's bytes; they follow from the seed, and each exec
+	 * event holds the bytes it got. */
+	mp_kbin(pk, "at_random", s->at_random, sizeof(s->at_random));
+	mp_kint(pk, "cpus", cpumask_count(&s->reported_mask));
+	mp_kbin(pk, "cpu_mask", &s->reported_mask, mask_bytes(&s->reported_mask));
+	mp_kint(pk, "pinned_cpu", s->pinned_cpu);
+	mp_str(pk, "flags");
+	msgpack_pack_map(pk, 3);
+	mp_kbool(pk, "aslr", 0);
+	mp_kbool(pk, "tsc_trap", 1);
+	mp_kbool(pk, "vdso_hidden", 1);
+	mp_kuint(pk, "start_ns", (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec);
+	mp_kbool(pk, "go_binary", s->have_bin && s->bin.is_go);
+	return trace_commit(&r->w);
+}
+
+int recorder_init(struct recorder *r, struct session *s, const char *path,
+		  const char *kind)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	err = trace_writer_open(&r->w, path);
+	if (err) {
+		error("cannot create trace '%s': %s", path, strerror(-err));
+		return err;
+	}
+	err = write_header(r, s);
+	if (err)
+		trace_writer_close(&r->w);
+	return err;
+}
+
+int recorder_finish(struct recorder *r, struct session *s)
+{
+	msgpack_packer *pk = trace_begin(&r->w);
+	int code = session_exit_code(s), err;
+
+	pack_common(r, pk, "end", s->leader, 3);
+	mp_kint(pk, "status", code);
+	mp_kint(pk, "wstatus", s->leader_wstatus);
+	mp_kuint(pk, "tsc_emulated", s->tsc_emulated);
+	commit(r);
+	err = trace_writer_close(&r->w);
+	return err;
+}
+
+static int rec_wants(void *policy, long nr, const struct sc_desc *d)
+{
+	(void)policy;
+	(void)nr;
+	/* Everything that is not deterministic, including numbers the
+	 * table does not know. */
+	return !d || !(d->flags & SF_DET);
+}
+
+static void write_syscall(struct recorder *r, struct session *s, struct thread *t,
+			  int with_result)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	struct sc_region regs[SC_MAX_REGIONS];
+	msgpack_packer *pk;
+	int nargs = d ? d->nargs : 6, nout = 0, i;
+	unsigned int incut = 0;
+	unsigned char *buf = NULL;
+	size_t bufsize = 0;
+
+	if (with_result) {
+		nout = sc_outputs(t->call.nr, t->call.args, t->call.ret, &t->call.entry,
+				  thread_read, t, regs, SC_MAX_REGIONS);
+		if (nout < 0)
+			nout = 0;
+	}
+	for (i = 0; i < t->call.nin; i++)
+		if (t->call.in[i].cut)
+			incut |= 1u << t->call.in[i].arg;
+	pk = trace_begin(&r->w);
+	pack_common(r, pk, "syscall", t->tid,
+		    3 + (with_result ? 1 : 0) + (t->call.nin ? 1 : 0) + (nout ? 1 : 0) +
+		    (incut ? 1 : 0) + (t->call.emulate ? 1 : 0));
+	mp_kint(pk, "nr", t->call.nr);
+	mp_kuint(pk, "pc", t->call.pc);
+	mp_str(pk, "a");
+	msgpack_pack_array(pk, (size_t)nargs);
+	for (i = 0; i < nargs; i++)
+		msgpack_pack_uint64(pk, t->call.args[i]);
+	if (with_result)
+		mp_kint(pk, "r", t->call.ret);
+	if (t->call.nin) {
+		mp_str(pk, "in");
+		msgpack_pack_array(pk, (size_t)t->call.nin);
+		for (i = 0; i < t->call.nin; i++) {
+			msgpack_pack_array(pk, 2);
+			msgpack_pack_uint8(pk, t->call.in[i].arg);
+			mp_bin(pk, t->inbuf.buf + t->call.in[i].off, t->call.in[i].len);
+		}
+	}
+	if (incut)
+		mp_kuint(pk, "incut", incut);
+	if (t->call.emulate)
+		mp_kbool(pk, "emulated", 1);
+	if (nout) {
+		mp_str(pk, "out");
+		msgpack_pack_array(pk, (size_t)nout);
+		for (i = 0; i < nout; i++) {
+			int err;
+
+			if (regs[i].len > bufsize) {
+				bufsize = regs[i].len;
+				buf = xrealloc(buf, bufsize);
+			}
+			err = thread_read(t, regs[i].addr, buf, regs[i].len);
+			msgpack_pack_array(pk, 2);
+			msgpack_pack_uint64(pk, regs[i].addr);
+			if (err) {
+				/* Gone or unreadable: say so rather than
+				 * store bytes that were never there. */
+				msgpack_pack_nil(pk);
+			} else {
+				mp_bin(pk, buf, regs[i].len);
+			}
+		}
+	}
+	free(buf);
+	(void)s;
+	commit(r);
+}
+
+static int rec_syscall_entry(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	/* exit and exit_group never return: record them now. */
+	if (d && d->ret == R_NONE) {
+		write_syscall(rec(s), s, t, 0);
+		return ENTRY_RUN;
+	}
+	return ENTRY_RUN_EXIT;
+}
+
+static void rec_syscall_exit(struct session *s, struct thread *t)
+{
+	write_syscall(rec(s), s, t, 1);
+}
+
+static void rec_exec(struct session *s, struct thread *t, const struct exec_info *e)
+{
+	struct recorder *r = rec(s);
+	msgpack_packer *pk = trace_begin(&r->w);
+
+	pack_common(r, pk, "exec", t->tid, 4);
+	mp_kstr(pk, "path", e->path);
+	mp_kbin(pk, "at_random", e->at_random, sizeof(e->at_random));
+	mp_kbool(pk, "vdso_hidden", e->vdso_hidden);
+	mp_kint(pk, "index", e->index);
+	commit(r);
+}
+
+static int rec_signal(struct session *s, struct thread *t, const siginfo_t *si)
+{
+	struct recorder *r = rec(s);
+	msgpack_packer *pk = trace_begin(&r->w);
+
+	pack_common(r, pk, "signal", t->tid, 3);
+	mp_kint(pk, "sig", si->si_signo);
+	mp_kint(pk, "code", si->si_code);
+	mp_kbin(pk, "info", si, sizeof(*si));
+	commit(r);
+	return si->si_signo;
+}
+
+static void rec_clone(struct session *s, struct thread *parent, pid_t child,
+		      enum clone_kind kind)
+{
+	static const char *const names[] = { "thread", "fork", "vfork" };
+	struct recorder *r = rec(s);
+	msgpack_packer *pk = trace_begin(&r->w);
+
+	pack_common(r, pk, "clone", parent->tid, 2);
+	mp_kint(pk, "child", child);
+	mp_kstr(pk, "kind", names[kind]);
+	commit(r);
+}
+
+static void rec_thread_exit(struct session *s, struct thread *t, int wstatus)
+{
+	struct recorder *r = rec(s);
+	msgpack_packer *pk = trace_begin(&r->w);
+
+	pack_common(r, pk, "exit", t->tid, 2);
+	mp_kint(pk, "wstatus", wstatus);
+	mp_kint(pk, "tgid", t->tgid);
+	commit(r);
+}
+
+static void rec_tsc(struct session *s, struct thread *t, struct tsc_info *ti)
+{
+	struct recorder *r = rec(s);
+	msgpack_packer *pk = trace_begin(&r->w);
+
+	pack_common(r, pk, "rdtsc", t->tid, ti->rdtscp ? 4 : 3);
+	mp_kuint(pk, "pc", ti->pc);
+	mp_kstr(pk, "insn", ti->rdtscp ? "rdtscp" : "rdtsc");
+	mp_kuint(pk, "tsc", ti->tsc);
+	if (ti->rdtscp)
+		mp_kuint(pk, "aux", ti->aux);
+	commit(r);
+}
+
+const struct engine_ops recorder_ops = {
+	.wants = rec_wants,
+	.exec = rec_exec,
+	.syscall_entry = rec_syscall_entry,
+	.syscall_exit = rec_syscall_exit,
+	.signal = rec_signal,
+	.clone = rec_clone,
+	.thread_exit = rec_thread_exit,
+	.tsc = rec_tsc,
+};
+
+/* A default trace name that never overwrites an earlier trace:
+ * PROG.gorr, then PROG-1.gorr, PROG-2.gorr... */
+static char *default_trace_path(const char *prog)
+{
+	const char *base = strrchr(prog, '/');
+	struct sbuf sb = SBUF_INIT;
+	struct stat st;
+	int i;
+
+	base = base ? base + 1 : prog;
+	for (i = 0;; i++) {
+		sbuf_reset(&sb);
+		if (i)
+			sbuf_addf(&sb, "%s-%d.gorr", base, i);
+		else
+			sbuf_addf(&sb, "%s.gorr", base);
+		if (stat(sb.buf, &st) < 0)
+			return sb.buf;
+	}
+}
+
+static const char record_usage[] =
+	"usage: gorr record [options] [--] PROG [ARGS...]\n"
+	"\n"
+	"Run PROG under gorr and record everything about the run that is not\n"
+	"deterministic into a trace. PROG's stdin, stdout and stderr are its own;\n"
+	"gorr exits with PROG's exit status (128+N when signal N killed it).\n"
+	"\n"
+	"options:\n"
+	"  -o, --output FILE   write the trace to FILE (default: PROG.gorr, or\n"
+	"                      PROG-N.gorr so that no earlier trace is overwritten)\n"
+	CLI_SESSION_HELP
+	"  -h, --help          show this help\n";
+
+int cmd_record(int argc, char **argv)
+{
+	struct session_opts o;
+	struct session s;
+	struct recorder r;
+	const char *out = NULL;
+	char *path = NULL;
+	int i, err, code;
+
+	cli_session_defaults(&o);
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int used;
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(record_usage, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+			if (++i >= argc)
+				return cli_usage_error(record_usage, "'%s' needs a file name", a);
+			out = argv[i];
+			continue;
+		}
+		used = cli_session_option(&o, argc, argv, &i);
+		if (used < 0)
+			return cli_usage_error(record_usage, NULL);
+		if (!used)
+			return cli_usage_error(record_usage, "unknown option '%s'", a);
+	}
+	if (i >= argc)
+		return cli_usage_error(record_usage, "no program given");
+	o.argv = argv + i;
+	cli_session_seed(&o);
+
+	err = session_init(&s, &o, &recorder_ops, &r);
+	if (err) {
+		session_release(&s);
+		return EXIT_GORR_FAILURE;
+	}
+	path = out ? xstrdup(out) : default_trace_path(o.argv[0]);
+	err = recorder_init(&r, &s, path, "record");
+	if (err) {
+		free(path);
+		session_release(&s);
+		return EXIT_GORR_FAILURE;
+	}
+	err = session_spawn(&s);
+	if (!err)
+		err = session_run(&s);
+	code = session_exit_code(&s);
+	if (recorder_finish(&r, &s) < 0 || err)
+		code = EXIT_GORR_FAILURE;
+	else if (!o.quiet)
+		notice("recorded %llu events to '%s'", (unsigned long long)r.events, path);
+	free(path);
+	session_release(&s);
+	return code;
+}

@@ -1,0 +1,28 @@
+/* The recorder: the policy that logs, at each stop the engine hands it,
+ * everything about a run that is not deterministic (docs/trace-format.md
+ * says what each event holds). */
+#ifndef GORR_RECORD_H
+#define GORR_RECORD_H
+
+#include "harness/engine.h"
+#include "harness/trace.h"
+
+struct recorder {
+	struct trace_writer w;
+	uint64_t events;	/* events written after the header */
+	const char *kind;	/* "record" */
+};
+
+extern const struct engine_ops recorder_ops;
+
+/* Open the trace file and write its header; 0 or a negative errno after
+ * a one-line error. */
+int recorder_init(struct recorder *r, struct session *s, const char *path,
+		  const char *kind);
+/* Write the end record and close the trace. */
+int recorder_finish(struct recorder *r, struct session *s);
+
+/* `gorr record`. */
+int cmd_record(int argc, char **argv);
+
+#endif
