@@ -483,7 +483,7 @@ int sc_read_cstr(sc_read_fn rd, void *ctx, uint64_t addr, char *buf,
 
 /* futex ops whose fourth argument is a timeout (kernel/futex/syscalls.c,
  * futex_cmd_has_timeout). */
-static int futex_has_timeout(uint64_t op)
+int sc_futex_has_timeout(uint64_t op)
 {
 	switch (op & 127) {	/* without FUTEX_PRIVATE_FLAG, CLOCK_REALTIME */
 	case 0:			/* FUTEX_WAIT */
@@ -600,7 +600,7 @@ int sc_capture_inputs(long nr, const uint64_t args[6], sc_read_fn rd,
 			break;
 		}
 		case A_FUTEX_VAL2:
-			if (futex_has_timeout(args[1]))
+			if (sc_futex_has_timeout(args[1]))
 				len = 16;
 			else
 				continue;

@@ -189,6 +189,9 @@ struct sc_input {
 	uint32_t off, len;
 };
 
+/* Whether a futex op's fourth argument is a timeout pointer. */
+int sc_futex_has_timeout(uint64_t op);
+
 struct sbuf;
 /* Capture the inputs of a call; buffers are cut at maxbuf bytes.
  * Returns how many inputs were stored in in[6]. */

@@ -1,0 +1,245 @@
+#include "harness/event.h"
+#include "harness/trace.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	enum ev_type type;
+} ev_types[] = {
+	{ "syscall", EV_SYSCALL },
+	{ "signal", EV_SIGNAL },
+	{ "clone", EV_CLONE },
+	{ "exit", EV_EXIT },
+	{ "exec", EV_EXEC },
+	{ "rdtsc", EV_RDTSC },
+	{ "end", EV_END },
+};
+
+static struct ev_blob get_blob(const msgpack_object *m, const char *key)
+{
+	struct ev_blob b = { NULL, 0 };
+	uint32_t len;
+	const char *p = mp_get_raw(m, key, &len);
+
+	if (p) {
+		b.p = (const unsigned char *)p;
+		b.len = len;
+	}
+	return b;
+}
+
+static int is_uint(const msgpack_object *o)
+{
+	return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER;
+}
+
+static int is_raw(const msgpack_object *o)
+{
+	return o->type == MSGPACK_OBJECT_BIN || o->type == MSGPACK_OBJECT_STR;
+}
+
+static struct ev_blob raw(const msgpack_object *o)
+{
+	struct ev_blob b;
+
+	if (o->type == MSGPACK_OBJECT_BIN) {
+		b.p = (const unsigned char *)o->via.bin.ptr;
+		b.len = o->via.bin.size;
+	} else {
+		b.p = (const unsigned char *)o->via.str.ptr;
+		b.len = o->via.str.size;
+	}
+	return b;
+}
+
+static int decode_syscall(const msgpack_object *o, struct trace_event *ev,
+			  struct sbuf *why)
+{
+	const msgpack_object *a = mp_get(o, "a"), *in = mp_get(o, "in"),
+			     *out = mp_get(o, "out"), *nr = mp_get(o, "nr");
+	uint64_t incut = mp_get_uint(o, "incut", 0);
+	uint32_t i;
+
+	if (!nr || (nr->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    nr->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)) {
+		sbuf_adds(why, "a syscall event without a number");
+		return -EINVAL;
+	}
+	ev->nr = (long)mp_get_int(o, "nr", -1);
+	ev->pc = mp_get_uint(o, "pc", 0);
+	ev->has_ret = mp_get(o, "r") != NULL;
+	ev->ret = mp_get_int(o, "r", 0);
+	ev->emulated = mp_get(o, "emulated") != NULL;
+	if (!a || a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size > 6) {
+		sbuf_adds(why, "a syscall event without its arguments");
+		return -EINVAL;
+	}
+	ev->nargs = (int)a->via.array.size;
+	for (i = 0; i < a->via.array.size; i++) {
+		if (!is_uint(&a->via.array.ptr[i])) {
+			sbuf_adds(why, "a syscall argument that is not a number");
+			return -EINVAL;
+		}
+		ev->args[i] = a->via.array.ptr[i].via.u64;
+	}
+	if (in && in->type == MSGPACK_OBJECT_ARRAY) {
+		for (i = 0; i < in->via.array.size && ev->nin < 6; i++) {
+			const msgpack_object *e = &in->via.array.ptr[i];
+
+			if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 2 ||
+			    !is_uint(&e->via.array.ptr[0]) || e->via.array.ptr[0].via.u64 > 5 ||
+			    !is_raw(&e->via.array.ptr[1])) {
+				sbuf_adds(why, "a malformed input capture");
+				return -EINVAL;
+			}
+			ev->in[ev->nin].arg = (int)e->via.array.ptr[0].via.u64;
+			ev->in[ev->nin].cut = (int)((incut >> ev->in[ev->nin].arg) & 1);
+			ev->in[ev->nin].data = raw(&e->via.array.ptr[1]);
+			ev->nin++;
+		}
+	}
+	if (out && out->type == MSGPACK_OBJECT_ARRAY) {
+		for (i = 0; i < out->via.array.size; i++) {
+			const msgpack_object *e = &out->via.array.ptr[i];
+
+			if (ev->nout >= SC_MAX_REGIONS || e->type != MSGPACK_OBJECT_ARRAY ||
+			    e->via.array.size < 2 || !is_uint(&e->via.array.ptr[0]) ||
+			    !(is_raw(&e->via.array.ptr[1]) ||
+			      e->via.array.ptr[1].type == MSGPACK_OBJECT_NIL)) {
+				sbuf_adds(why, "a malformed memory write");
+				return -EINVAL;
+			}
+			ev->out[ev->nout].addr = e->via.array.ptr[0].via.u64;
+			if (e->via.array.ptr[1].type == MSGPACK_OBJECT_NIL)
+				ev->out[ev->nout].missing = 1;
+			else
+				ev->out[ev->nout].data = raw(&e->via.array.ptr[1]);
+			ev->nout++;
+		}
+	}
+	return 0;
+}
+
+int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
+		       struct sbuf *why)
+{
+	const msgpack_object *e = mp_get(o, "e");
+	size_t i;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!o || o->type != MSGPACK_OBJECT_MAP || !e || e->type != MSGPACK_OBJECT_STR) {
+		sbuf_adds(why, "an object that is not an event");
+		return -EINVAL;
+	}
+	ev->type_name = e->via.str.ptr;
+	ev->type_len = e->via.str.size;
+	ev->index = mp_get_uint(o, "i", 0);
+	ev->tid = mp_get_int(o, "tid", 0);
+	for (i = 0; i < ARRAY_SIZE(ev_types); i++)
+		if (mp_is_str(e, ev_types[i].name))
+			ev->type = ev_types[i].type;
+	switch (ev->type) {
+	case EV_SYSCALL:
+		return decode_syscall(o, ev, why);
+	case EV_SIGNAL:
+		ev->sig = (int)mp_get_int(o, "sig", 0);
+		ev->code = (int)mp_get_int(o, "code", 0);
+		ev->info = get_blob(o, "info");
+		break;
+	case EV_CLONE:
+		ev->child = mp_get_int(o, "child", 0);
+		ev->kind = get_blob(o, "kind");
+		break;
+	case EV_EXIT:
+		ev->wstatus = (int)mp_get_int(o, "wstatus", 0);
+		break;
+	case EV_EXEC:
+		ev->path = get_blob(o, "path");
+		ev->at_random = get_blob(o, "at_random");
+		ev->vdso_hidden = mp_get(o, "vdso_hidden") &&
+				  mp_get(o, "vdso_hidden")->type == MSGPACK_OBJECT_BOOLEAN &&
+				  mp_get(o, "vdso_hidden")->via.boolean;
+		break;
+	case EV_RDTSC:
+		ev->pc = mp_get_uint(o, "pc", 0);
+		ev->rdtscp = mp_is_str(mp_get(o, "insn"), "rdtscp");
+		ev->tsc = mp_get_uint(o, "tsc", 0);
+		ev->aux = (uint32_t)mp_get_uint(o, "aux", 0);
+		break;
+	case EV_END:
+		ev->status = (int)mp_get_int(o, "status", 0);
+		ev->wstatus = (int)mp_get_int(o, "wstatus", 0);
+		break;
+	case EV_UNKNOWN:
+		break;
+	}
+	return 0;
+}
+
+void mp_to_json(struct sbuf *sb, const msgpack_object *o)
+{
+	uint32_t i;
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+		sbuf_adds(sb, "null");
+		break;
+	case MSGPACK_OBJECT_BOOLEAN:
+		sbuf_adds(sb, o->via.boolean ? "true" : "false");
+		break;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		sbuf_addf(sb, "%llu", (unsigned long long)o->via.u64);
+		break;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		sbuf_addf(sb, "%lld", (long long)o->via.i64);
+		break;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		sbuf_addf(sb, "%.17g", o->via.f64);
+		break;
+	case MSGPACK_OBJECT_STR:
+		sbuf_add_json_str(sb, o->via.str.ptr, o->via.str.size);
+		break;
+	case MSGPACK_OBJECT_BIN:
+		sbuf_addc(sb, '"');
+		sbuf_add_hex(sb, o->via.bin.ptr, o->via.bin.size);
+		sbuf_addc(sb, '"');
+		break;
+	case MSGPACK_OBJECT_ARRAY:
+		sbuf_addc(sb, '[');
+		for (i = 0; i < o->via.array.size; i++) {
+			if (i)
+				sbuf_addc(sb, ',');
+			mp_to_json(sb, &o->via.array.ptr[i]);
+		}
+		sbuf_addc(sb, ']');
+		break;
+	case MSGPACK_OBJECT_MAP:
+		sbuf_addc(sb, '{');
+		for (i = 0; i < o->via.map.size; i++) {
+			const msgpack_object *k = &o->via.map.ptr[i].key;
+
+			if (i)
+				sbuf_addc(sb, ',');
+			if (k->type == MSGPACK_OBJECT_STR) {
+				mp_to_json(sb, k);
+			} else {
+				/* JSON keys are strings. */
+				struct sbuf tmp = SBUF_INIT;
+
+				mp_to_json(&tmp, k);
+				sbuf_add_json_str(sb, tmp.buf, tmp.len);
+				sbuf_release(&tmp);
+			}
+			sbuf_addc(sb, ':');
+			mp_to_json(sb, &o->via.map.ptr[i].val);
+		}
+		sbuf_addc(sb, '}');
+		break;
+	default:
+		sbuf_adds(sb, "null");
+		break;
+	}
+}

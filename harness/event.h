@@ -1,0 +1,101 @@
+/* Decoded trace events: the C view of the msgpack maps the recorder
+ * writes (docs/trace-format.md).  Pointers refer into the msgpack object,
+ * valid until the reader moves on. */
+#ifndef GORR_EVENT_H
+#define GORR_EVENT_H
+
+#include <msgpack.h>
+#include <stdint.h>
+
+#include "harness/syscalls.h"
+#include "harness/util.h"
+
+enum ev_type {
+	EV_UNKNOWN = 0,		/* a type this gorr does not know: skipped */
+	EV_SYSCALL,
+	EV_SIGNAL,
+	EV_CLONE,
+	EV_EXIT,
+	EV_EXEC,
+	EV_RDTSC,
+	EV_END,
+};
+
+struct ev_blob {
+	const unsigned char *p;
+	uint32_t len;
+};
+
+struct trace_event {
+	enum ev_type type;
+	const char *type_name;
+	uint32_t type_len;
+	uint64_t index;
+	int64_t tid;
+
+	/* EV_SYSCALL */
+	long nr;
+	int nargs;
+	uint64_t args[6];
+	int has_ret;
+	int64_t ret;
+	uint64_t pc;
+	int emulated;
+	int nin;
+	struct {
+		int arg;
+		int cut;
+		struct ev_blob data;
+	} in[6];
+	int nout;
+	struct {
+		uint64_t addr;
+		int missing;	/* unreadable when recorded */
+		struct ev_blob data;
+	} out[SC_MAX_REGIONS];
+
+	/* EV_SIGNAL */
+	int sig, code;
+	struct ev_blob info;
+
+	/* EV_CLONE */
+	int64_t child;
+	struct ev_blob kind;
+
+	/* EV_EXIT, EV_END */
+	int wstatus;
+	int status;
+
+	/* EV_EXEC */
+	struct ev_blob path, at_random;
+	int vdso_hidden;
+
+	/* EV_RDTSC */
+	int rdtscp;
+	uint64_t tsc;
+	uint32_t aux;
+};
+
+/* Decode one event map.  Returns 0, or -EINVAL when it is not a valid
+ * event (a message naming what is wrong is put in why). */
+int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
+		       struct sbuf *why);
+
+/* Formatting, strace-like, one line without the newline. */
+struct gobin;
+struct print_opts {
+	size_t strsize;			/* bytes of buffers shown */
+	const struct gobin *bin;	/* to symbolize PCs, or NULL */
+};
+void print_event(struct sbuf *sb, const struct trace_event *ev,
+		 const struct print_opts *po);
+/* Just the syscall part: name(args) = result. */
+void print_syscall(struct sbuf *sb, const struct trace_event *ev,
+		   const struct print_opts *po);
+/* Signal names: "SIGSEGV", or "SIG42". */
+void print_signame(struct sbuf *sb, int sig);
+
+/* msgpack object as JSON (bin values as lowercase hex strings). */
+void mp_to_json(struct sbuf *sb, const msgpack_object *o);
+
+#endif
