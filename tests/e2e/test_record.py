@@ -1,0 +1,252 @@
+"""`gorr record` on real Go programs, built with each toolchain."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+from run import Skip, load_trace, per_toolchain
+
+NR = {"read": 0, "write": 1, "clock_gettime": 228, "getrandom": 318, "getpid": 39,
+      "sched_getaffinity": 204, "execve": 59, "wait4": 61, "waitid": 247}
+
+
+def record(ctx, prog_args, *opts, **kw):
+    trace = ctx.path("t.gorr")
+    r = ctx.gorr_cmd("record", "-q", "-o", trace, *opts, "--", *prog_args, **kw)
+    return r, trace
+
+
+def syscalls(events, name):
+    return [e for e in events if e.get("e") == "syscall" and e.get("nr") == NR[name]]
+
+
+@per_toolchain
+def test_nondet_sources_are_recorded(ctx):
+    prog = ctx.prog("example-nondet")
+    r, trace = record(ctx, [prog], check_exit=0)
+    assert "map order:" in r.stdout and "crypto/rand:" in r.stdout, r
+    objs = load_trace(trace)
+    hdr, events = objs[0], objs[1:]
+    assert hdr["magic"] == "gorr" and hdr["version"] == 1, hdr
+    assert hdr["go"] == ctx.tc.version, (hdr["go"], ctx.tc.version)
+    assert hdr["argv"] == [prog] and len(hdr["exe_sha256"]) == 32
+    assert len(hdr["at_random"]) == 16 and isinstance(hdr["seed"], int)
+    assert any(e.startswith("PATH=") for e in hdr["envp"])
+    # The vDSO was hidden, so time.Now became clock_gettime syscalls whose
+    # results (struct timespec, 16 bytes) are in the trace.
+    execs = [e for e in events if e["e"] == "exec"]
+    assert execs and execs[0]["vdso_hidden"] is True and execs[0]["at_random"] == hdr["at_random"]
+    clocks = syscalls(events, "clock_gettime")
+    assert len(clocks) >= 3, len(clocks)
+    assert all(len(c["out"][0][1]) == 16 for c in clocks if c["r"] == 0)
+    # crypto/rand reads getrandom: its bytes are recorded.
+    rnd = [e for e in syscalls(events, "getrandom") if e["r"] > 0]
+    assert rnd and all(len(e["out"][0][1]) == e["r"] for e in rnd), rnd
+    # The pid the program printed is the getpid result recorded.
+    pid = int(re.search(r"pid: (\d+)", r.stdout).group(1))
+    assert any(e["r"] == pid for e in syscalls(events, "getpid")), pid
+    # Event numbers are consecutive and the trace ends with the status.
+    assert [e["i"] for e in events] == list(range(len(events)))
+    assert events[-1]["e"] == "end" and events[-1]["status"] == 0
+    dump = ctx.gorr_cmd("dump", trace, check_exit=0).stdout
+    assert re.search(r"\[\d+\] clock_gettime\(CLOCK_(MONOTONIC|REALTIME), \{tv_sec=\d+, tv_nsec=\d+\}\) = 0", dump), dump[:3000]
+    assert re.search(r"getrandom\(\".*\", \d+, 0\) = \d+", dump), dump[:3000]
+
+
+@per_toolchain
+def test_stripped_binary(ctx):
+    prog = ctx.prog("example-nondet", stripped=True)
+    r, trace = record(ctx, [prog], check_exit=0)
+    hdr = load_trace(trace)[0]
+    assert hdr["go"] == ctx.tc.version and hdr["go_binary"] is True, hdr
+
+
+@per_toolchain
+def test_panic_status_and_sigsegv(ctx):
+    prog = ctx.prog("example-panic")
+    native = ctx.run([prog])
+    assert native.returncode == 2, native
+    r, trace = record(ctx, [prog])
+    assert r.returncode == 2, r
+    assert "panic: runtime error: invalid memory address or nil pointer dereference" in r.stderr, r
+    assert "[signal SIGSEGV" in r.stderr and "goroutine 1 [running]" in r.stderr, r
+    assert r.stdout == native.stdout
+    events = load_trace(trace)[1:]
+    segv = [e for e in events if e["e"] == "signal" and e["sig"] == signal.SIGSEGV]
+    assert segv and len(segv[0]["info"]) == 128, segv
+    assert events[-1]["e"] == "end" and events[-1]["status"] == 2
+    dump = ctx.gorr_cmd("dump", trace, check_exit=0).stdout
+    assert "--- SIGSEGV {si_code=1, si_addr=" in dump, dump[-2000:]
+
+
+def test_exit_status_passes_through(ctx):
+    prog = ctx.prog("exitcode")
+    for code in (0, 1, 3, 42, 255):
+        r, trace = record(ctx, [prog, str(code)])
+        assert r.returncode == code, (code, r)
+        assert load_trace(trace)[-1]["status"] == code
+    r, trace = record(ctx, [prog, "sig:9"])
+    assert r.returncode == 128 + 9, r
+    end = load_trace(trace)[-1]
+    assert end["e"] == "end" and end["status"] == 137 and end["wstatus"] & 0x7f == 9, end
+    r, trace = record(ctx, [prog, "sig:15"])
+    assert r.returncode == 128 + 15, r
+
+
+@per_toolchain
+def test_cpu_mask_is_native_while_pinned(ctx):
+    prog = ctx.prog("threads")
+    native = ctx.run([prog], check_exit=0).stdout.splitlines()[0]
+    r, trace = record(ctx, [prog], check_exit=0)
+    assert r.stdout.splitlines()[0] == native, (native, r.stdout)
+    hdr = load_trace(trace)[0]
+    assert hdr["pinned_cpu"] >= 0
+    assert hdr["cpus"] == os.cpu_count() or hdr["cpus"] == len(os.sched_getaffinity(0))
+    # The program really ran on one CPU: gorr pinned it.
+    r, trace = record(ctx, [prog], "--cpus", "3", check_exit=0)
+    assert r.stdout.splitlines()[0] == "gomaxprocs 3 numcpu 3", r.stdout
+    r, trace = record(ctx, [prog], "--no-pin", check_exit=0)
+    assert r.stdout.splitlines()[0] == native
+    assert load_trace(trace)[0]["pinned_cpu"] == -1
+
+
+@per_toolchain
+def test_threads_are_followed(ctx):
+    r, trace = record(ctx, [ctx.prog("threads")], check_exit=0)
+    assert "finished 8 workers" in r.stdout
+    events = load_trace(trace)[1:]
+    clones = [e for e in events if e["e"] == "clone"]
+    assert len(clones) >= 2 and all(c["kind"] == "thread" for c in clones), clones
+    tids = {e["tid"] for e in events}
+    assert {c["child"] for c in clones} <= tids
+
+
+def test_seed_sets_at_random(ctx):
+    prog = ctx.prog("example-nondet")
+    _, t1 = record(ctx, [prog], "--seed", "7", check_exit=0)
+    h1 = load_trace(t1)
+    _, t2 = record(ctx, [prog], "--seed", "7", check_exit=0)
+    h2 = load_trace(t2)
+    _, t3 = record(ctx, [prog], "--seed", "8", check_exit=0)
+    h3 = load_trace(t3)
+    assert h1[0]["seed"] == 7 and h1[0]["at_random"] == h2[0]["at_random"]
+    assert h3[0]["at_random"] != h1[0]["at_random"]
+    ex1 = [e for e in h1 if e.get("e") == "exec"][0]
+    assert ex1["at_random"] == h1[0]["at_random"]
+
+
+@per_toolchain
+def test_child_process_is_followed(ctx):
+    r, trace = record(ctx, [ctx.prog("child")], check_exit=0)
+    assert r.stdout == "parent got: child says hi\n", r
+    events = load_trace(trace)[1:]
+    clones = [e for e in events if e["e"] == "clone" and e["kind"] in ("fork", "vfork")]
+    assert clones, [e for e in events if e["e"] == "clone"]
+    execs = [e for e in events if e["e"] == "exec"]
+    assert len(execs) == 2 and execs[1]["path"].endswith("/echo"), execs
+    assert execs[1]["index"] == 1 and execs[1]["vdso_hidden"]
+    # Go 1.26's os/exec first forks a probe child (pidfd support) that
+    # exits at once; the child that runs echo is the one that exec'd.
+    child = execs[1]["tid"]
+    assert child in {c["child"] for c in clones}
+    assert any(e["tid"] == child and e["e"] == "syscall" and e["nr"] == NR["write"] for e in events)
+
+
+@per_toolchain
+def test_http_loopback(ctx):
+    prog = ctx.prog("example-httploop")
+    r, trace = record(ctx, [prog, "10"], check_exit=0)
+    assert r.stdout == "".join(f"200 hello {i}\n" for i in range(10)), r
+    events = load_trace(trace)[1:]
+    assert any(e["e"] == "syscall" and e["nr"] in (43, 288) for e in events), "no accept"
+    assert any(e["e"] == "syscall" and e["nr"] in (232, 281) for e in events), "no epoll_wait"
+
+
+def test_stdin_passes_through(ctx):
+    r, trace = record(ctx, [ctx.prog("upper")], input="hello\nworld\n", check_exit=0)
+    assert r.stdout == "HELLO\nWORLD\n", r
+    reads = [e for e in syscalls(load_trace(trace)[1:], "read") if e["a"][0] == 0 and e["r"] > 0]
+    assert reads and b"".join(e["out"][0][1] for e in reads) == b"hello\nworld\n", reads
+
+
+@per_toolchain
+def test_rdtsc_is_emulated(ctx):
+    r, trace = record(ctx, [ctx.prog("tsc")], check_exit=0)
+    assert r.stdout == "received 200\n", r
+    events = load_trace(trace)[1:]
+    tsc = [e for e in events if e["e"] == "rdtsc"]
+    assert tsc, "no rdtsc event: the runtime reads the TSC in cputicks at start-up"
+    assert all(e["insn"] in ("rdtsc", "rdtscp") and e["tsc"] > 0 for e in tsc)
+    assert events[-1]["tsc_emulated"] == len(tsc)
+    dump = ctx.gorr_cmd("dump", trace, check_exit=0).stdout
+    assert re.search(r"rdtscp? at 0x[0-9a-f]+ in runtime\.cputicks", dump), \
+        [l for l in dump.splitlines() if "rdtsc" in l][:3]
+
+
+def test_non_go_program(ctx):
+    r, trace = record(ctx, ["/bin/echo", "plain C"], check_exit=0)
+    assert r.stdout == "plain C\n"
+    r = ctx.gorr_cmd("record", "-o", ctx.path("e.gorr"), "--", "/bin/true", check_exit=0)
+    assert re.search(r"gorr: notice: '/bin/true' is not a Go binary", r.stderr), r
+    assert load_trace(ctx.path("e.gorr"))[0]["go_binary"] is False
+
+
+def test_missing_program(ctx):
+    for prog in ("no-such-program-xyz", "./no/such/path", "/etc/passwd", "/tmp"):
+        r = ctx.gorr_cmd("record", "-o", ctx.path("m.gorr"), "--", prog)
+        assert 1 <= r.returncode <= 125, (prog, r)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("gorr: ") and prog in lines[0], (prog, r)
+
+
+def test_usage_errors(ctx):
+    for args in (["record"], ["record", "--seed", "x", "--", "/bin/true"],
+                 ["record", "--bogus", "/bin/true"], ["record", "--cpus", "0", "/bin/true"],
+                 ["nosuchcommand"]):
+        r = ctx.gorr_cmd(*args)
+        assert r.returncode == 2, (args, r)
+        assert r.stderr.startswith("gorr: "), (args, r)
+    r = ctx.gorr_cmd("record", "--help", check_exit=0)
+    assert "usage: gorr record" in r.stdout and "--seed" in r.stdout
+
+
+def test_default_trace_name_never_overwrites(ctx):
+    prog = ctx.prog("exitcode")
+    for _ in range(3):
+        ctx.gorr_cmd("record", "-q", "--", prog, check_exit=0)
+    assert sorted(f for f in os.listdir(ctx.tmp) if f.endswith(".gorr")) == \
+        ["exitcode-1.gorr", "exitcode-2.gorr", "exitcode.gorr"]
+    st = os.stat(ctx.path("exitcode.gorr"))
+    assert st.st_mode & 0o777 == 0o600, oct(st.st_mode)
+
+
+def test_sigkill_of_gorr_kills_tracee_and_keeps_trace(ctx):
+    trace = ctx.path("k.gorr")
+    p = subprocess.Popen([ctx.gorr, "record", "-q", "-o", trace, "--", ctx.prog("sleeper")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ctx.tmp)
+    line = p.stdout.readline().decode()
+    assert line.startswith("pid "), line
+    pid = int(line.split()[1])
+    time.sleep(0.3)
+    p.kill()
+    p.wait(timeout=10)
+    # PTRACE_O_EXITKILL: the tracee dies with its tracer.
+    for _ in range(100):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().split(") ")[1].split()[0]
+            if state in ("Z", "X"):
+                break
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        raise AssertionError(f"tracee {pid} survived gorr's SIGKILL")
+    objs = load_trace(trace)
+    assert objs[0]["magic"] == "gorr" and len(objs) > 10
+    assert objs[-1]["e"] != "end"
+    d = ctx.gorr_cmd("dump", trace, check_exit=0)
+    assert "the recording was cut short" in d.stderr, d
+    assert len(d.stdout.splitlines()) == len(objs) - 1 + 3  # 3 header lines

@@ -1,0 +1,196 @@
+/* The Go binary reader on real Go binaries, built by tests/run.py with
+ * each toolchain, stripped and not.  GORR_GO_BINS lists them, one per
+ * line: "BINARY SOURCE GOVERSION STRIPPED(0|1)".
+ *
+ * "test_gobin symbolize BINARY" reads hex PCs on stdin and prints
+ * "FUNC FILE:LINE" per PC, for the end-to-end comparison with
+ * `go tool addr2line`. */
+#include "harness/gobin.h"
+#include "t.h"
+
+#include <errno.h>
+#include <inttypes.h>
+
+struct bin {
+	char path[512], src[512], version[64];
+	int stripped;
+};
+
+static struct bin bins[16];
+static int nbins;
+static struct bin *cur;
+
+static int line_of(const char *src, const char *prefix)
+{
+	FILE *f = fopen(src, "r");
+	char line[1024];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (!strncmp(line, prefix, strlen(prefix))) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+static void opens_and_versions(void)
+{
+	struct gobin b;
+
+	CHECK(gobin_open(&b, cur->path) == 0, "open %s", cur->path);
+	CHECK(b.is_go, "is_go");
+	CHECK(!strcmp(b.go_version, cur->version), "version '%s', want '%s'", b.go_version, cur->version);
+	CHECK(b.stripped == cur->stripped, "stripped=%d", b.stripped);
+	CHECK(b.pcln && b.nfunc > 1000, "pclntab with %" PRIu64 " functions", b.nfunc);
+	gobin_release(&b);
+}
+
+static void main_main(void)
+{
+	struct gobin b;
+	struct gobin_loc loc;
+	uint64_t entry, pc;
+	int want = line_of(cur->src, "func main()");
+	const char *base = strrchr(cur->src, '/') + 1, *fn = NULL;
+
+	CHECK(gobin_open(&b, cur->path) == 0, "open");
+	entry = gobin_func_entry(&b, "main.main");
+	CHECK(entry != 0, "main.main not found");
+	CHECK(gobin_pc_lookup(&b, entry, &loc) == 0, "lookup");
+	CHECK(loc.func && !strcmp(loc.func, "main.main"), "func %s", loc.func);
+	CHECK(loc.entry == entry, "entry");
+	CHECK(loc.file && strstr(loc.file, base), "file %s", loc.file);
+	CHECK(loc.line == want, "line %d, want %d", loc.line, want);
+	/* And back: the first PC of that line is in main.main. */
+	pc = gobin_line_pc(&b, base, want, &fn);
+	CHECK(pc >= entry && fn && !strcmp(fn, "main.main"), "line_pc %#" PRIx64 " in %s", pc, fn);
+	CHECK(gobin_pc_lookup(&b, 0x10, &loc) == -ENOENT, "low PC");
+	CHECK(gobin_func_entry(&b, "main.noSuchFunction") == 0, "missing function");
+	if (cur->stripped)
+		CHECK(gobin_symbol(&b, "main.main") == NULL, "stripped binary has symbols");
+	gobin_release(&b);
+}
+
+/* Every function the pclntab names sits where .symtab says. */
+static void pclntab_agrees_with_symtab(void)
+{
+	struct gobin b;
+	uint64_t i, entry, matched = 0, missing = 0;
+
+	if (cur->stripped) {
+		SKIP("a stripped binary has no .symtab to compare with");
+		return;
+	}
+	CHECK(gobin_open(&b, cur->path) == 0, "open");
+	for (i = 0; i < b.nfunc; i++) {
+		const char *name = gobin_func_name(&b, i, &entry);
+		const struct gobin_sym *s = name ? gobin_symbol(&b, name) : NULL;
+		const struct gobin_sym *abi0 = NULL;
+		char wrapper[1024];
+
+		if (!s) {
+			missing++;
+			continue;
+		}
+		/* Assembly functions also have an ABI wrapper: the pclntab
+		 * names both NAME, .symtab calls the ABI0 one NAME.abi0
+		 * (cmd/link, "abi0" suffix). */
+		snprintf(wrapper, sizeof(wrapper), "%s.abi0", name);
+		abi0 = gobin_symbol(&b, wrapper);
+		CHECK(s->addr == entry || (abi0 && abi0->addr == entry),
+		      "%s: pclntab %#" PRIx64 ", symtab %#" PRIx64, name, entry, s->addr);
+		matched++;
+	}
+	CHECK(matched > 1000 && matched > 10 * missing, "matched %" PRIu64 ", missing %" PRIu64,
+	      matched, missing);
+	gobin_release(&b);
+}
+
+static void not_go(void)
+{
+	struct gobin b;
+
+	CHECK(gobin_open(&b, "/bin/true") == 0, "open /bin/true");
+	CHECK(!b.is_go, "/bin/true is not Go");
+	gobin_release(&b);
+	CHECK(gobin_open(&b, "/etc/passwd") == -ENOEXEC, "not ELF");
+	gobin_release(&b);
+	CHECK(gobin_open(&b, "/nonexistent") == -ENOENT, "missing");
+	gobin_release(&b);
+}
+
+static int symbolize(const char *path)
+{
+	struct gobin b;
+	char line[128];
+
+	if (gobin_open(&b, path)) {
+		fprintf(stderr, "cannot open %s\n", path);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), stdin)) {
+		struct gobin_loc loc;
+		uint64_t pc = strtoull(line, NULL, 16);
+
+		if (gobin_pc_lookup(&b, pc, &loc) == 0)
+			printf("%s %s:%d\n", loc.func, loc.file ? loc.file : "?", loc.line);
+		else
+			printf("? ?:0\n");
+	}
+	gobin_release(&b);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *list = getenv("GORR_GO_BINS");
+	int i;
+
+	if (argc == 3 && !strcmp(argv[1], "symbolize"))
+		return symbolize(argv[2]);
+	T.suite = "gobin";
+	RUN(not_go);
+	if (list) {
+		const char *p = list;
+
+		while (*p && nbins < 16) {
+			struct bin *b = &bins[nbins];
+
+			if (sscanf(p, "%511s %511s %63s %d", b->path, b->src, b->version, &b->stripped) == 4)
+				nbins++;
+			p = strchr(p, '\n');
+			if (!p)
+				break;
+			p++;
+		}
+	}
+	if (!nbins) {
+		T.name = "binaries";
+		printf("SKIP gobin/binaries: no Go binaries given (GORR_GO_BINS; tests/run.py builds them)\n");
+		return 0;
+	}
+	for (i = 0; i < nbins; i++) {
+		const char *slash = strrchr(bins[i].path, '/');
+		const char *name = slash ? slash + 1 : bins[i].path;
+
+		cur = &bins[i];
+		printf("# %s (%s)\n", bins[i].path, bins[i].version);
+		{
+			char n1[700], n2[700], n3[700];
+
+			snprintf(n1, sizeof(n1), "opens_and_versions[%.60s/%.200s]", bins[i].version, name);
+			snprintf(n2, sizeof(n2), "main_main[%.60s/%.200s]", bins[i].version, name);
+			snprintf(n3, sizeof(n3), "pclntab_agrees_with_symtab[%.60s/%.200s]", bins[i].version, name);
+			t_run(n1, opens_and_versions);
+			t_run(n2, main_main);
+			t_run(n3, pclntab_agrees_with_symtab);
+		}
+	}
+	return T.any_failed;
+}
