@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <linux/seccomp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -174,6 +177,33 @@ static int build_filter(struct session *s)
 	return 0;
 }
 
+/* libseccomp 2.5 exports BPF only to a file descriptor. */
+static int export_bpf(struct session *s)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = memfd_create("gorr-bpf", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = seccomp_export_bpf(s->filter, fd);
+	if (!err && fstat(fd, &st) < 0)
+		err = -errno;
+	if (!err && (st.st_size == 0 || st.st_size % sizeof(struct sock_filter) ||
+		     st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS))
+		err = -E2BIG;
+	if (!err) {
+		s->bpf = xmalloc((size_t)st.st_size);
+		n = pread(fd, s->bpf, (size_t)st.st_size, 0);
+		if (n != st.st_size)
+			err = -EIO;
+		s->bpf_len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+	}
+	close(fd);
+	return err;
+}
+
 static void choose_cpus(struct session *s)
 {
 	int i, n = 0, want;
@@ -258,6 +288,8 @@ int session_init(struct session *s, const struct session_opts *o,
 		return -EINVAL;
 	}
 	err = build_filter(s);
+	if (!err)
+		err = export_bpf(s);
 	if (err) {
 		error("cannot build the seccomp filter: %s", strerror(-err));
 		return err;
@@ -279,6 +311,7 @@ void session_release(struct session *s)
 			remove_thread(s, s->threads[i]->tid);
 	if (s->filter)
 		seccomp_release(s->filter);
+	free(s->bpf);
 	if (s->cs_open)
 		cs_close(&s->cs);
 	if (s->have_bin)
@@ -287,17 +320,24 @@ void session_release(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* In the child, between fork and exec: only async-signal-safe work. */
+/* In the child, between fork and exec: only plain syscalls, no library
+ * calls that may allocate or read the clock. */
 static void __attribute__((noreturn)) child_exec(const struct session *s)
 {
 	extern char **environ;
-	static const char msg[] = "gorr: cannot start the program under seccomp\n";
+	static const char msg[] = "gorr: cannot install the seccomp filter\n";
+	struct sock_fprog prog = { s->bpf_len, s->bpf };
 
+	/* Before the filter, so that none of these calls stops. */
 	detenv_child_setup(s);
 	/* Wait for the tracer's PTRACE_SEIZE: a traced syscall made
 	 * before it would fail with ENOSYS. */
 	raise(SIGSTOP);
-	if (seccomp_load(s->filter) != 0) {
+	/* A filter needs no_new_privs without CAP_SYS_ADMIN
+	 * (kernel/seccomp.c, seccomp_prepare_filter); setuid bits then do
+	 * not apply to the program, as under rr. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) {
 		if (write(2, msg, sizeof(msg) - 1) < 0)
 			_exit(126);
 		_exit(126);

@@ -18,6 +18,7 @@
 
 #include <capstone/capstone.h>
 #include <seccomp.h>
+#include <linux/filter.h>
 
 #include "gobin.h"
 #include "syscalls.h"
@@ -140,6 +141,11 @@ struct session {
 	int rewrite_mask;	/* reported_mask differs from the real one */
 
 	scmp_filter_ctx filter;
+	/* The filter as BPF, made before fork: the child must not allocate
+	 * (it may hold no lock another thread had, and with the TSC
+	 * disabled even a vDSO clock read would fault). */
+	struct sock_filter *bpf;
+	unsigned short bpf_len;
 	csh cs;
 	int cs_open;
 

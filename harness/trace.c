@@ -131,40 +131,127 @@ int trace_reader_open(struct trace_reader *r, const char *path)
 	if (r->fd < 0)
 		return -errno;
 	r->path = xstrdup(path);
-	if (!msgpack_unpacker_init(&r->up, 1 << 16)) {
-		close(r->fd);
-		return -ENOMEM;
-	}
+	r->cap = 1 << 16;
+	r->buf = xmalloc(r->cap);
 	msgpack_unpacked_init(&r->result);
 	return 0;
 }
 
+static uint64_t be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int mp_skim(const unsigned char *buf, size_t n, size_t *len)
+{
+	uint64_t pending = 1;	/* objects still to walk */
+	size_t off = 0;
+
+	while (pending) {
+		unsigned int b;
+		uint64_t size = 0, children = 0;
+		int hdr = 1;
+
+		if (off >= n)
+			return 0;
+		b = buf[off];
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+			/* fixint, nil, booleans */
+		} else if (b <= 0x8f) {
+			children = 2 * (uint64_t)(b & 0x0f);
+		} else if (b <= 0x9f) {
+			children = b & 0x0f;
+		} else if (b <= 0xbf) {
+			size = b & 0x1f;
+		} else if (b == 0xc1) {
+			return -1;
+		} else {
+			/* Headers with a length field: width of the field. */
+			static const signed char w[] = {
+				[0xc4 - 0xc4] = 1, 2, 4,	/* bin 8/16/32 */
+				[0xc7 - 0xc4] = 1, 2, 4,	/* ext 8/16/32 */
+				[0xd9 - 0xc4] = 1, 2, 4,	/* str 8/16/32 */
+				[0xdc - 0xc4] = 2, 4,		/* array 16/32 */
+				[0xde - 0xc4] = 2, 4,		/* map 16/32 */
+			};
+			/* Fixed payload sizes: float, ints, fixext. */
+			static const signed char fixed[] = {
+				[0xca - 0xc4] = 4, 8, 1, 2, 4, 8, 1, 2, 4, 8,
+				[0xd4 - 0xc4] = 2, 3, 5, 9, 17,	/* fixext + type byte */
+			};
+			int fw = w[b - 0xc4];
+
+			if (fw) {
+				if (off + 1 + (size_t)fw > n)
+					return 0;
+				size = be(buf + off + 1, fw);
+				hdr = 1 + fw;
+				if (b >= 0xc7 && b <= 0xc9)
+					size += 1;	/* ext type byte */
+				if (b == 0xdc || b == 0xdd) {
+					children = size;
+					size = 0;
+				} else if (b == 0xde || b == 0xdf) {
+					children = 2 * size;
+					size = 0;
+				}
+			} else {
+				size = (uint64_t)fixed[b - 0xc4];
+			}
+		}
+		if (size > n || off + hdr + size > n)
+			return 0;
+		off += hdr + (size_t)size;
+		pending = pending - 1 + children;
+		/* Every pending object needs at least one more byte. */
+		if (pending > TRACE_MAX_OBJECT)
+			return -1;
+	}
+	*len = off;
+	return 1;
+}
+
 enum trace_status trace_next(struct trace_reader *r, const msgpack_object **obj)
 {
+	/* The object returned last points into buf: drop it only now. */
+	r->start += r->last_len;
+	r->last_len = 0;
 	for (;;) {
-		msgpack_unpack_return ret = msgpack_unpacker_next(&r->up, &r->result);
+		size_t len = 0, off = 0;
 		ssize_t n;
+		int k = mp_skim((const unsigned char *)r->buf + r->start, r->end - r->start, &len);
 
-		if (ret == MSGPACK_UNPACK_SUCCESS) {
+		if (k < 0)
+			return TRACE_CORRUPT;
+		if (k > 0) {
+			if (msgpack_unpack_next(&r->result, r->buf + r->start, len, &off) !=
+			    MSGPACK_UNPACK_SUCCESS || off != len)
+				return TRACE_CORRUPT;
+			r->last_len = len;
 			r->objects++;
 			*obj = &r->result.data;
 			return TRACE_OBJECT;
 		}
-		if (ret == MSGPACK_UNPACK_PARSE_ERROR)
-			return TRACE_CORRUPT;
-		if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
-			return TRACE_CORRUPT;
-		/* MSGPACK_UNPACK_CONTINUE: more bytes needed. */
 		if (r->eof)
-			return msgpack_unpacker_message_size(&r->up) ? TRACE_TRUNCATED : TRACE_EOF;
-		if (msgpack_unpacker_message_size(&r->up) > TRACE_MAX_OBJECT)
+			return r->end > r->start ? TRACE_TRUNCATED : TRACE_EOF;
+		if (r->end - r->start > TRACE_MAX_OBJECT)
 			return TRACE_CORRUPT;
-		if (msgpack_unpacker_buffer_capacity(&r->up) < 65536 &&
-		    !msgpack_unpacker_reserve_buffer(&r->up, 65536))
-			return TRACE_CORRUPT;
+		if (r->start) {
+			memmove(r->buf, r->buf + r->start, r->end - r->start);
+			r->end -= r->start;
+			r->start = 0;
+		}
+		if (r->cap - r->end < 65536) {
+			r->cap *= 2;
+			r->buf = xrealloc(r->buf, r->cap);
+		}
 		do {
-			n = read(r->fd, msgpack_unpacker_buffer(&r->up),
-				 msgpack_unpacker_buffer_capacity(&r->up));
+			n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		} while (n < 0 && errno == EINTR);
 		if (n < 0) {
 			r->err = errno;
@@ -172,8 +259,7 @@ enum trace_status trace_next(struct trace_reader *r, const msgpack_object **obj)
 		}
 		if (n == 0)
 			r->eof = 1;
-		else
-			msgpack_unpacker_buffer_consumed(&r->up, (size_t)n);
+		r->end += (size_t)n;
 	}
 }
 
@@ -182,8 +268,9 @@ void trace_reader_close(struct trace_reader *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	msgpack_unpacked_destroy(&r->result);
-	msgpack_unpacker_destroy(&r->up);
+	free(r->buf);
 	free(r->path);
+	r->buf = NULL;
 	r->path = NULL;
 	r->fd = -1;
 }

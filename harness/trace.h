@@ -53,7 +53,9 @@ enum trace_status {
 struct trace_reader {
 	int fd;
 	char *path;
-	msgpack_unpacker up;
+	char *buf;		/* bytes read, [start, end) not yet returned */
+	size_t start, end, cap;
+	size_t last_len;	/* length of the object last returned */
 	msgpack_unpacked result;
 	uint64_t objects;	/* returned so far */
 	int eof;
@@ -64,6 +66,13 @@ int trace_reader_open(struct trace_reader *r, const char *path);
 /* The next object; it stays valid until the next call. */
 enum trace_status trace_next(struct trace_reader *r, const msgpack_object **obj);
 void trace_reader_close(struct trace_reader *r);
+
+/* Check that buf holds one whole msgpack object without allocating
+ * anything: 1 (and its length in *len) when it does, 0 when more bytes
+ * are needed, -1 when the bytes cannot be msgpack.  The trace reader
+ * skims before it lets msgpack-c parse, so that sizes declared in a
+ * damaged file cannot make it allocate more than the file holds. */
+int mp_skim(const unsigned char *buf, size_t n, size_t *len);
 
 /* Access to decoded maps: the value of key, or NULL. */
 const msgpack_object *mp_get(const msgpack_object *map, const char *key);

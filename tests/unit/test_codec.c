@@ -135,6 +135,42 @@ static void empty_and_missing(void)
 	CHECK(trace_reader_open(&r, tmp("nope")) < 0, "missing file");
 }
 
+/* Declared sizes far beyond the file must not be believed. */
+static void hostile_sizes(void)
+{
+	static const unsigned char arr32[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 0x01 };
+	static const unsigned char map32[] = { 0xdf, 0x7f, 0xff, 0xff, 0xff };
+	static const unsigned char bin32[] = { 0xc6, 0xff, 0xff, 0xff, 0xf0, 0x00 };
+	static const unsigned char never[] = { 0x91, 0xc1 };
+	const struct {
+		const unsigned char *p;
+		size_t n;
+		int want;
+	} cases[] = {
+		{ arr32, sizeof(arr32), TRACE_CORRUPT },
+		{ map32, sizeof(map32), TRACE_CORRUPT },
+		{ bin32, sizeof(bin32), TRACE_TRUNCATED },
+		{ never, sizeof(never), TRACE_CORRUPT },
+	};
+	size_t i, len;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct trace_reader r;
+		const msgpack_object *o;
+		int fd = open(tmp("hostile"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int st;
+
+		CHECK(fd >= 0 && write(fd, cases[i].p, cases[i].n) == (ssize_t)cases[i].n, "write");
+		close(fd);
+		CHECK(trace_reader_open(&r, tmp("hostile")) == 0, "open");
+		st = trace_next(&r, &o);
+		CHECK(st == cases[i].want, "case %zu: status %d, want %d", i, st, cases[i].want);
+		trace_reader_close(&r);
+	}
+	CHECK(mp_skim((const unsigned char *)"\x92\x01\xa1x", 4, &len) == 1 && len == 4, "skim");
+	CHECK(mp_skim((const unsigned char *)"\x92\x01", 2, &len) == 0, "skim partial");
+}
+
 static void file_mode_is_private(void)
 {
 	struct stat st;
@@ -190,6 +226,7 @@ int main(void)
 	RUN(truncated);
 	RUN(corrupt);
 	RUN(empty_and_missing);
+	RUN(hostile_sizes);
 	RUN(file_mode_is_private);
 	RUN(sha256_vectors);
 	RUN(json_strings);
