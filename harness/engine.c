@@ -377,6 +377,13 @@ int session_spawn(struct session *s)
 	}
 	s->leader = pid;
 	add_thread(s, pid, pid)->state = TH_RUNNING;
+	/* The terminal sends ^C and ^\ to the whole foreground process
+	 * group, the program included: let the program react (and the
+	 * trace record it) instead of dying first, as system(3) and time(1)
+	 * do.  SIGTERM and SIGHUP still end gorr, and PTRACE_O_EXITKILL the
+	 * program; the trace stays readable up to that point. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
 	if (s->pinned_cpu >= 0) {
 		cpu_set_t one;
 

@@ -250,3 +250,19 @@ def test_sigkill_of_gorr_kills_tracee_and_keeps_trace(ctx):
     d = ctx.gorr_cmd("dump", trace, check_exit=0)
     assert "the recording was cut short" in d.stderr, d
     assert len(d.stdout.splitlines()) == len(objs) - 1 + 3  # 3 header lines
+
+
+def test_ctrl_c_reaches_the_program(ctx):
+    """^C goes to the whole process group: the program dies of it, gorr
+    records that and exits 130."""
+    trace = ctx.path("int.gorr")
+    p = subprocess.Popen([ctx.gorr, "record", "-q", "-o", trace, "--", ctx.prog("sleeper")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ctx.tmp,
+                         start_new_session=True)
+    assert p.stdout.readline().startswith(b"pid ")
+    time.sleep(0.2)
+    os.killpg(p.pid, signal.SIGINT)
+    assert p.wait(timeout=20) == 128 + signal.SIGINT
+    events = load_trace(trace)[1:]
+    assert any(e["e"] == "signal" and e["sig"] == signal.SIGINT for e in events)
+    assert events[-1]["e"] == "end" and events[-1]["status"] == 130, events[-1]

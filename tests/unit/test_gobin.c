@@ -83,10 +83,6 @@ static void pclntab_agrees_with_symtab(void)
 	struct gobin b;
 	uint64_t i, entry, matched = 0, missing = 0;
 
-	if (cur->stripped) {
-		SKIP("a stripped binary has no .symtab to compare with");
-		return;
-	}
 	CHECK(gobin_open(&b, cur->path) == 0, "open");
 	for (i = 0; i < b.nfunc; i++) {
 		const char *name = gobin_func_name(&b, i, &entry);
@@ -189,7 +185,10 @@ int main(int argc, char **argv)
 			snprintf(n3, sizeof(n3), "pclntab_agrees_with_symtab[%.60s/%.200s]", bins[i].version, name);
 			t_run(n1, opens_and_versions);
 			t_run(n2, main_main);
-			t_run(n3, pclntab_agrees_with_symtab);
+			/* A stripped binary has no .symtab to compare with;
+			 * test_symbols.py checks it against addr2line. */
+			if (!cur->stripped)
+				t_run(n3, pclntab_agrees_with_symtab);
 		}
 	}
 	return T.any_failed;
