@@ -57,14 +57,12 @@ static void print_header(struct sbuf *sb, const msgpack_object *h)
 	uint32_t n, i;
 	const char *s;
 
-	sbuf_addf(sb, "# gorr trace, format %llu, %s",
-		  (unsigned long long)mp_get_uint(h, "version", 0),
-		  (s = mp_get_raw(h, "kind", &n)) ? "" : "");
-	if (s)
-		sbuf_add(sb, s, n);
+	s = mp_get_raw(h, "kind", &n);
+	sbuf_addf(sb, "# gorr %.*s trace (format %llu", s ? (int)n : 0, s ? s : "",
+		  (unsigned long long)mp_get_uint(h, "version", 0));
 	if ((s = mp_get_raw(h, "gorr", &n)))
-		sbuf_addf(sb, " by gorr %.*s", (int)n, s);
-	sbuf_addc(sb, '\n');
+		sbuf_addf(sb, ", written by gorr %.*s", (int)n, s);
+	sbuf_adds(sb, ")\n");
 	sbuf_adds(sb, "# program:");
 	if (argv && argv->type == MSGPACK_OBJECT_ARRAY)
 		for (i = 0; i < argv->via.array.size; i++) {
