@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""gorr's benchmark: the cost of `gorr record` against a native run and
+against `strace -f`, on real Go workloads.
+
+Each workload runs natively (as a user would run it, unpinned), natively
+pinned to one CPU, under `gorr record` (which pins itself and the program to
+one CPU, its default), and under `strace -f -o /dev/null` pinned to the same
+CPU with taskset (tracer and tracee pinned alike, as DESIGN.md says).  Runs
+are interleaved (native, gorr, strace, native, ...) so that drift in the
+machine's speed hits every mode alike; the median of each mode is reported
+with ratios.
+
+usage: bench.py [-n RUNS] [--quick] [WORKLOAD...]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GORR = os.environ.get("GORR", os.path.join(ROOT, "gorr"))
+GO = os.environ.get("GO", "/usr/local/go/bin/go")
+
+
+def build(tmp, src, name):
+    out = os.path.join(tmp, name)
+    env = dict(os.environ, CGO_ENABLED="0", GO111MODULE="off",
+               GOCACHE=os.path.join(ROOT, "tests", "build", "gocache"))
+    subprocess.run([GO, "build", "-o", out, src], check=True, env=env)
+    return out
+
+
+def timed(cmd):
+    start = time.monotonic()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.monotonic() - start
+    if r.returncode != 0:
+        sys.exit(f"bench: {cmd} failed ({r.returncode}): {r.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=5, help="runs per mode (default 5)")
+    ap.add_argument("--quick", action="store_true", help="smaller workloads")
+    ap.add_argument("workloads", nargs="*")
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="gorr-bench-")
+    try:
+        http = build(tmp, os.path.join(ROOT, "examples", "httploop", "main.go"), "httploop")
+        pp = build(tmp, os.path.join(ROOT, "tests", "bench", "pingpong.go"), "pingpong")
+        scale = 5 if args.quick else 1
+        workloads = {
+            "http": [http, str(2000 // scale)],
+            "pingpong": [pp, str(20000 // scale)],
+        }
+        chosen = args.workloads or list(workloads)
+        trace = os.path.join(tmp, "bench.gorr")
+        cpu = str(min(os.sched_getaffinity(0)))
+        have_strace = shutil.which("strace") is not None
+        modes = {
+            "native": lambda w: w,
+            "native-pinned": lambda w: ["taskset", "-c", cpu] + w,
+            "gorr-record": lambda w: [GORR, "record", "-q", "--pin", cpu, "-o", trace, "--"] + w,
+            "gorr-no-pin": lambda w: [GORR, "record", "-q", "--no-pin", "-o", trace + ".np", "--"] + w,
+        }
+        if have_strace:
+            modes["strace-f"] = lambda w: ["taskset", "-c", cpu, "strace", "-f", "-qq",
+                                           "-o", "/dev/null"] + w
+        print(f"gorr: {GORR}\ngo: {subprocess.run([GO, 'version'], capture_output=True, text=True).stdout.strip()}")
+        print(f"kernel: {os.uname().release}, cpus: {os.cpu_count()}, runs per mode: {args.n}\n")
+        for name in chosen:
+            w = workloads[name]
+            times = {m: [] for m in modes}
+            for m in modes:     # one warm-up run each, not counted
+                timed(modes[m](w))
+            for _ in range(args.n):
+                for m in modes:
+                    times[m].append(timed(modes[m](w)))
+            med = {m: statistics.median(t) for m, t in times.items()}
+            events = None
+            try:
+                import msgpack
+                with open(trace, "rb") as f:
+                    events = sum(1 for _ in msgpack.Unpacker(f, raw=False)) - 1
+            except ImportError:
+                pass
+            size = os.path.getsize(trace)
+            print(f"workload {name}: {' '.join(os.path.basename(x) for x in w)}")
+            for m in modes:
+                spread = max(times[m]) - min(times[m])
+                print(f"  {m:14s} median {med[m]*1000:9.1f} ms  (spread {spread*1000:.1f} ms)"
+                      f"  {med[m]/med['native']:6.2f}x native")
+            if have_strace:
+                print(f"  gorr-record / strace-f: {med['gorr-record']/med['strace-f']:.2f}x")
+            print(f"  trace: {events if events is not None else '?'} events, {size/1024:.0f} KiB,"
+                  f" {events/med['gorr-record']:.0f} events/s" if events else "")
+            print()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
