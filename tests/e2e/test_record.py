@@ -266,3 +266,76 @@ def test_ctrl_c_reaches_the_program(ctx):
     events = load_trace(trace)[1:]
     assert any(e["e"] == "signal" and e["sig"] == signal.SIGINT for e in events)
     assert events[-1]["e"] == "end" and events[-1]["status"] == 130, events[-1]
+
+
+@per_toolchain
+def test_exec_from_a_non_leader_thread(ctx):
+    r, trace = record(ctx, [ctx.prog("reexec")], check_exit=0)
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("parent pid") and lines[1].startswith("child running"), r
+    assert lines[0].split()[-1] == lines[1].split()[-1]
+    events = load_trace(trace)[1:]
+    execs = [e for e in events if e["e"] == "exec"]
+    assert len(execs) == 2 and execs[1]["tid"] == execs[0]["tid"], execs
+    # The second execve's exit is on the leader's tid, with result 0.
+    ex = [e for e in events if e["e"] == "syscall" and e["nr"] == NR["execve"]]
+    assert len(ex) == 2 and ex[1]["tid"] == execs[0]["tid"] and ex[1]["r"] == 0, ex
+    assert events[-1]["status"] == 0
+
+
+def test_aslr_is_off(ctx):
+    prog = ctx.prog("stackaddr")
+    natives = {ctx.run([prog], check_exit=0).stdout for _ in range(3)}
+    assert len(natives) > 1, "ASLR seems off on this machine: the test cannot tell"
+    recorded = {record(ctx, [prog], check_exit=0)[0].stdout for _ in range(3)}
+    assert len(recorded) == 1, recorded
+
+
+def test_job_control_stop_and_continue(ctx):
+    """SIGSTOP stops the program (gorr keeps it stopped with PTRACE_LISTEN)
+    and SIGCONT resumes it; it then finishes normally."""
+    trace = ctx.path("stop.gorr")
+    p = subprocess.Popen([ctx.gorr, "record", "-q", "-o", trace, "--", ctx.prog("sleeper")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ctx.tmp)
+    pid = int(p.stdout.readline().split()[1])
+    os.kill(pid, signal.SIGSTOP)
+    for _ in range(100):
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().split(") ")[1].split()[0]
+        if state in ("T", "t"):
+            break
+        time.sleep(0.02)
+    assert state in ("T", "t"), state
+    time.sleep(0.2)
+    with open(f"/proc/{pid}/stat") as f:
+        assert f.read().split(") ")[1].split()[0] in ("T", "t"), "did not stay stopped"
+    os.kill(pid, signal.SIGCONT)
+    time.sleep(0.2)
+    os.kill(pid, signal.SIGTERM)
+    assert p.wait(timeout=20) == 128 + signal.SIGTERM
+    events = load_trace(trace)[1:]
+    sigs = [e["sig"] for e in events if e["e"] == "signal"]
+    assert signal.SIGSTOP in sigs and signal.SIGCONT in sigs and signal.SIGTERM in sigs, sigs
+    assert events[-1]["e"] == "end" and events[-1]["status"] == 143
+
+
+def test_program_killed_from_outside(ctx):
+    trace = ctx.path("kill.gorr")
+    p = subprocess.Popen([ctx.gorr, "record", "-q", "-o", trace, "--", ctx.prog("sleeper")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ctx.tmp)
+    pid = int(p.stdout.readline().split()[1])
+    time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    assert p.wait(timeout=20) == 137
+    end = load_trace(trace)[-1]
+    assert end["e"] == "end" and end["status"] == 137 and end["wstatus"] & 0x7f == 9
+
+
+def test_make_install(ctx):
+    dest = ctx.path("dest")
+    r = ctx.run(["make", "-C", ctx.root, "-s", "install", f"DESTDIR={dest}", "PREFIX=/opt/g"],
+                timeout=300)
+    assert r.returncode == 0, r
+    installed = os.path.join(dest, "opt/g/bin/gorr")
+    assert os.access(installed, os.X_OK)
+    assert ctx.run([installed, "version"], check_exit=0).stdout.startswith("gorr ")
