@@ -184,6 +184,15 @@ void sc_save_entry(const struct sc_desc *d, const uint64_t args[6],
 	}
 }
 
+/* Entry i of a struct iovec array (16 bytes: base, len). */
+static int read_iovec(sc_read_fn rd, void *ctx, uint64_t iov, uint64_t i,
+		      uint64_t *base, uint64_t *len)
+{
+	int err = read_u64(rd, ctx, iov + 16 * i, base);
+
+	return err ? err : read_u64(rd, ctx, iov + 16 * i + 8, len);
+}
+
 static int add_region(struct sc_region *out, int *n, int max,
 		      uint64_t addr, uint64_t len)
 {
@@ -210,9 +219,7 @@ static int add_iov_regions(uint64_t iov, uint64_t cnt, uint64_t total,
 	for (i = 0; i < cnt && total > 0; i++) {
 		uint64_t base, len;
 
-		err = read_u64(rd, ctx, iov + 16 * i, &base);
-		if (!err)
-			err = read_u64(rd, ctx, iov + 16 * i + 8, &len);
+		err = read_iovec(rd, ctx, iov, i, &base, &len);
 		if (err)
 			return err;
 		if (len > total)
@@ -508,8 +515,7 @@ static int gather_iov(sc_read_fn rd, void *ctx, uint64_t iov, uint64_t cnt,
 	for (i = 0; i < cnt; i++) {
 		uint64_t base, len;
 
-		if (read_u64(rd, ctx, iov + 16 * i, &base) ||
-		    read_u64(rd, ctx, iov + 16 * i + 8, &len))
+		if (read_iovec(rd, ctx, iov, i, &base, &len))
 			return -EFAULT;
 		if (got + len > max) {
 			*cut = 1;
