@@ -242,6 +242,18 @@ static void choose_cpus(struct session *s)
 	s->rewrite_mask = s->pinned_cpu >= 0 || want > 0;
 }
 
+static int is_script(const char *path)
+{
+	char magic[2];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = read(fd, magic, 2) == 2 && magic[0] == '#' && magic[1] == '!';
+	close(fd);
+	return ok;
+}
+
 int session_init(struct session *s, const struct session_opts *o,
 		 const struct engine_ops *ops, void *policy)
 {
@@ -268,10 +280,11 @@ int session_init(struct session *s, const struct session_opts *o,
 		if (!s->bin.is_go && !o->quiet)
 			notice("'%s' is not a Go binary: tracing it with the Go-specific parts off",
 			       o->argv[0]);
-	} else if (!o->quiet) {
-		notice("'%s' is not an x86-64 ELF program: tracing it with the Go-specific parts off",
+	} else if (!o->quiet && is_script(s->exe)) {
+		notice("'%s' is a script: tracing its interpreter with the Go-specific parts off",
 		       o->argv[0]);
 	}
+	/* Anything else the kernel will refuse to exec; check_start says so. */
 	err = sha256_file(s->exe, s->exe_digest);
 	if (err) {
 		error("cannot read '%s': %s", s->exe, strerror(-err));
@@ -455,7 +468,9 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 			pt_setregs(t->tid, &regs);
 		}
 	}
-	t->want_exit = action != ENTRY_RUN || (s->rewrite_mask && d && (d->flags & SF_CPUMASK));
+	t->want_exit = action != ENTRY_RUN || (s->rewrite_mask && d && (d->flags & SF_CPUMASK)) ||
+		       /* the program's own exec: see start_failed */
+		       (s->exec_count == 0 && d && (d->flags & SF_EXEC));
 	if (!t->want_exit)
 		t->in_syscall = 0;
 	resume(s, t, 0);
@@ -476,6 +491,20 @@ static void rewrite_cpumask(struct session *s, struct thread *t)
 	if ((size_t)t->call.ret > sizeof(s->reported_mask))
 		return;
 	mem_write(t->tid, t->call.args[2], &s->reported_mask, (size_t)t->call.ret);
+}
+
+/* The exec of the program itself failed (the kernel would not run the
+ * file: ENOEXEC for a file that is neither ELF nor #!, EACCES for a
+ * noexec mount...): say so, since the child only exits. */
+static void check_start(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	if (s->exec_count || !d || !(d->flags & SF_EXEC) || t->call.ret >= 0 ||
+	    t->call.ret < -4095)
+		return;
+	error("cannot execute '%s': %s", s->opts.argv[0], strerror((int)-t->call.ret));
+	s->start_failed = 1;
 }
 
 static void on_syscall_exit_stop(struct session *s, struct thread *t)
@@ -503,6 +532,7 @@ static void on_syscall_exit_stop(struct session *s, struct thread *t)
 		t->call.ret = pt_getregs(t->tid, &regs) == 0 ? (int64_t)regs.rax : -ENOSYS;
 	}
 	rewrite_cpumask(s, t);
+	check_start(s, t);
 	s->ops->syscall_exit(s, t);
 	resume(s, t, 0);
 }
@@ -691,7 +721,7 @@ int session_run(struct session *s)
 
 int session_exit_code(const struct session *s)
 {
-	if (!s->leader_done)
+	if (!s->leader_done || s->start_failed)
 		return EXIT_GORR_FAILURE;
 	if (WIFEXITED(s->leader_wstatus))
 		return WEXITSTATUS(s->leader_wstatus);

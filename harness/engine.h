@@ -134,6 +134,7 @@ struct session {
 	int exec_count;
 	int leader_done;
 	int leader_wstatus;
+	int start_failed;	/* the program's own exec failed */
 
 	cpu_set_t native_mask;	/* gorr's own affinity when it started */
 	cpu_set_t reported_mask;	/* what sched_getaffinity reports */

@@ -19,6 +19,7 @@
 #define NI SF_NOT_IMPL
 #define OP SF_OUT_POS
 #define CM SF_CPUMASK
+#define EX SF_EXEC
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX
@@ -49,6 +50,7 @@ static const struct sc_desc sc_table[SC_TABLE_SIZE] = {
 #undef NI
 #undef OP
 #undef CM
+#undef EX
 #undef RI
 #undef RF
 #undef RH

@@ -120,6 +120,7 @@ enum {
 	/* Reports the CPU mask: when gorr pins the tracee to one CPU it
 	 * rewrites the result to the mask the program would have seen. */
 	SF_CPUMASK = 1 << 13,
+	SF_EXEC = 1 << 14,	/* replaces the program image (execve, execveat) */
 };
 
 struct sc_desc {

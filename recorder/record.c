@@ -363,6 +363,9 @@ int cmd_record(int argc, char **argv)
 			if (++i >= argc)
 				return cli_usage_error(record_usage, "'%s' needs a file name", a);
 			out = argv[i];
+			if (!strcmp(out, "-"))
+				return cli_usage_error(record_usage,
+					"the trace cannot go to stdout: the program's output goes there");
 			continue;
 		}
 		used = cli_session_option(&o, argc, argv, &i);
@@ -392,7 +395,7 @@ int cmd_record(int argc, char **argv)
 	if (!err)
 		err = session_run(&s);
 	code = session_exit_code(&s);
-	if (recorder_finish(&r, &s) < 0 || err)
+	if (recorder_finish(&r, &s) < 0 || err || s.start_failed)
 		code = EXIT_GORR_FAILURE;
 	else if (!o.quiet)
 		notice("recorded %llu events to '%s'", (unsigned long long)r.events, path);

@@ -200,9 +200,20 @@ def test_missing_program(ctx):
         assert len(lines) == 1 and lines[0].startswith("gorr: ") and prog in lines[0], (prog, r)
 
 
+def test_file_the_kernel_will_not_run(ctx):
+    bad = ctx.path("garbage")
+    with open(bad, "w") as f:
+        f.write("not a program\n")
+    os.chmod(bad, 0o755)
+    r = ctx.gorr_cmd("record", "-o", ctx.path("g.gorr"), "--", bad)
+    assert r.returncode == 125, r
+    assert r.stderr.strip() == f"gorr: cannot execute '{bad}': Exec format error", r
+
+
 def test_usage_errors(ctx):
     for args in (["record"], ["record", "--seed", "x", "--", "/bin/true"],
                  ["record", "--bogus", "/bin/true"], ["record", "--cpus", "0", "/bin/true"],
+                 ["record", "-o", "-", "/bin/true"],
                  ["nosuchcommand"]):
         r = ctx.gorr_cmd(*args)
         assert r.returncode == 2, (args, r)
