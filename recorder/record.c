@@ -125,6 +125,7 @@ int recorder_finish(struct recorder *r, struct session *s)
 	mp_kuint(pk, "tsc_emulated", s->tsc_emulated);
 	commit(r);
 	err = trace_writer_close(&r->w);
+	sbuf_release(&r->outbuf);
 	return err;
 }
 
@@ -137,16 +138,13 @@ static int rec_wants(void *policy, long nr, const struct sc_desc *d)
 	return !d || !(d->flags & SF_DET);
 }
 
-static void write_syscall(struct recorder *r, struct session *s, struct thread *t,
-			  int with_result)
+static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 	struct sc_region regs[SC_MAX_REGIONS];
 	msgpack_packer *pk;
 	int nargs = d ? d->nargs : 6, nout = 0, i;
 	unsigned int incut = 0;
-	unsigned char *buf = NULL;
-	size_t bufsize = 0;
 
 	if (with_result) {
 		nout = sc_outputs(t->call.nr, t->call.args, t->call.ret, &t->call.entry,
@@ -188,11 +186,9 @@ static void write_syscall(struct recorder *r, struct session *s, struct thread *
 		for (i = 0; i < nout; i++) {
 			int err;
 
-			if (regs[i].len > bufsize) {
-				bufsize = regs[i].len;
-				buf = xrealloc(buf, bufsize);
-			}
-			err = thread_read(t, regs[i].addr, buf, regs[i].len);
+			sbuf_reset(&r->outbuf);
+			sbuf_grow(&r->outbuf, regs[i].len);
+			err = thread_read(t, regs[i].addr, r->outbuf.buf, regs[i].len);
 			msgpack_pack_array(pk, 2);
 			msgpack_pack_uint64(pk, regs[i].addr);
 			if (err) {
@@ -200,12 +196,10 @@ static void write_syscall(struct recorder *r, struct session *s, struct thread *
 				 * store bytes that were never there. */
 				msgpack_pack_nil(pk);
 			} else {
-				mp_bin(pk, buf, regs[i].len);
+				mp_bin(pk, r->outbuf.buf, regs[i].len);
 			}
 		}
 	}
-	free(buf);
-	(void)s;
 	commit(r);
 }
 
@@ -215,7 +209,7 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 
 	/* exit and exit_group never return: record them now. */
 	if (d && d->ret == R_NONE) {
-		write_syscall(rec(s), s, t, 0);
+		write_syscall(rec(s), t, 0);
 		return ENTRY_RUN;
 	}
 	return ENTRY_RUN_EXIT;
@@ -223,7 +217,7 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 
 static void rec_syscall_exit(struct session *s, struct thread *t)
 {
-	write_syscall(rec(s), s, t, 1);
+	write_syscall(rec(s), t, 1);
 }
 
 static void rec_exec(struct session *s, struct thread *t, const struct exec_info *e)

@@ -11,6 +11,7 @@ struct recorder {
 	struct trace_writer w;
 	uint64_t events;	/* events written after the header */
 	const char *kind;	/* "record" */
+	struct sbuf outbuf;	/* bytes of one written region, reused */
 };
 
 extern const struct engine_ops recorder_ops;
