@@ -1,39 +1,46 @@
+/* The event loop: every ptrace stop of every tracee comes through
+ * session_run, which hands it to the policy and to the scheduler
+ * (harness/sched.c).  Only the running thread executes program code;
+ * every other thread sits in a ptrace stop until the scheduler resumes it. */
 #define _GNU_SOURCE
 #include "engine.h"
 #include "ptrace.h"
-#include "sha256.h"
 #include "util.h"
 
+void sched_slice(struct session *s, struct thread *t);
+int sched_exit(struct session *s, struct thread *t);
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <linux/seccomp.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* PTRACE_SEIZE options: follow every thread and child process, stop at
- * exec (to fix the new image's auxv), at thread exit, and at seccomp
- * TRACE actions; EXITKILL so that a killed gorr never leaves a tracee
- * running with a filter that nobody answers (its traced syscalls would
- * fail with ENOSYS). */
-#define SEIZE_OPTIONS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |	\
-		       PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |	\
-		       PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |	\
-		       PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)
 
 int thread_read(void *thread, uint64_t addr, void *buf, size_t len)
 {
 	return mem_read(((struct thread *)thread)->tid, addr, buf, len);
 }
 
-int cpumask_count(const cpu_set_t *m)
+int thread_write(struct thread *t, uint64_t addr, const void *buf, size_t len)
 {
-	return CPU_COUNT(m);
+	return mem_write(t->tid, addr, buf, len);
+}
+
+int thread_getregs(struct thread *t, struct user_regs_struct *regs)
+{
+	return pt_getregs(t->tid, regs);
+}
+
+int thread_setregs(struct thread *t, const struct user_regs_struct *regs)
+{
+	return pt_setregs(t->tid, regs);
+}
+
+void thread_emulate(struct thread *t, int64_t ret)
+{
+	t->call.emulated = 1;
+	t->call.ret = ret;
 }
 
 struct thread *session_thread(struct session *s, pid_t tid)
@@ -43,6 +50,16 @@ struct thread *session_thread(struct session *s, pid_t tid)
 	for (t = s->threads[tid % SESSION_HASH]; t; t = t->next)
 		if (t->tid == tid)
 			return t;
+	return NULL;
+}
+
+struct thread *session_vthread(struct session *s, pid_t vtid)
+{
+	size_t i;
+
+	for (i = 0; i < s->norder; i++)
+		if (s->order[i]->vtid == vtid && s->order[i]->rs != RS_DYING)
+			return s->order[i];
 	return NULL;
 }
 
@@ -67,28 +84,60 @@ static pid_t read_tgid(pid_t tid)
 	return tgid;
 }
 
-static struct thread *add_thread(struct session *s, pid_t tid, pid_t tgid)
+/* Threads get their place in the deterministic order (serial) and, under
+ * virtual time, their virtual id when their creation is seen in the
+ * parent (a deterministic point), not when the kernel reports their first
+ * stop (which races with the parent). */
+static void assign_serial(struct session *s, struct thread *t)
+{
+	if (t->serial)
+		return;
+	t->serial = ++s->next_serial;
+	/* Under gorr run the program sees ids that do not depend on the
+	 * machine's pid counter: 1000, 1001, ... in creation order. */
+	t->vtid = s->opts.virtual_time ? (pid_t)(999 + t->serial) : t->tid;
+	if (s->norder == s->order_alloc) {
+		s->order_alloc = s->order_alloc ? 2 * s->order_alloc : 16;
+		s->order = xrealloc(s->order, s->order_alloc * sizeof(*s->order));
+	}
+	s->order[s->norder++] = t;
+}
+
+struct thread *engine_add_thread(struct session *s, pid_t tid, pid_t tgid);
+void engine_remove_thread(struct session *s, pid_t tid);
+
+struct thread *engine_add_thread(struct session *s, pid_t tid, pid_t tgid)
 {
 	struct thread *t = xcalloc(1, sizeof(*t));
 
 	t->tid = tid;
 	t->tgid = tgid;
-	t->state = TH_STOPPED;
+	t->vtid = tid;
+	t->rs = RS_NEW;
 	t->next = s->threads[tid % SESSION_HASH];
 	s->threads[tid % SESSION_HASH] = t;
 	s->nthreads++;
 	return t;
 }
 
-static void remove_thread(struct session *s, pid_t tid)
+void engine_remove_thread(struct session *s, pid_t tid)
 {
 	struct thread **pp = &s->threads[tid % SESSION_HASH];
+	size_t i;
 
 	while (*pp) {
 		if ((*pp)->tid == tid) {
 			struct thread *t = *pp;
 
 			*pp = t->next;
+			for (i = 0; i < s->norder; i++)
+				if (s->order[i] == t) {
+					memmove(&s->order[i], &s->order[i + 1],
+						(s->norder - i - 1) * sizeof(*s->order));
+					s->norder--;
+					break;
+				}
+			sched_thread_gone(s, t);
 			sbuf_release(&t->inbuf);
 			free(t);
 			s->nthreads--;
@@ -98,338 +147,93 @@ static void remove_thread(struct session *s, pid_t tid)
 	}
 }
 
-/* execvp's search, done before fork so that a missing program is a clean
- * error of gorr's, not an exit status of the child. */
-static int resolve_program(const char *name, char **out)
-{
-	const char *path, *p;
-	struct stat st;
-	struct sbuf sb = SBUF_INIT;
-	int err = -ENOENT;
-
-	if (strchr(name, '/')) {
-		if (stat(name, &st) < 0)
-			return -errno;
-		if (S_ISDIR(st.st_mode))
-			return -EISDIR;
-		if (access(name, X_OK) < 0)
-			return -errno;
-		*out = xstrdup(name);
-		return 0;
-	}
-	path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path;; p++) {
-		const char *end = strchrnul(p, ':');
-
-		sbuf_reset(&sb);
-		if (end == p)
-			sbuf_adds(&sb, ".");
-		else
-			sbuf_add(&sb, p, (size_t)(end - p));
-		sbuf_addf(&sb, "/%s", name);
-		if (stat(sb.buf, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(sb.buf, X_OK) == 0) {
-				*out = xstrdup(sb.buf);
-				sbuf_release(&sb);
-				return 0;
-			}
-			err = -EACCES;
-		}
-		if (!*end)
-			break;
-		p = end;
-	}
-	sbuf_release(&sb);
-	return err;
-}
-
-static int build_filter(struct session *s)
-{
-	long nr;
-	int err;
-
-	/* Unknown numbers and foreign ABIs stop, so nothing goes unseen. */
-	s->filter = seccomp_init(SCMP_ACT_TRACE(0));
-	if (!s->filter)
-		return -ENOMEM;
-	err = seccomp_attr_set(s->filter, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRACE(0));
-	if (err)
-		return err;
-	for (nr = 0; nr < SC_TABLE_SIZE; nr++) {
-		const struct sc_desc *d = sc_lookup(nr);
-		int want;
-
-		if (!d)
-			continue;
-		want = s->ops->wants(s->policy, nr, d);
-		if (s->rewrite_mask && (d->flags & SF_CPUMASK))
-			want = 1;
-		if (want)
-			continue;
-		err = seccomp_rule_add(s->filter, SCMP_ACT_ALLOW, (int)nr, 0);
-		/* libseccomp refuses numbers it does not know for this
-		 * architecture; those keep the default (stop). */
-		if (err && err != -EDOM && err != -EINVAL)
-			return err;
-	}
-	return 0;
-}
-
-/* libseccomp 2.5 exports BPF only to a file descriptor. */
-static int export_bpf(struct session *s)
-{
-	struct stat st;
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = memfd_create("gorr-bpf", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = seccomp_export_bpf(s->filter, fd);
-	if (!err && fstat(fd, &st) < 0)
-		err = -errno;
-	if (!err && (st.st_size == 0 || st.st_size % sizeof(struct sock_filter) ||
-		     st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS))
-		err = -E2BIG;
-	if (!err) {
-		s->bpf = xmalloc((size_t)st.st_size);
-		n = pread(fd, s->bpf, (size_t)st.st_size, 0);
-		if (n != st.st_size)
-			err = -EIO;
-		s->bpf_len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
-	}
-	close(fd);
-	return err;
-}
-
-static void choose_cpus(struct session *s)
-{
-	int i, n = 0, want;
-
-	CPU_ZERO(&s->native_mask);
-	if (sched_getaffinity(0, sizeof(s->native_mask), &s->native_mask) < 0)
-		CPU_SET(0, &s->native_mask);
-	s->reported_mask = s->native_mask;
-	want = s->opts.cpus;
-	if (want > 0) {
-		/* --cpus N: the first N CPUs gorr may use. */
-		CPU_ZERO(&s->reported_mask);
-		for (i = 0; i < CPU_SETSIZE && n < want; i++)
-			if (CPU_ISSET(i, &s->native_mask)) {
-				CPU_SET(i, &s->reported_mask);
-				n++;
-			}
-		/* More CPUs than this machine has: report CPUs past the
-		 * real ones, as GOMAXPROCS would see them on a bigger box. */
-		for (i = 0; i < CPU_SETSIZE && n < want; i++)
-			if (!CPU_ISSET(i, &s->reported_mask)) {
-				CPU_SET(i, &s->reported_mask);
-				n++;
-			}
-	}
-	s->pinned_cpu = -1;
-	if (s->opts.pin_cpu >= 0) {
-		s->pinned_cpu = s->opts.pin_cpu;
-	} else if (s->opts.pin_cpu == PIN_AUTO) {
-		for (i = 0; i < CPU_SETSIZE; i++)
-			if (CPU_ISSET(i, &s->native_mask)) {
-				s->pinned_cpu = i;
-				break;
-			}
-	}
-	s->rewrite_mask = s->pinned_cpu >= 0 || want > 0;
-}
-
-static int is_script(const char *path)
-{
-	char magic[2];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
-
-	if (fd < 0)
-		return 0;
-	ok = read(fd, magic, 2) == 2 && magic[0] == '#' && magic[1] == '!';
-	close(fd);
-	return ok;
-}
-
-int session_init(struct session *s, const struct session_opts *o,
-		 const struct engine_ops *ops, void *policy)
-{
-	int err;
-
-	memset(s, 0, sizeof(*s));
-	s->opts = *o;
-	s->ops = ops;
-	s->policy = policy;
-	s->leader = -1;
-	s->pinned_cpu = -1;
-
-	err = resolve_program(o->argv[0], &s->exe);
-	if (err) {
-		if (err == -ENOENT && !strchr(o->argv[0], '/'))
-			error("'%s': command not found", o->argv[0]);
-		else
-			error("cannot run '%s': %s", o->argv[0], strerror(-err));
-		return err;
-	}
-	err = gobin_open(&s->bin, s->exe);
-	if (err == 0) {
-		s->have_bin = 1;
-		if (!s->bin.is_go && !o->quiet)
-			notice("'%s' is not a Go binary: tracing it with the Go-specific parts off",
-			       o->argv[0]);
-	} else if (!o->quiet && is_script(s->exe)) {
-		notice("'%s' is a script: tracing its interpreter with the Go-specific parts off",
-		       o->argv[0]);
-	}
-	/* Anything else the kernel will refuse to exec; check_start says so. */
-	err = sha256_file(s->exe, s->exe_digest);
-	if (err) {
-		error("cannot read '%s': %s", s->exe, strerror(-err));
-		return err;
-	}
-	if (o->pin_cpu >= CPU_SETSIZE) {
-		error("--pin: no such CPU '%d'", o->pin_cpu);
-		return -EINVAL;
-	}
-	choose_cpus(s);
-	detenv_at_random(o->seed, 0, s->at_random);
-	if (s->pinned_cpu >= 0 && !CPU_ISSET(s->pinned_cpu, &s->native_mask)) {
-		error("--pin: CPU %d is not available to this process", s->pinned_cpu);
-		return -EINVAL;
-	}
-	err = build_filter(s);
-	if (!err)
-		err = export_bpf(s);
-	if (err) {
-		error("cannot build the seccomp filter: %s", strerror(-err));
-		return err;
-	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &s->cs) != CS_ERR_OK) {
-		error("cannot open the capstone disassembler");
-		return -ENOMEM;
-	}
-	s->cs_open = 1;
-	return 0;
-}
-
-void session_release(struct session *s)
-{
-	int i;
-
-	for (i = 0; i < SESSION_HASH; i++)
-		while (s->threads[i])
-			remove_thread(s, s->threads[i]->tid);
-	if (s->filter)
-		seccomp_release(s->filter);
-	free(s->bpf);
-	if (s->cs_open)
-		cs_close(&s->cs);
-	if (s->have_bin)
-		gobin_release(&s->bin);
-	free(s->exe);
-	memset(s, 0, sizeof(*s));
-}
-
-/* In the child, between fork and exec: only plain syscalls, no library
- * calls that may allocate or read the clock. */
-static void __attribute__((noreturn)) child_exec(const struct session *s)
-{
-	extern char **environ;
-	static const char msg[] = "gorr: cannot install the seccomp filter\n";
-	struct sock_fprog prog = { s->bpf_len, s->bpf };
-
-	/* Before the filter, so that none of these calls stops. */
-	detenv_child_setup(s);
-	/* Wait for the tracer's PTRACE_SEIZE: a traced syscall made
-	 * before it would fail with ENOSYS. */
-	raise(SIGSTOP);
-	/* A filter needs no_new_privs without CAP_SYS_ADMIN
-	 * (kernel/seccomp.c, seccomp_prepare_filter); setuid bits then do
-	 * not apply to the program, as under rr. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) {
-		if (write(2, msg, sizeof(msg) - 1) < 0)
-			_exit(126);
-		_exit(126);
-	}
-	execve(s->exe, s->opts.argv, environ);
-	_exit(127);
-}
-
-int session_spawn(struct session *s)
-{
-	int status, err;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		error("fork: %s", strerror(errno));
-		return err;
-	}
-	if (pid == 0)
-		child_exec(s);
-	if (waitpid(pid, &status, WSTOPPED | __WALL) < 0 || !WIFSTOPPED(status)) {
-		error("'%s' did not start", s->opts.argv[0]);
-		return -ECHILD;
-	}
-	err = pt_seize(pid, SEIZE_OPTIONS);
-	if (err) {
-		kill(pid, SIGKILL);
-		if (err == -EPERM)
-			error("cannot trace '%s': ptrace is not permitted here "
-			      "(a container without CAP_SYS_PTRACE, or kernel.yama.ptrace_scope=3?)",
-			      s->opts.argv[0]);
-		else
-			error("cannot trace '%s': %s", s->opts.argv[0], strerror(-err));
-		return err;
-	}
-	s->leader = pid;
-	add_thread(s, pid, pid)->state = TH_RUNNING;
-	/* The terminal sends ^C and ^\ to the whole foreground process
-	 * group, the program included: let the program react (and the
-	 * trace record it) instead of dying first, as system(3) and time(1)
-	 * do.  SIGTERM and SIGHUP still end gorr, and PTRACE_O_EXITKILL the
-	 * program; the trace stays readable up to that point. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	if (s->pinned_cpu >= 0) {
-		cpu_set_t one;
-
-		CPU_ZERO(&one);
-		CPU_SET(s->pinned_cpu, &one);
-		sched_setaffinity(0, sizeof(one), &one);
-	}
-	kill(pid, SIGCONT);
-	return 0;
-}
-
-static void resume(struct session *s, struct thread *t, int sig)
+void resume_thread(struct session *s, struct thread *t)
 {
 	int err;
 
 	(void)s;
-	t->state = TH_RUNNING;
-	err = t->want_exit ? pt_syscall(t->tid, sig) : pt_cont(t->tid, sig);
+	if (!t->stopped)
+		return;
+	t->stopped = 0;
+	t->in_user = !t->want_exit;
+	err = t->want_exit ? pt_syscall(t->tid, t->resume_sig) : pt_cont(t->tid, t->resume_sig);
+	t->resume_sig = 0;
 	/* -ESRCH: the thread died in its stop; its exit is reported next. */
 	if (err && err != -ESRCH)
 		warning("cannot resume thread %d: %s", (int)t->tid, strerror(-err));
 }
 
-/* Set the result of a skipped syscall at its exit stop. */
-static int set_result(struct thread *t, int64_t ret)
+/* Finish the call t is stopped in (at its seccomp stop) without the
+ * kernel: a seccomp stop may skip the call by setting its number to -1,
+ * and the call then returns what the tracer put in rax
+ * (Documentation/userspace-api/seccomp_filter.rst). */
+void complete_call(struct session *s, struct thread *t, int64_t ret)
 {
 	struct user_regs_struct regs;
-	int err = pt_getregs(t->tid, &regs);
 
-	if (err)
-		return err;
-	regs.rax = (uint64_t)ret;
-	return pt_setregs(t->tid, &regs);
+	if (pt_getregs(t->tid, &regs) == 0) {
+		regs.orig_rax = (uint64_t)-1;
+		regs.rax = (uint64_t)ret;
+		pt_setregs(t->tid, &regs);
+	}
+	t->call.emulated = 1;
+	t->call.ret = ret;
+	t->in_syscall = 0;
+	t->want_exit = 0;
+	if (s->opts.virtual_time)
+		s->vclock += 1000;
+	s->ops->syscall_exit(s, t);
+}
+
+/* The exec of the program itself failed (the kernel would not run the
+ * file: ENOEXEC for a file that is neither ELF nor #!, EACCES for a
+ * noexec mount...): say so, since the child only exits. */
+static void check_start(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	if (s->exec_count || !d || !(d->flags & SF_EXEC) || t->call.ret >= 0 ||
+	    t->call.ret < -4095)
+		return;
+	error("cannot execute '%s': %s", s->opts.argv[0], strerror((int)-t->call.ret));
+	s->start_failed = 1;
+}
+
+/* exit_group: every other thread of the process will report
+ * PTRACE_EVENT_EXIT, in an order the kernel chooses.  Their exits are
+ * logged now, in creation order, and the next scheduling decision waits
+ * until they are gone, so that the trace does not depend on that order. */
+static void await_set(struct session *s, int *flag)
+{
+	if (!*flag) {
+		*flag = 1;
+		s->awaiting++;
+	}
+}
+
+static void await_done(struct session *s, int *flag)
+{
+	if (*flag) {
+		*flag = 0;
+		s->awaiting--;
+	}
+}
+
+static void doom_siblings(struct session *s, struct thread *t)
+{
+	int wstatus = ((int)t->call.args[0] & 0xff) << 8;
+	size_t i;
+
+	for (i = 0; i < s->norder; i++) {
+		struct thread *o = s->order[i];
+
+		if (o == t || o->tgid != t->tgid || o->rs == RS_DYING || o->doomed)
+			continue;
+		s->ops->thread_exit(s, o, wstatus);
+		o->doomed = 1;
+		await_set(s, &o->await_exit);
+		o->rs = RS_DYING;
+	}
 }
 
 static void on_seccomp_stop(struct session *s, struct thread *t)
@@ -441,7 +245,7 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	err = pt_syscall_info(t->tid, &info);
 	if (err || info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
 		if (err != -ESRCH)
-			resume(s, t, 0);
+			sched_after_stop(s, t);
 		return;
 	}
 	memset(&t->call, 0, sizeof(t->call));
@@ -454,26 +258,42 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t,
 					s->opts.strsize, t->call.in, &t->inbuf);
 	t->in_syscall = 1;
+	t->want_exit = 0;
 
-	action = s->ops->syscall_entry(s, t);
-	if (action == ENTRY_EMULATE) {
-		struct user_regs_struct regs;
-
-		/* A seccomp stop may skip the call by setting its number
-		 * to -1 (Documentation/userspace-api/seccomp_filter.rst);
-		 * the result is written at the exit stop. */
-		t->call.emulate = 1;
-		if (pt_getregs(t->tid, &regs) == 0) {
-			regs.orig_rax = (uint64_t)-1;
-			pt_setregs(t->tid, &regs);
-		}
+	/* Before the program's first exec only gorr's own child runs. */
+	if (s->exec_count == 0) {
+		t->want_exit = d && (d->flags & SF_EXEC);
+		if (!t->want_exit)
+			t->in_syscall = 0;
+		resume_thread(s, t);
+		return;
 	}
-	t->want_exit = action != ENTRY_RUN || (s->rewrite_mask && d && (d->flags & SF_CPUMASK)) ||
-		       /* the program's own exec: see start_failed */
-		       (s->exec_count == 0 && d && (d->flags & SF_EXEC));
-	if (!t->want_exit)
+	if (d && (d->flags & SF_GROUPEXIT))
+		doom_siblings(s, t);
+	action = s->ops->syscall_entry(s, t);
+	if (action == ENTRY_DEFAULT)
+		action = sched_entry(s, t);
+	switch (action) {
+	case ENTRY_EMULATE:
+		complete_call(s, t, t->call.ret);
+		sched_after_stop(s, t);
+		return;
+	case ENTRY_RUN_EXIT:
+		t->want_exit = 1;
+		break;
+	case ENTRY_RUN:
+		if (s->rewrite_mask && d && (d->flags & SF_CPUMASK)) {
+			t->want_exit = 1;
+			break;
+		}
+		/* The call's result is not needed (exit, exit_group). */
 		t->in_syscall = 0;
-	resume(s, t, 0);
+		break;
+	default:
+		/* Parked by the scheduler: it stays in this stop. */
+		return;
+	}
+	resume_thread(s, t);
 }
 
 /* sched_getaffinity: the tracee runs pinned to one CPU, but must see
@@ -493,27 +313,13 @@ static void rewrite_cpumask(struct session *s, struct thread *t)
 	mem_write(t->tid, t->call.args[2], &s->reported_mask, (size_t)t->call.ret);
 }
 
-/* The exec of the program itself failed (the kernel would not run the
- * file: ENOEXEC for a file that is neither ELF nor #!, EACCES for a
- * noexec mount...): say so, since the child only exits. */
-static void check_start(struct session *s, struct thread *t)
-{
-	const struct sc_desc *d = sc_lookup(t->call.nr);
-
-	if (s->exec_count || !d || !(d->flags & SF_EXEC) || t->call.ret >= 0 ||
-	    t->call.ret < -4095)
-		return;
-	error("cannot execute '%s': %s", s->opts.argv[0], strerror((int)-t->call.ret));
-	s->start_failed = 1;
-}
-
 static void on_syscall_exit_stop(struct session *s, struct thread *t)
 {
 	struct __ptrace_syscall_info info;
 	int err;
 
 	if (!t->in_syscall) {
-		resume(s, t, 0);
+		sched_after_stop(s, t);
 		return;
 	}
 	err = pt_syscall_info(t->tid, &info);
@@ -521,20 +327,23 @@ static void on_syscall_exit_stop(struct session *s, struct thread *t)
 		return;
 	t->want_exit = 0;
 	t->in_syscall = 0;
-	if (t->call.emulate) {
-		t->call.ret = t->call.emu_ret;
-		set_result(t, t->call.ret);
-	} else if (!err && info.op == PTRACE_SYSCALL_INFO_EXIT) {
+	if (!err && info.op == PTRACE_SYSCALL_INFO_EXIT) {
 		t->call.ret = info.exit.rval;
 	} else {
 		struct user_regs_struct regs;
 
 		t->call.ret = pt_getregs(t->tid, &regs) == 0 ? (int64_t)regs.rax : -ENOSYS;
 	}
+	if (sched_exit(s, t))
+		return;		/* parked: the call runs again later */
 	rewrite_cpumask(s, t);
 	check_start(s, t);
+	if (s->opts.virtual_time)
+		s->vclock += 1000;
 	s->ops->syscall_exit(s, t);
-	resume(s, t, 0);
+	if (sc_lookup(t->call.nr) && (sc_lookup(t->call.nr)->flags & SF_SENDSIG) && t->call.ret >= 0)
+		sched_signal_sent(s, t);
+	sched_after_stop(s, t);
 }
 
 static void on_clone_event(struct session *s, struct thread *t, int event)
@@ -544,23 +353,56 @@ static void on_clone_event(struct session *s, struct thread *t, int event)
 	struct thread *c;
 	pid_t child;
 
-	if (pt_geteventmsg(t->tid, &msg) == 0) {
-		child = (pid_t)msg;
-		if (event == PTRACE_EVENT_FORK)
-			kind = CLONE_KIND_FORK;
-		else if (event == PTRACE_EVENT_VFORK)
-			kind = CLONE_KIND_VFORK;
-		else
-			kind = read_tgid(child) == t->tgid ? CLONE_KIND_THREAD : CLONE_KIND_FORK;
-		c = session_thread(s, child);
-		if (!c) {
-			/* Its first stop has not been reported yet. */
-			c = add_thread(s, child, kind == CLONE_KIND_THREAD ? t->tgid : child);
-			c->state = TH_RUNNING;
-		}
-		s->ops->clone(s, t, child, kind);
+	if (pt_geteventmsg(t->tid, &msg) != 0) {
+		sched_after_stop(s, t);
+		return;
 	}
-	resume(s, t, 0);
+	child = (pid_t)msg;
+	if (event == PTRACE_EVENT_FORK)
+		kind = CLONE_KIND_FORK;
+	else if (event == PTRACE_EVENT_VFORK)
+		kind = CLONE_KIND_VFORK;
+	else
+		kind = read_tgid(child) == t->tgid ? CLONE_KIND_THREAD : CLONE_KIND_FORK;
+	c = session_thread(s, child);
+	if (!c) {
+		c = engine_add_thread(s, child, kind == CLONE_KIND_THREAD ? t->tgid : child);
+		/* Its first stop is on its way: the next scheduling decision
+		 * waits for it, so that the set of ready threads never
+		 * depends on which stop the kernel reports first. */
+		await_set(s, &c->await_first);
+	}
+	assign_serial(s, c);
+	if (kind == CLONE_KIND_VFORK)
+		c->vfork_parent = t->tid;
+	s->ops->clone(s, t, c, kind);
+	if (kind == CLONE_KIND_VFORK) {
+		/* The parent stays in clone until the child execs or exits
+		 * (kernel/fork.c, wait_for_vfork_done): it must not hold
+		 * the token meanwhile. */
+		t->rs = RS_KERNEL;
+		if (s->running == t)
+			s->running = NULL;
+		t->want_exit = t->in_syscall;
+		resume_thread(s, t);
+		return;
+	}
+	sched_after_stop(s, t);
+}
+
+/* A vfork child exec'd or exited: its parent's clone returns now; wait
+ * for that stop before the next decision. */
+static void release_vfork_parent(struct session *s, struct thread *t)
+{
+	struct thread *p;
+
+	if (!t->vfork_parent)
+		return;
+	p = session_thread(s, t->vfork_parent);
+	t->vfork_parent = 0;
+	/* await_exit stands for "its syscall exit" here. */
+	if (p && p->rs == RS_KERNEL && !p->stopped)
+		await_set(s, &p->await_exit);
 }
 
 static void on_exec_event(struct session *s, struct thread *t)
@@ -581,54 +423,90 @@ static void on_exec_event(struct session *s, struct thread *t)
 			t->call = old->call;
 			t->inbuf = old->inbuf;
 			old->inbuf = tmp;
-			remove_thread(s, old->tid);
+			if (s->running == old) {
+				s->running = t;
+				t->rs = RS_RUNNING;
+			}
+			engine_remove_thread(s, old->tid);
 		}
 	}
 	memset(&e, 0, sizeof(e));
 	e.index = s->exec_count++;
 	detenv_exec_stop(s, t, &e);
+	if (e.index == 0) {
+		/* The program starts: from now on the scheduler runs it. */
+		assign_serial(s, t);
+		t->rs = RS_RUNNING;
+		s->running = t;
+		s->last_run = t;
+	}
+	release_vfork_parent(s, t);
 	s->ops->exec(s, t, &e);
-	resume(s, t, 0);
+	sched_after_stop(s, t);
 }
 
 static void on_exit_event(struct session *s, struct thread *t)
 {
 	unsigned long msg = 0;
 
-	t->state = TH_EXITING;
-	if (pt_geteventmsg(t->tid, &msg) == 0)
+	if (!t->doomed && pt_geteventmsg(t->tid, &msg) == 0 && s->exec_count)
 		s->ops->thread_exit(s, t, (int)msg);
+	await_done(s, &t->await_exit);
+	await_done(s, &t->await_first);
+	release_vfork_parent(s, t);
+	if (s->running == t)
+		s->running = NULL;
+	t->rs = RS_DYING;
 	/* The syscall it was in (exit, exit_group, or one cut short by
 	 * another thread's exit_group) will not return. */
 	t->in_syscall = 0;
 	t->want_exit = 0;
-	resume(s, t, 0);
+	t->resume_sig = 0;
+	sched_thread_gone(s, t);
+	resume_thread(s, t);
 }
 
 static void on_event_stop(struct session *s, struct thread *t, int sig)
 {
 	/* With PTRACE_SEIZE, a job-control stop is reported as
 	 * PTRACE_EVENT_STOP with the stopping signal; PTRACE_LISTEN keeps
-	 * it stopped until SIGCONT, as without a tracer.  Other event stops
-	 * (SIGTRAP: a new thread's first stop, PTRACE_INTERRUPT) just
-	 * resume.  See ptrace(2), "Group-stop". */
+	 * it stopped until SIGCONT, as without a tracer.  See ptrace(2),
+	 * "Group-stop". */
 	if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
-		t->state = TH_GROUP_STOP;
-		if (pt_listen(t->tid) == 0)
+		if (s->running == t)
+			s->running = NULL;
+		t->rs = RS_GROUP_STOP;
+		if (pt_listen(t->tid) == 0) {
+			t->stopped = 0;
 			return;
+		}
 	}
-	resume(s, t, 0);
+	/* A new thread's first stop, the end of a group stop, or the
+	 * interrupt of a timeslice: the scheduler decides. */
+	if (t->interrupt_pending) {
+		sched_slice(s, t);
+		return;
+	}
+	if (t->rs == RS_NEW) {
+		await_done(s, &t->await_first);
+		t->rs = RS_READY;
+		return;
+	}
+	if (t->rs == RS_GROUP_STOP)
+		t->rs = RS_READY;
+	sched_after_stop(s, t);
 }
 
 static void on_signal_stop(struct session *s, struct thread *t, int sig)
 {
 	siginfo_t si;
-	int deliver = sig, handled;
+	int handled;
 
 	/* Before the first exec the only signals are gorr's own start-up
 	 * handshake (SIGSTOP, SIGCONT): not the program's. */
 	if (s->exec_count == 0 || pt_getsiginfo(t->tid, &si) < 0) {
-		resume(s, t, sig);
+		t->resume_sig = sig;
+		resume_thread(s, t);
 		return;
 	}
 	if (sig == SIGSEGV) {
@@ -636,21 +514,41 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 		if (handled == -ESRCH)
 			return;
 		if (handled > 0) {
-			resume(s, t, 0);
+			resume_thread(s, t);
 			return;
 		}
 	}
-	deliver = s->ops->signal(s, t, &si);
-	resume(s, t, deliver);
+	t->resume_sig = s->ops->signal(s, t, &si);
+	if (t->resume_sig)
+		pt_setsiginfo(t->tid, &si);
+	/* Delivery is part of the thread's run: it goes on. */
+	if (t->rs == RS_RUNNING || t->rs == RS_KERNEL || t->rs == RS_DYING)
+		resume_thread(s, t);
 }
 
 static void on_stopped(struct session *s, struct thread *t, int status)
 {
 	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
 
-	t->state = TH_STOPPED;
+	t->stopped = 1;
 	s->stops++;
+	if (s->exec_count == 0 && event != PTRACE_EVENT_EXEC && event != PTRACE_EVENT_SECCOMP &&
+	    event != PTRACE_EVENT_EXIT && sig != (SIGTRAP | 0x80)) {
+		/* gorr's own start-up handshake (SIGSTOP, SIGCONT). */
+		if (event == 0)
+			t->resume_sig = sig;
+		resume_thread(s, t);
+		return;
+	}
 	if (sig == (SIGTRAP | 0x80)) {
+		if (t->rs == RS_KERNEL) {
+			/* The vfork parent's clone returned. */
+			await_done(s, &t->await_exit);
+			t->rs = RS_READY;
+			t->in_syscall = 1;
+			on_syscall_exit_stop(s, t);
+			return;
+		}
 		on_syscall_exit_stop(s, t);
 		return;
 	}
@@ -676,24 +574,34 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 		on_signal_stop(s, t, sig);
 		return;
 	default:
-		resume(s, t, 0);
+		sched_after_stop(s, t);
 	}
 }
 
 int session_run(struct session *s)
 {
-	while (!s->leader_done) {
+	int err = 0;
+
+	sched_init(s);
+	while (!s->leader_done && !s->hang) {
 		struct thread *t;
 		int status;
-		pid_t pid = waitpid(-1, &status, __WALL);
+		pid_t pid;
 
+		sched_dispatch(s);
+		if (s->leader_done || s->hang)
+			break;
+		pid = waitpid(-1, &status, __WALL);
 		if (pid < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				sched_tick(s);
 				continue;
+			}
 			if (errno == ECHILD)
 				break;
+			err = -errno;
 			error("waitpid: %s", strerror(errno));
-			return -errno;
+			break;
 		}
 		t = session_thread(s, pid);
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -701,22 +609,32 @@ int session_run(struct session *s)
 				s->leader_done = 1;
 				s->leader_wstatus = status;
 			}
-			if (t)
-				remove_thread(s, pid);
+			if (t) {
+				/* Gone without the stops we waited for. */
+				await_done(s, &t->await_exit);
+				await_done(s, &t->await_first);
+				if (s->running == t)
+					s->running = NULL;
+				engine_remove_thread(s, pid);
+			}
+			sched_process_exited(s);
 			continue;
 		}
 		if (!t) {
 			/* A new thread or child whose parent's clone event
 			 * has not been seen yet. */
-			t = add_thread(s, pid, read_tgid(pid));
+			t = engine_add_thread(s, pid, read_tgid(pid));
+			t->stopped = 1;
+			await_set(s, &t->await_first);	/* done by its first stop */
 		}
 		on_stopped(s, t, status);
 	}
-	if (!s->leader_done) {
+	sched_release(s);
+	if (!s->leader_done && !s->hang && !err) {
 		error("lost track of '%s'", s->opts.argv[0]);
 		return -ECHILD;
 	}
-	return 0;
+	return err;
 }
 
 int session_exit_code(const struct session *s)

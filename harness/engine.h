@@ -1,11 +1,12 @@
 /* The engine every gorr tool shares: it starts a program under
  * ptrace + seccomp, follows every thread and child process, makes the
- * program's environment deterministic at each exec, and hands each stop
- * to the active policy (recorder, replayer, injector) through
+ * program's environment deterministic at each exec, serializes the
+ * program's threads (exactly one runs at a time), and hands each stop to
+ * the active policy (recorder, runner, replayer, injector) through
  * struct engine_ops.  Policies never call ptrace themselves.
  *
  * The state of one traced run lives in struct session; there is no other
- * mutable state. */
+ * mutable state.  docs/ARCHITECTURE.md describes the scheduler. */
 #ifndef GORR_ENGINE_H
 #define GORR_ENGINE_H
 
@@ -17,42 +18,80 @@
 #include <sys/user.h>
 
 #include <capstone/capstone.h>
-#include <seccomp.h>
 #include <linux/filter.h>
+#include <seccomp.h>
 
 #include "gobin.h"
+#include "prng.h"
 #include "syscalls.h"
 #include "util.h"
 
 struct session;
 
-/* The syscall a thread is in, from its seccomp stop to its exit stop. */
+/* The syscall a thread is in, from its seccomp stop to its completion. */
 struct sc_call {
 	long nr;
 	uint64_t args[6];
-	int64_t ret;		/* valid at exit */
+	int64_t ret;		/* valid once complete */
 	uint64_t pc;		/* address after the syscall instruction */
 	struct sc_entry_state entry;
-	int emulate;		/* skipped by the engine; ret is emu_ret */
-	int64_t emu_ret;
+	int emulated;		/* not run by the kernel; ret given by gorr */
 	struct sc_input in[6];	/* inputs captured at entry, data in thread.inbuf */
 	int nin;
 };
 
-enum thread_state {
-	TH_RUNNING,		/* resumed, not in a stop */
-	TH_STOPPED,		/* in a stop the engine has not resumed yet */
-	TH_GROUP_STOP,		/* job-control stop, PTRACE_LISTEN */
-	TH_EXITING,		/* PTRACE_EVENT_EXIT seen */
+/* Where a thread is, for the scheduler. */
+enum run_state {
+	RS_NEW,			/* announced by a clone event, first stop not seen */
+	RS_READY,		/* stopped; can be resumed */
+	RS_RUNNING,		/* the thread that runs (at most one) */
+	RS_WAITING,		/* parked in an emulated blocking call at its seccomp stop */
+	RS_KERNEL,		/* resumed inside a syscall that waits for another tracee (vfork) */
+	RS_GROUP_STOP,		/* job-control stop, PTRACE_LISTEN */
+	RS_DYING,		/* PTRACE_EVENT_EXIT seen, resumed to die */
+};
+
+/* What a parked thread waits for (harness/sched.c). */
+enum wait_kind {
+	W_NONE,
+	W_FUTEX,		/* an emulated futex wait: woken by a wake on uaddr */
+	W_SLEEP,		/* nanosleep, clock_nanosleep: the deadline */
+	W_POLL,			/* epoll/poll retried with a zero timeout */
+	W_FD,			/* a blocking read/write/accept... on a blocking fd */
+	W_CHILD,		/* wait4/waitid retried with WNOHANG */
 };
 
 struct thread {
-	pid_t tid, tgid;
-	enum thread_state state;
-	int in_syscall;		/* between a seccomp stop and its exit stop */
-	int want_exit;		/* resume with PTRACE_SYSCALL until the exit stop */
+	pid_t tid, tgid;	/* the kernel's ids */
+	pid_t vtid;		/* the id the program and the trace see */
+	uint64_t serial;	/* creation order: the scheduler's deterministic order */
+	enum run_state rs;
+	int stopped;		/* in a ptrace stop gorr has not resumed */
+	int in_syscall;		/* between a seccomp stop and the call's completion */
+	int want_exit;		/* resume with PTRACE_SYSCALL: the kernel runs the call */
+	int resume_sig;		/* signal to deliver when resumed */
+	int interrupt_pending;	/* PTRACE_INTERRUPT sent for a timeslice */
+	int in_user;		/* resumed into user code (may be interrupted) */
+	uint64_t run_start_ns;	/* real time it was last resumed */
 	struct sc_call call;
 	struct sbuf inbuf;	/* bytes of call.in */
+
+	/* A parked call (RS_WAITING). */
+	enum wait_kind wait;
+	uint64_t uaddr;		/* W_FUTEX */
+	uint32_t bitset;
+	uint64_t wait_order;	/* FIFO order of futex waiters */
+	int has_deadline;
+	int64_t deadline;	/* on the scheduler's clock, ns */
+	int wait_fd;		/* W_FD, W_POLL: the program's fd */
+	short wait_events;	/* W_FD: POLLIN or POLLOUT */
+	int64_t wait_result;	/* result when the deadline passes */
+	uint64_t orig_arg;	/* W_POLL: the timeout as given; W_CHILD: options */
+
+	pid_t vfork_parent;	/* a vfork child: its parent waits for exec/exit */
+	int doomed;		/* killed by its process's exit_group: exit already logged */
+	int await_first;	/* session.awaiting counts its first stop */
+	int await_exit;		/* session.awaiting counts its PTRACE_EVENT_EXIT */
 	struct thread *next;	/* hash chain */
 };
 
@@ -83,7 +122,8 @@ struct tsc_info {
 enum {
 	ENTRY_RUN = 0,		/* run it; no exit stop needed */
 	ENTRY_RUN_EXIT = 1,	/* run it and stop at its exit */
-	ENTRY_EMULATE = 2,	/* skip it; call.emu_ret is its result */
+	ENTRY_EMULATE = 2,	/* skip it: call.ret is its result, memory written */
+	ENTRY_DEFAULT = 3,	/* let the scheduler decide (blocking calls) */
 };
 
 struct engine_ops {
@@ -91,26 +131,39 @@ struct engine_ops {
 	 * numbers the table does not know. */
 	int (*wants)(void *policy, long nr, const struct sc_desc *d);
 	void (*exec)(struct session *s, struct thread *t, const struct exec_info *e);
+	/* At a seccomp stop.  ENTRY_DEFAULT lets the live scheduler
+	 * emulate blocking calls and run the others with an exit stop. */
 	int (*syscall_entry)(struct session *s, struct thread *t);
+	/* The call completed (run by the kernel or emulated). */
 	void (*syscall_exit)(struct session *s, struct thread *t);
 	/* A signal is about to be delivered; returns the signal to deliver
 	 * (0 to suppress it). */
-	int (*signal)(struct session *s, struct thread *t, const siginfo_t *si);
-	void (*clone)(struct session *s, struct thread *parent, pid_t child,
+	int (*signal)(struct session *s, struct thread *t, siginfo_t *si);
+	void (*clone)(struct session *s, struct thread *parent, struct thread *child,
 		      enum clone_kind kind);
 	/* PTRACE_EVENT_EXIT: the thread is about to exit with wstatus. */
 	void (*thread_exit)(struct session *s, struct thread *t, int wstatus);
 	void (*tsc)(struct session *s, struct thread *t, struct tsc_info *ti);
+	/* The scheduler switched to t (t differs from the last thread that ran). */
+	void (*switched)(struct session *s, struct thread *t);
+	/* t was stopped for a timeslice at regs and another thread runs next. */
+	void (*slice)(struct session *s, struct thread *t, const struct user_regs_struct *regs);
+	/* Optional: scripted scheduling (replay).  Returns the thread to run
+	 * next, NULL when the run is over or cannot go on. */
+	struct thread *(*pick)(struct session *s);
 };
 
 struct session_opts {
 	char *const *argv;	/* program and its arguments */
+	char *const *envp;	/* its environment (NULL: gorr's own) */
 	uint64_t seed;
 	int seed_given;
 	int pin_cpu;		/* CPU to pin to; -1 picks one; -2 no pinning */
 	int cpus;		/* CPUs the program is told it has; 0 = native */
 	size_t strsize;		/* bytes of input buffers captured at entry */
 	int quiet;
+	int virtual_time;	/* gorr run: the scheduler's clock is virtual */
+	uint64_t slice_ns;	/* timeslice budget in real time (0: default) */
 };
 
 enum { PIN_AUTO = -1, PIN_NONE = -2 };
@@ -130,11 +183,28 @@ struct session {
 
 	pid_t leader;
 	struct thread *threads[SESSION_HASH];
+	struct thread **order;	/* live threads by serial: deterministic order */
+	size_t norder, order_alloc;
+	uint64_t next_serial;
 	int nthreads;
 	int exec_count;
 	int leader_done;
 	int leader_wstatus;
 	int start_failed;	/* the program's own exec failed */
+
+	/* The scheduler (harness/sched.c). */
+	struct thread *running;	/* the one thread resumed into the program */
+	struct thread *last_run;	/* the thread that ran last */
+	int awaiting;		/* stops that must arrive before the next pick */
+	struct prng sched_rng;
+	uint64_t futex_order;
+	uint64_t io_generation;	/* bumped when a call may have made I/O ready */
+	int64_t vclock;		/* virtual CLOCK_MONOTONIC, ns (virtual_time) */
+	int64_t vclock_realtime_base;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	int hang;		/* set when every thread is blocked for good */
+	int sigchld_fd;		/* signalfd for SIGCHLD, used while idle */
+	int pidfd;		/* of the leader's process, for pidfd_getfd */
+	pid_t pidfd_tgid;
 
 	cpu_set_t native_mask;	/* gorr's own affinity when it started */
 	cpu_set_t reported_mask;	/* what sched_getaffinity reports */
@@ -152,6 +222,8 @@ struct session {
 
 	uint64_t stops;		/* ptrace stops handled */
 	uint64_t tsc_emulated;
+	uint64_t switches;
+	uint64_t slices;
 };
 
 /* Resolve the program, read its binary, build the seccomp filter.
@@ -161,18 +233,37 @@ int session_init(struct session *s, const struct session_opts *o,
 void session_release(struct session *s);
 /* Start the program stopped under ptrace. */
 int session_spawn(struct session *s);
-/* Run the event loop until the program's first process has exited. */
+/* Run the event loop until the program's first process has exited (or
+ * hangs: s->hang). */
 int session_run(struct session *s);
 /* The shell-style exit status of the program: its exit code, or
  * 128 + signal when a signal killed it. */
 int session_exit_code(const struct session *s);
 
 struct thread *session_thread(struct session *s, pid_t tid);
+/* The live thread the program knows as vtid, or NULL. */
+struct thread *session_vthread(struct session *s, pid_t vtid);
 
-/* Read a thread's memory; matches sc_read_fn with the thread as ctx. */
+/* Read and write a thread's memory; thread_read matches sc_read_fn with
+ * the thread as ctx. */
 int thread_read(void *thread, uint64_t addr, void *buf, size_t len);
+int thread_write(struct thread *t, uint64_t addr, const void *buf, size_t len);
+int thread_getregs(struct thread *t, struct user_regs_struct *regs);
+int thread_setregs(struct thread *t, const struct user_regs_struct *regs);
 
-/* Engine internals shared by engine.c and detenv.c. */
+/* Complete the call t is in with ret, without the kernel running it
+ * (the caller has written the memory it outputs).  For use in
+ * syscall_entry, which then returns ENTRY_EMULATE. */
+void thread_emulate(struct thread *t, int64_t ret);
+
+/* The number of CPUs in a mask. */
+int cpumask_count(const cpu_set_t *m);
+
+/* The scheduler's clock: real CLOCK_MONOTONIC, or the virtual clock
+ * under gorr run. */
+int64_t sched_now(const struct session *s);
+
+/* Engine internals shared by engine.c, sched.c and detenv.c. */
 int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e);
 /* 1 when si is the trap of an rdtsc/rdtscp that was emulated, 0 when it
  * is not such a trap, or a negative errno. */
@@ -181,8 +272,17 @@ void detenv_child_setup(const struct session *s);
 /* The AT_RANDOM bytes exec number index of a run with this seed gets. */
 void detenv_at_random(uint64_t seed, int index, unsigned char out[16]);
 
-/* The number of CPUs in a mask, and its size in bytes as the kernel
- * reports it from sched_getaffinity. */
-int cpumask_count(const cpu_set_t *m);
+void resume_thread(struct session *s, struct thread *t);
+int sched_entry(struct session *s, struct thread *t);
+void sched_init(struct session *s);
+void sched_release(struct session *s);
+void sched_dispatch(struct session *s);
+void sched_tick(struct session *s);
+void sched_after_stop(struct session *s, struct thread *t);
+void sched_thread_gone(struct session *s, struct thread *t);
+void sched_signal_sent(struct session *s, struct thread *t);
+void sched_process_exited(struct session *s);
+int sched_want_interrupt(struct session *s);
+void complete_call(struct session *s, struct thread *t, int64_t ret);
 
 #endif

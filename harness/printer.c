@@ -259,6 +259,9 @@ static void print_arg(struct sbuf *sb, const struct trace_event *ev,
 	case A_INT:
 		sbuf_addf(sb, "%" PRId64, (int64_t)v);
 		return;
+	case A_TIMEOUT_MS:
+		sbuf_addf(sb, "%d", (int)v);
+		return;
 	case A_UINT:
 		sbuf_addf(sb, "%" PRIu64, v);
 		return;

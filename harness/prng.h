@@ -48,6 +48,8 @@ static inline uint64_t prng_next(struct prng *p)
 /* Purposes of the streams drawn from a run's seed. */
 enum {
 	PRNG_AT_RANDOM = 1,	/* AT_RANDOM bytes of each exec */
+	PRNG_SCHED = 2,		/* the scheduler's choices */
+	PRNG_GETRANDOM = 3,	/* getrandom under gorr run */
 };
 
 #endif

@@ -68,6 +68,11 @@ int pt_getsiginfo(pid_t tid, siginfo_t *si)
 	return pt(PTRACE_GETSIGINFO, tid, NULL, si);
 }
 
+int pt_setsiginfo(pid_t tid, const siginfo_t *si)
+{
+	return pt(PTRACE_SETSIGINFO, tid, NULL, (void *)si);
+}
+
 int pt_geteventmsg(pid_t tid, unsigned long *msg)
 {
 	return pt(PTRACE_GETEVENTMSG, tid, NULL, msg);

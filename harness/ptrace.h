@@ -22,6 +22,7 @@ int pt_getregs(pid_t tid, struct user_regs_struct *regs);
 int pt_setregs(pid_t tid, const struct user_regs_struct *regs);
 int pt_syscall_info(pid_t tid, struct __ptrace_syscall_info *info);
 int pt_getsiginfo(pid_t tid, siginfo_t *si);
+int pt_setsiginfo(pid_t tid, const siginfo_t *si);
 int pt_geteventmsg(pid_t tid, unsigned long *msg);
 
 /* Tracee memory.  Reads and writes are all-or-nothing: a short transfer

@@ -20,6 +20,14 @@
 #define OP SF_OUT_POS
 #define CM SF_CPUMASK
 #define EX SF_EXEC
+#define FX SF_FUTEX
+#define SL SF_SLEEP
+#define PL SF_POLL
+#define WC SF_WAITCHILD
+#define FI SF_FDIN
+#define FO SF_FDOUT
+#define SS SF_SENDSIG
+#define GX SF_GROUPEXIT
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX
@@ -51,6 +59,14 @@ static const struct sc_desc sc_table[SC_TABLE_SIZE] = {
 #undef OP
 #undef CM
 #undef EX
+#undef FX
+#undef SL
+#undef PL
+#undef WC
+#undef FI
+#undef FO
+#undef SS
+#undef GX
 #undef RI
 #undef RF
 #undef RH

@@ -36,6 +36,7 @@ enum sc_kind {
 	A_SA_OUT,	/* struct sockaddr *, length pointer in the next argument */
 	A_SALEN,	/* socklen_t *, in and out */
 	A_OPTVAL_OUT,	/* getsockopt value, length pointer in the next argument */
+	A_TIMEOUT_MS,	/* int milliseconds, -1 for none (poll, epoll_wait) */
 	A_TS_IN,	/* struct timespec *, input */
 	A_TS_OUT,	/* struct timespec *, output */
 	A_TS_REM,	/* remaining time, written only on EINTR */
@@ -121,13 +122,23 @@ enum {
 	 * rewrites the result to the mask the program would have seen. */
 	SF_CPUMASK = 1 << 13,
 	SF_EXEC = 1 << 14,	/* replaces the program image (execve, execveat) */
+	/* Scheduling classes (harness/sched.c): how a call that may block
+	 * is made to never block while its thread holds the token. */
+	SF_FUTEX = 1 << 15,	/* futex: emulated in the tracer */
+	SF_SLEEP = 1 << 16,	/* a sleep: parked until its deadline */
+	SF_POLL = 1 << 17,	/* waits for fds with a timeout argument */
+	SF_WAITCHILD = 1 << 18,	/* waits for a child: retried with WNOHANG */
+	SF_FDIN = 1 << 19,	/* blocks until fd (argument 0) is readable */
+	SF_FDOUT = 1 << 20,	/* blocks until fd (argument 0) is writable */
+	SF_SENDSIG = 1 << 21,	/* sends a signal (kill, tgkill...) */
+	SF_GROUPEXIT = 1 << 22,	/* ends every thread of the process (exit_group) */
 };
 
 struct sc_desc {
 	const char *name;
 	uint8_t nargs;
 	uint8_t ret;		/* enum sc_ret */
-	uint16_t flags;
+	uint32_t flags;
 	uint8_t args[6];	/* enum sc_kind */
 };
 

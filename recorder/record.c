@@ -156,9 +156,9 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 		if (t->call.in[i].cut)
 			incut |= 1u << t->call.in[i].arg;
 	pk = trace_begin(&r->w);
-	pack_common(r, pk, "syscall", t->tid,
+	pack_common(r, pk, "syscall", t->vtid,
 		    3 + (with_result ? 1 : 0) + (t->call.nin ? 1 : 0) + (nout ? 1 : 0) +
-		    (incut ? 1 : 0) + (t->call.emulate ? 1 : 0));
+		    (incut ? 1 : 0) + (t->call.emulated ? 1 : 0));
 	mp_kint(pk, "nr", t->call.nr);
 	mp_kuint(pk, "pc", t->call.pc);
 	mp_str(pk, "a");
@@ -178,7 +178,7 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 	}
 	if (incut)
 		mp_kuint(pk, "incut", incut);
-	if (t->call.emulate)
+	if (t->call.emulated)
 		mp_kbool(pk, "emulated", 1);
 	if (nout) {
 		mp_str(pk, "out");
@@ -208,11 +208,10 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 
 	/* exit and exit_group never return: record them now. */
-	if (d && d->ret == R_NONE) {
+	if (d && d->ret == R_NONE)
 		write_syscall(rec(s), t, 0);
-		return ENTRY_RUN;
-	}
-	return ENTRY_RUN_EXIT;
+	/* The scheduler keeps blocking calls from blocking the others. */
+	return ENTRY_DEFAULT;
 }
 
 static void rec_syscall_exit(struct session *s, struct thread *t)
@@ -225,7 +224,7 @@ static void rec_exec(struct session *s, struct thread *t, const struct exec_info
 	struct recorder *r = rec(s);
 	msgpack_packer *pk = trace_begin(&r->w);
 
-	pack_common(r, pk, "exec", t->tid, 4);
+	pack_common(r, pk, "exec", t->vtid, 4);
 	mp_kstr(pk, "path", e->path);
 	mp_kbin(pk, "at_random", e->at_random, sizeof(e->at_random));
 	mp_kbool(pk, "vdso_hidden", e->vdso_hidden);
@@ -233,12 +232,12 @@ static void rec_exec(struct session *s, struct thread *t, const struct exec_info
 	commit(r);
 }
 
-static int rec_signal(struct session *s, struct thread *t, const siginfo_t *si)
+static int rec_signal(struct session *s, struct thread *t, siginfo_t *si)
 {
 	struct recorder *r = rec(s);
 	msgpack_packer *pk = trace_begin(&r->w);
 
-	pack_common(r, pk, "signal", t->tid, 3);
+	pack_common(r, pk, "signal", t->vtid, 3);
 	mp_kint(pk, "sig", si->si_signo);
 	mp_kint(pk, "code", si->si_code);
 	mp_kbin(pk, "info", si, sizeof(*si));
@@ -246,15 +245,15 @@ static int rec_signal(struct session *s, struct thread *t, const siginfo_t *si)
 	return si->si_signo;
 }
 
-static void rec_clone(struct session *s, struct thread *parent, pid_t child,
+static void rec_clone(struct session *s, struct thread *parent, struct thread *child,
 		      enum clone_kind kind)
 {
 	static const char *const names[] = { "thread", "fork", "vfork" };
 	struct recorder *r = rec(s);
 	msgpack_packer *pk = trace_begin(&r->w);
 
-	pack_common(r, pk, "clone", parent->tid, 2);
-	mp_kint(pk, "child", child);
+	pack_common(r, pk, "clone", parent->vtid, 2);
+	mp_kint(pk, "child", child->vtid);
 	mp_kstr(pk, "kind", names[kind]);
 	commit(r);
 }
@@ -264,9 +263,9 @@ static void rec_thread_exit(struct session *s, struct thread *t, int wstatus)
 	struct recorder *r = rec(s);
 	msgpack_packer *pk = trace_begin(&r->w);
 
-	pack_common(r, pk, "exit", t->tid, 2);
+	pack_common(r, pk, "exit", t->vtid, 2);
 	mp_kint(pk, "wstatus", wstatus);
-	mp_kint(pk, "tgid", t->tgid);
+	mp_kint(pk, "tgid", session_thread(s, t->tgid) ? session_thread(s, t->tgid)->vtid : t->tgid);
 	commit(r);
 }
 
@@ -275,12 +274,33 @@ static void rec_tsc(struct session *s, struct thread *t, struct tsc_info *ti)
 	struct recorder *r = rec(s);
 	msgpack_packer *pk = trace_begin(&r->w);
 
-	pack_common(r, pk, "rdtsc", t->tid, ti->rdtscp ? 4 : 3);
+	pack_common(r, pk, "rdtsc", t->vtid, ti->rdtscp ? 4 : 3);
 	mp_kuint(pk, "pc", ti->pc);
 	mp_kstr(pk, "insn", ti->rdtscp ? "rdtscp" : "rdtsc");
 	mp_kuint(pk, "tsc", ti->tsc);
 	if (ti->rdtscp)
 		mp_kuint(pk, "aux", ti->aux);
+	commit(r);
+}
+
+static void rec_switched(struct session *s, struct thread *t)
+{
+	struct recorder *r = rec(s);
+	msgpack_packer *pk = trace_begin(&r->w);
+
+	pack_common(r, pk, "run", t->vtid, 0);
+	commit(r);
+}
+
+/* user_regs_struct as the kernel lays it out (27 64-bit words). */
+static void rec_slice(struct session *s, struct thread *t, const struct user_regs_struct *regs)
+{
+	struct recorder *r = rec(s);
+	msgpack_packer *pk = trace_begin(&r->w);
+
+	pack_common(r, pk, "slice", t->vtid, 2);
+	mp_kuint(pk, "pc", regs->rip);
+	mp_kbin(pk, "regs", regs, sizeof(*regs));
 	commit(r);
 }
 
@@ -293,6 +313,8 @@ const struct engine_ops recorder_ops = {
 	.clone = rec_clone,
 	.thread_exit = rec_thread_exit,
 	.tsc = rec_tsc,
+	.switched = rec_switched,
+	.slice = rec_slice,
 };
 
 /* A default trace name that never overwrites an earlier trace:

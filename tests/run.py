@@ -129,7 +129,7 @@ class Ctx:
             raise AssertionError(f"program {name} was not built with {tc.version}")
         return self.built[key]
 
-    def run(self, args, timeout=120, input=None, env=None, check_exit=None):
+    def run(self, args, timeout=60, input=None, env=None, check_exit=None):
         """Run a command in its own process group; kill the group on timeout."""
         start = time.monotonic()
         p = subprocess.Popen(args, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,

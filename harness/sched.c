@@ -1,0 +1,908 @@
+/* The serializing scheduler.  Exactly one tracee thread runs program code
+ * at a time (session.running); the others sit in ptrace stops.  The
+ * scheduler decides only at its own decision points: a stop of the running
+ * thread (syscall, signal, exit), a new thread, and the end of a timeslice.
+ * Every choice among several ready threads is drawn from a PRNG seeded by
+ * the run's seed, and every switch is an event in the trace (the policy's
+ * `switched` hook), so a replay can follow it.
+ *
+ * A thread must never block in the kernel while it holds the token: the
+ * others could not run to unblock it.  So calls that wait are handled here
+ * (classes from the syscall table):
+ *   SF_FUTEX      emulated: a wait parks the thread until a matching wake,
+ *                 its timeout, or a signal; a wake completes parked waiters;
+ *   SF_SLEEP      parked until the deadline on the scheduler's clock;
+ *   SF_POLL       run only when gorr sees, by polling a duplicate of the
+ *                 program's fds (pidfd_getfd), that it will not block;
+ *                 parked until then or until its timeout;
+ *   SF_FDIN/OUT   on a blocking fd: likewise, parked until the fd is ready;
+ *   SF_WAITCHILD  run with WNOHANG added; when no child was ready the thread
+ *                 is rewound to its syscall instruction and parked until a
+ *                 process exits.
+ * The scheduler's clock is CLOCK_MONOTONIC under record and a virtual clock
+ * under run, which jumps to the earliest deadline when every thread waits. */
+#define _GNU_SOURCE
+#include "engine.h"
+#include "ptrace.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* futex commands and flags (include/uapi/linux/futex.h). */
+enum {
+	FUTEX_WAIT_ = 0,
+	FUTEX_WAKE_ = 1,
+	FUTEX_REQUEUE_ = 3,
+	FUTEX_CMP_REQUEUE_ = 4,
+	FUTEX_WAKE_OP_ = 5,
+	FUTEX_WAIT_BITSET_ = 9,
+	FUTEX_WAKE_BITSET_ = 10,
+	FUTEX_PRIVATE_ = 128,
+	FUTEX_CLOCK_REALTIME_ = 256,
+};
+
+#define NSEC 1000000000LL
+#define TICK_NS (5 * 1000 * 1000)		/* how often the timeslice is checked */
+#define DEFAULT_SLICE_NS (20 * 1000 * 1000)	/* real time a thread may run alone */
+#define VSLICE_NS (10 * 1000 * 1000)		/* virtual time one timeslice takes */
+#define IDLE_POLL_MS 50				/* how often an idle gorr looks for signals */
+
+static int64_t real_now(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+int64_t sched_now(const struct session *s)
+{
+	return s->opts.virtual_time ? s->vclock : real_now(CLOCK_MONOTONIC);
+}
+
+/* CLOCK_REALTIME (and the like) minus the scheduler's clock. */
+static int64_t clock_offset(const struct session *s, clockid_t clk)
+{
+	if (clk == CLOCK_MONOTONIC || clk == CLOCK_MONOTONIC_RAW || clk == CLOCK_BOOTTIME ||
+	    clk == CLOCK_MONOTONIC_COARSE)
+		return 0;
+	if (s->opts.virtual_time)
+		return s->vclock_realtime_base;
+	return real_now(clk) - real_now(CLOCK_MONOTONIC);
+}
+
+/* No state: the signal only interrupts waitpid (no SA_RESTART). */
+static void on_tick(int sig)
+{
+	(void)sig;
+}
+
+void sched_init(struct session *s)
+{
+	struct sigaction sa;
+	struct itimerval it;
+	sigset_t set;
+
+	prng_init(&s->sched_rng, s->opts.seed, PRNG_SCHED);
+	if (!s->opts.slice_ns)
+		s->opts.slice_ns = DEFAULT_SLICE_NS;
+	s->pidfd = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tick;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_interval.tv_usec = TICK_NS / 1000;
+	it.it_value = it.it_interval;
+	setitimer(ITIMER_REAL, &it, NULL);
+	/* SIGCHLD wakes an idle gorr (poll on a signalfd); it is blocked
+	 * so that it is only ever read there. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	s->sigchld_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+void sched_release(struct session *s)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	signal(SIGALRM, SIG_DFL);
+	if (s->sigchld_fd >= 0)
+		close(s->sigchld_fd);
+	s->sigchld_fd = -1;
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	s->pidfd = -1;
+}
+
+/* A duplicate, in gorr, of the program's fd (pidfd_getfd, Linux 5.6):
+ * the same open file description, so polling it tells whether the
+ * program's call would block.  -1 when it cannot be had. */
+static int dup_fd(struct session *s, struct thread *t, int fd)
+{
+	if (s->pidfd < 0 || s->pidfd_tgid != t->tgid) {
+		if (s->pidfd >= 0)
+			close(s->pidfd);
+		s->pidfd = (int)syscall(SYS_pidfd_open, t->tgid, 0);
+		s->pidfd_tgid = t->tgid;
+		if (s->pidfd < 0)
+			return -1;
+	}
+	return (int)syscall(SYS_pidfd_getfd, s->pidfd, fd, 0);
+}
+
+/* 1 when the program's fd is ready for events (or cannot block: an fd
+ * gorr cannot see, or with nonblock_counts a non-blocking fd), else 0.
+ * Regular files always poll ready. */
+static int fd_ready(struct session *s, struct thread *t, int fd, short events,
+		    int nonblock_counts)
+{
+	struct pollfd p;
+	int dfd = dup_fd(s, t, fd), fl, r;
+
+	if (dfd < 0)
+		return 1;	/* the call itself will fail (EBADF) */
+	fl = nonblock_counts ? fcntl(dfd, F_GETFL) : -1;
+	if (fl >= 0 && (fl & O_NONBLOCK)) {
+		close(dfd);
+		return 1;
+	}
+	p.fd = dfd;
+	p.events = events;
+	p.revents = 0;
+	r = poll(&p, 1, 0);
+	close(dfd);
+	return r != 0;
+}
+
+/* The fds a poll-like call waits for, all checked at once. */
+static int poll_ready(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	struct pollfd p[64];
+	int i, n;
+
+	if (d->args[1] == A_EPEV_OUT)	/* epoll: the epoll fd is readable */
+		return fd_ready(s, t, (int)t->call.args[0], POLLIN, 0);
+	/* poll, ppoll: struct pollfd[nfds] at argument 0 */
+	n = t->call.args[1] > 64 ? 64 : (int)t->call.args[1];
+	if (thread_read(t, t->call.args[0], p, sizeof(p[0]) * (size_t)n))
+		return 1;
+	for (i = 0; i < n; i++) {
+		struct pollfd q = p[i];
+		int dfd = q.fd >= 0 ? dup_fd(s, t, q.fd) : -1, r;
+
+		if (q.fd < 0)
+			continue;
+		if (dfd < 0)
+			return 1;	/* POLLNVAL: the call returns at once */
+		q.fd = dfd;
+		r = poll(&q, 1, 0);
+		close(dfd);
+		if (r)
+			return 1;
+	}
+	return 0;
+}
+
+static int read_timespec(struct thread *t, uint64_t addr, int64_t *ns)
+{
+	int64_t ts[2];
+
+	if (thread_read(t, addr, ts, sizeof(ts)))
+		return -EFAULT;
+	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= NSEC)
+		return -EINVAL;
+	*ns = ts[0] > INT64_MAX / NSEC - 1 ? INT64_MAX / 2 : ts[0] * NSEC + ts[1];
+	return 0;
+}
+
+static void park(struct session *s, struct thread *t, enum wait_kind kind)
+{
+	t->wait = kind;
+	t->rs = RS_WAITING;
+	if (s->running == t)
+		s->running = NULL;
+}
+
+static void set_deadline(struct thread *t, int64_t deadline, int64_t result)
+{
+	t->has_deadline = 1;
+	t->deadline = deadline;
+	t->wait_result = result;
+}
+
+/* Wake up to n futex waiters on (tgid, uaddr) whose bitset matches, in
+ * the order they started waiting (the kernel's order within a hash bucket
+ * is FIFO too, kernel/futex/waitwake.c).  They complete with 0 when next
+ * scheduled. */
+static int futex_wake(struct session *s, pid_t tgid, uint64_t uaddr, int64_t n, uint32_t bitset)
+{
+	int woken = 0;
+
+	while (woken < n) {
+		struct thread *best = NULL;
+		size_t i;
+
+		for (i = 0; i < s->norder; i++) {
+			struct thread *w = s->order[i];
+
+			if (w->rs == RS_WAITING && w->wait == W_FUTEX && w->tgid == tgid &&
+			    w->uaddr == uaddr && (w->bitset & bitset) &&
+			    (!best || w->wait_order < best->wait_order))
+				best = w;
+		}
+		if (!best)
+			break;
+		best->wait = W_NONE;
+		best->has_deadline = 1;		/* complete with wait_result... */
+		best->deadline = INT64_MIN;	/* ...now */
+		best->wait_result = 0;
+		best->rs = RS_WAITING;
+		woken++;
+	}
+	return woken;
+}
+
+/* Move up to n waiters from uaddr to uaddr2 (FUTEX_CMP_REQUEUE). */
+static int futex_requeue(struct session *s, pid_t tgid, uint64_t uaddr, uint64_t uaddr2, int64_t n)
+{
+	size_t i;
+	int moved = 0;
+
+	for (i = 0; i < s->norder && moved < n; i++) {
+		struct thread *w = s->order[i];
+
+		if (w->rs == RS_WAITING && w->wait == W_FUTEX && w->tgid == tgid && w->uaddr == uaddr) {
+			w->uaddr = uaddr2;
+			moved++;
+		}
+	}
+	return moved;
+}
+
+/* FUTEX_WAKE_OP (kernel/futex/waitwake.c, futex_atomic_op_inuser):
+ * *uaddr2 = oldval OP oparg; wake n on uaddr; if (oldval CMP cmparg)
+ * also wake val2 on uaddr2.  gorr runs one thread at a time, so doing the
+ * update with two memory accesses is atomic for the program. */
+static int64_t futex_wake_op(struct session *s, struct thread *t)
+{
+	uint32_t encoded = (uint32_t)t->call.args[5], old, nv;
+	int op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
+	int oparg = (int)((encoded << 8) >> 20), cmparg = (int)((encoded << 20) >> 20);
+	uint64_t uaddr2 = t->call.args[4];
+	int64_t woken;
+	int c = 0;
+
+	if ((encoded >> 31) & 1)		/* FUTEX_OP_OPARG_SHIFT */
+		oparg = oparg < 0 || oparg > 31 ? 0 : 1 << oparg;
+	if (thread_read(t, uaddr2, &old, 4))
+		return -EFAULT;
+	switch (op) {
+	case 0: nv = (uint32_t)oparg; break;		/* SET */
+	case 1: nv = old + (uint32_t)oparg; break;	/* ADD */
+	case 2: nv = old | (uint32_t)oparg; break;	/* OR */
+	case 3: nv = old & ~(uint32_t)oparg; break;	/* ANDN */
+	case 4: nv = old ^ (uint32_t)oparg; break;	/* XOR */
+	default: return -ENOSYS;
+	}
+	if (thread_write(t, uaddr2, &nv, 4))
+		return -EFAULT;
+	woken = futex_wake(s, t->tgid, t->call.args[0], (int64_t)(int32_t)t->call.args[2], ~0u);
+	switch (cmp) {
+	case 0: c = (int)old == cmparg; break;
+	case 1: c = (int)old != cmparg; break;
+	case 2: c = (int)old < cmparg; break;
+	case 3: c = (int)old <= cmparg; break;
+	case 4: c = (int)old > cmparg; break;
+	case 5: c = (int)old >= cmparg; break;
+	default: return -ENOSYS;
+	}
+	if (c)
+		woken += futex_wake(s, t->tgid, uaddr2, (int64_t)(int32_t)t->call.args[3], ~0u);
+	return woken;
+}
+
+static int futex_entry(struct session *s, struct thread *t)
+{
+	uint64_t op = t->call.args[1], uaddr = t->call.args[0];
+	int cmd = (int)(op & ~(uint64_t)(FUTEX_PRIVATE_ | FUTEX_CLOCK_REALTIME_));
+	uint32_t cur, bitset = cmd == FUTEX_WAIT_BITSET_ || cmd == FUTEX_WAKE_BITSET_ ?
+			       (uint32_t)t->call.args[5] : ~0u;
+	int64_t n = (int64_t)(int32_t)t->call.args[2], ns;
+	int err;
+
+	switch (cmd) {
+	case FUTEX_WAIT_:
+	case FUTEX_WAIT_BITSET_:
+		if (!bitset) {
+			thread_emulate(t, -EINVAL);
+			return ENTRY_EMULATE;
+		}
+		if (thread_read(t, uaddr, &cur, 4)) {
+			thread_emulate(t, -EFAULT);
+			return ENTRY_EMULATE;
+		}
+		if (cur != (uint32_t)t->call.args[2]) {
+			thread_emulate(t, -EAGAIN);
+			return ENTRY_EMULATE;
+		}
+		t->has_deadline = 0;
+		if (t->call.args[3]) {
+			err = read_timespec(t, t->call.args[3], &ns);
+			if (err) {
+				thread_emulate(t, err);
+				return ENTRY_EMULATE;
+			}
+			/* FUTEX_WAIT's timeout is relative; WAIT_BITSET's is
+			 * absolute on CLOCK_MONOTONIC, or CLOCK_REALTIME with
+			 * FUTEX_CLOCK_REALTIME (futex(2)). */
+			if (cmd == FUTEX_WAIT_)
+				set_deadline(t, sched_now(s) + ns, -ETIMEDOUT);
+			else
+				set_deadline(t, ns - clock_offset(s, op & FUTEX_CLOCK_REALTIME_ ?
+								   CLOCK_REALTIME : CLOCK_MONOTONIC),
+					     -ETIMEDOUT);
+		}
+		t->uaddr = uaddr;
+		t->bitset = bitset;
+		t->wait_order = ++s->futex_order;
+		park(s, t, W_FUTEX);
+		return -1;
+	case FUTEX_WAKE_:
+	case FUTEX_WAKE_BITSET_:
+		if (!bitset) {
+			thread_emulate(t, -EINVAL);
+			return ENTRY_EMULATE;
+		}
+		thread_emulate(t, futex_wake(s, t->tgid, uaddr, n, bitset));
+		return ENTRY_EMULATE;
+	case FUTEX_REQUEUE_:
+	case FUTEX_CMP_REQUEUE_: {
+		int64_t woken, moved;
+
+		if (cmd == FUTEX_CMP_REQUEUE_) {
+			if (thread_read(t, uaddr, &cur, 4)) {
+				thread_emulate(t, -EFAULT);
+				return ENTRY_EMULATE;
+			}
+			if (cur != (uint32_t)t->call.args[5]) {
+				thread_emulate(t, -EAGAIN);
+				return ENTRY_EMULATE;
+			}
+		}
+		woken = futex_wake(s, t->tgid, uaddr, n, ~0u);
+		moved = futex_requeue(s, t->tgid, uaddr, t->call.args[4],
+				      (int64_t)(int32_t)t->call.args[3]);
+		thread_emulate(t, cmd == FUTEX_CMP_REQUEUE_ ? woken + moved : woken);
+		return ENTRY_EMULATE;
+	}
+	case FUTEX_WAKE_OP_:
+		thread_emulate(t, futex_wake_op(s, t));
+		return ENTRY_EMULATE;
+	default:
+		/* PI futexes: run by the kernel.  Go does not use them; a
+		 * program that does may deadlock under gorr. */
+		return ENTRY_RUN_EXIT;
+	}
+}
+
+static int sleep_entry(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	int reqarg = d->args[0] == A_TS_IN ? 0 : 2;	/* nanosleep, clock_nanosleep */
+	int64_t ns, deadline;
+	int err;
+
+	err = read_timespec(t, t->call.args[reqarg], &ns);
+	if (err) {
+		thread_emulate(t, err);
+		return ENTRY_EMULATE;
+	}
+	if (reqarg == 2) {
+		clockid_t clk = (clockid_t)t->call.args[0];
+
+		if (clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID || clk < 0)
+			return ENTRY_RUN_EXIT;	/* CPU clocks: run by the kernel */
+		if (t->call.args[1] & TIMER_ABSTIME)
+			deadline = ns - clock_offset(s, clk);
+		else
+			deadline = sched_now(s) + ns;
+	} else {
+		deadline = sched_now(s) + ns;
+	}
+	set_deadline(t, deadline, 0);
+	park(s, t, W_SLEEP);
+	return -1;
+}
+
+/* The timeout argument of a poll-like call: -1 none, else ns. */
+static int64_t poll_timeout(struct thread *t, int *argi)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	int i;
+	int64_t ns;
+
+	for (i = 0; i < d->nargs; i++) {
+		if (d->args[i] == A_TIMEOUT_MS) {
+			int ms = (int)t->call.args[i];
+
+			*argi = i;
+			return ms < 0 ? -1 : (int64_t)ms * 1000000;
+		}
+		if (d->args[i] == A_TS_IN || d->args[i] == A_TS_UPD) {
+			*argi = i;
+			if (!t->call.args[i])
+				return -1;
+			return read_timespec(t, t->call.args[i], &ns) ? 0 : ns;
+		}
+	}
+	*argi = -1;
+	return 0;
+}
+
+static int poll_entry(struct session *s, struct thread *t, int retry)
+{
+	int argi;
+	int64_t timeout = poll_timeout(t, &argi);
+
+	if (timeout == 0 || poll_ready(s, t))
+		return ENTRY_RUN_EXIT;
+	if (!retry) {
+		t->has_deadline = 0;
+		if (timeout > 0)
+			set_deadline(t, sched_now(s) + timeout, 0);
+	}
+	park(s, t, W_POLL);
+	return -1;
+}
+
+static int fd_entry(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	short events = d->flags & SF_FDIN ? POLLIN : POLLOUT;
+
+	if (fd_ready(s, t, (int)t->call.args[0], events, 1))
+		return ENTRY_RUN_EXIT;
+	t->has_deadline = 0;
+	t->wait_fd = (int)t->call.args[0];
+	t->wait_events = events;
+	park(s, t, W_FD);
+	return -1;
+}
+
+/* wait4(pid, status, options, rusage), waitid(idtype, id, info, options,
+ * rusage): the options register gets WNOHANG; sched_exit looks at the
+ * result. */
+static int waitchild_entry(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	int optarg = d->args[2] == A_HEX ? 2 : 3;
+	struct user_regs_struct regs;
+
+	(void)s;
+	if (t->call.args[optarg] & WNOHANG)
+		return ENTRY_RUN_EXIT;
+	if (thread_getregs(t, &regs))
+		return ENTRY_RUN_EXIT;
+	t->orig_arg = t->call.args[optarg];
+	if (optarg == 2)
+		regs.rdx |= WNOHANG;
+	else
+		regs.r10 |= WNOHANG;
+	thread_setregs(t, &regs);
+	t->wait = W_CHILD;	/* marks the call as rewritten */
+	return ENTRY_RUN_EXIT;
+}
+
+int sched_entry(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	if (!d)
+		return ENTRY_RUN_EXIT;
+	if (s->ops->pick)	/* scripted (replay): the policy decides everything */
+		return ENTRY_RUN_EXIT;
+	if (d->flags & SF_FUTEX)
+		return futex_entry(s, t);
+	if (d->flags & SF_SLEEP)
+		return sleep_entry(s, t);
+	if (d->flags & SF_POLL)
+		return poll_entry(s, t, 0);
+	if (d->flags & SF_WAITCHILD)
+		return waitchild_entry(s, t);
+	if (d->flags & (SF_FDIN | SF_FDOUT))
+		return fd_entry(s, t);
+	if (d->ret == R_NONE && d->flags & SF_PROCESS)
+		return ENTRY_RUN;
+	return ENTRY_RUN_EXIT;
+}
+
+/* At the exit stop of a call sched_entry rewrote: 1 when the thread was
+ * parked instead of completing. */
+int sched_exit(struct session *s, struct thread *t);
+int sched_exit(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	struct user_regs_struct regs;
+	int optarg, none;
+
+	if (t->wait != W_CHILD || !d)
+		return 0;
+	t->wait = W_NONE;
+	optarg = d->args[2] == A_HEX ? 2 : 3;
+	if (thread_getregs(t, &regs))
+		return 0;
+	/* wait4 returns 0 with WNOHANG when no child changed state; waitid
+	 * returns 0 either way and says so with si_pid == 0. */
+	none = t->call.ret == 0;
+	if (none && optarg == 3 && t->call.args[2]) {
+		int32_t pid = 0;
+
+		if (thread_read(t, t->call.args[2] + 16, &pid, 4) == 0 && pid != 0)
+			none = 0;
+	}
+	if (optarg == 2)
+		regs.rdx = t->orig_arg;
+	else
+		regs.r10 = t->orig_arg;
+	if (!none || t->call.ret < 0) {
+		thread_setregs(t, &regs);
+		return 0;
+	}
+	/* Back to the syscall instruction (2 bytes, 0f 05), to run it again
+	 * once a process has exited. */
+	regs.rip -= 2;
+	regs.rax = (uint64_t)t->call.nr;
+	thread_setregs(t, &regs);
+	t->in_syscall = 0;
+	t->has_deadline = 0;
+	park(s, t, W_CHILD);
+	return 1;
+}
+
+void sched_process_exited(struct session *s)
+{
+	size_t i;
+
+	/* A parent waiting for a child may go on: run its call again. */
+	for (i = 0; i < s->norder; i++) {
+		struct thread *w = s->order[i];
+
+		if (w->rs == RS_WAITING && w->wait == W_CHILD) {
+			w->wait = W_NONE;
+			w->rs = RS_READY;
+		}
+	}
+}
+
+void sched_thread_gone(struct session *s, struct thread *t)
+{
+	if (s->running == t)
+		s->running = NULL;
+	if (s->last_run == t)
+		s->last_run = NULL;
+}
+
+/* After the running thread's stop: it goes on, unless the scheduling is
+ * scripted (replay), where the policy picks at every step. */
+void sched_after_stop(struct session *s, struct thread *t)
+{
+	if (t != s->running) {
+		if (t->rs == RS_DYING || t->rs == RS_KERNEL)
+			resume_thread(s, t);
+		return;
+	}
+	if (s->ops->pick) {
+		t->rs = RS_READY;
+		s->running = NULL;
+		return;
+	}
+	resume_thread(s, t);
+}
+
+/* Is there a thread, other than the running one, that could run if the
+ * running one stopped now? */
+static int others_could_run(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->norder; i++) {
+		struct thread *w = s->order[i];
+
+		if (w == s->running)
+			continue;
+		if (w->rs == RS_READY)
+			return 1;
+		if (w->rs == RS_WAITING && w->has_deadline &&
+		    (s->opts.virtual_time || w->deadline <= sched_now(s)))
+			return 1;
+		if (w->rs == RS_WAITING && (w->wait == W_POLL || w->wait == W_FD))
+			return 1;
+	}
+	return 0;
+}
+
+void sched_tick(struct session *s)
+{
+	struct thread *t = s->running;
+
+	if (!t || !t->in_user || t->interrupt_pending || t->stopped)
+		return;
+	if (real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns < (int64_t)s->opts.slice_ns)
+		return;
+	if (!others_could_run(s))
+		return;
+	if (pt_interrupt(t->tid) == 0)
+		t->interrupt_pending = 1;
+}
+
+/* The running thread stopped for its timeslice (PTRACE_INTERRUPT). */
+void sched_slice(struct session *s, struct thread *t);
+void sched_slice(struct session *s, struct thread *t)
+{
+	struct user_regs_struct regs;
+
+	t->interrupt_pending = 0;
+	if (t != s->running) {
+		sched_after_stop(s, t);
+		return;
+	}
+	s->slices++;
+	if (s->opts.virtual_time)
+		s->vclock += VSLICE_NS;
+	if (!others_could_run(s) || thread_getregs(t, &regs)) {
+		t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
+		resume_thread(s, t);
+		return;
+	}
+	s->ops->slice(s, t, &regs);
+	t->rs = RS_READY;
+	s->running = NULL;
+}
+
+/* A parked thread's wait is over now (woken, timed out, or ready). */
+static int wait_over(struct session *s, struct thread *w, int64_t now)
+{
+	if (w->has_deadline && w->deadline <= now)
+		return 1;
+	if (w->wait == W_POLL)
+		return poll_ready(s, w);
+	if (w->wait == W_FD)
+		return fd_ready(s, w, w->wait_fd, w->wait_events, 1);
+	return 0;
+}
+
+/* Start t: finish its parked call if that is over, and resume it. */
+static void start(struct session *s, struct thread *t)
+{
+	if (t != s->last_run) {
+		s->switches++;
+		s->ops->switched(s, t);
+	}
+	s->last_run = t;
+	if (t->rs == RS_WAITING) {
+		if (t->has_deadline && t->deadline <= sched_now(s)) {
+			/* Woken or timed out: the call completes here. */
+			t->has_deadline = 0;
+			t->wait = W_NONE;
+			complete_call(s, t, t->wait_result);
+		} else if (t->wait == W_POLL || t->wait == W_FD) {
+			/* Ready: the kernel runs it and will not block. */
+			t->wait = W_NONE;
+			t->has_deadline = 0;
+			t->want_exit = 1;
+		}
+	}
+	t->wait = W_NONE;
+	t->rs = RS_RUNNING;
+	s->running = t;
+	t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
+	resume_thread(s, t);
+}
+
+/* Whether a tracee has a stop or an exit waiting to be reported; it
+ * stays reported (WNOWAIT). */
+static int stop_pending(void)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) == 0 &&
+	       si.si_pid != 0;
+}
+
+/* Wait, as an idle gorr, until deadline (real ns) or until a stop or a
+ * polled fd is ready.  Returns 1 when stops are pending. */
+static int idle_wait(struct session *s, int64_t deadline)
+{
+	struct pollfd p[65];
+	int n = 0, timeout, r, dups[65], i;
+	size_t k;
+	int64_t now = real_now(CLOCK_MONOTONIC);
+
+	p[n].fd = s->sigchld_fd;
+	p[n].events = POLLIN;
+	dups[n++] = -1;
+	for (k = 0; k < s->norder && n < 65; k++) {
+		struct thread *w = s->order[k];
+		int fd;
+
+		if (w->rs != RS_WAITING || (w->wait != W_FD && w->wait != W_POLL))
+			continue;
+		if (w->wait == W_POLL && sc_lookup(w->call.nr)->args[1] != A_EPEV_OUT)
+			continue;	/* poll/ppoll: checked on every wake */
+		fd = dup_fd(s, w, (int)w->call.args[0]);
+		if (fd < 0)
+			continue;
+		p[n].fd = fd;
+		p[n].events = w->wait == W_FD ? w->wait_events : POLLIN;
+		dups[n++] = fd;
+	}
+	timeout = IDLE_POLL_MS;
+	if (deadline != INT64_MAX) {
+		int64_t ms = (deadline - now + 999999) / 1000000;
+
+		if (ms < timeout)
+			timeout = ms < 0 ? 0 : (int)ms;
+	}
+	if (stop_pending()) {
+		for (i = 1; i < n; i++)
+			close(dups[i]);
+		return 1;
+	}
+	r = poll(p, (nfds_t)n, timeout);
+	for (i = 1; i < n; i++)
+		close(dups[i]);
+	if (r > 0 && (p[0].revents & POLLIN)) {
+		struct signalfd_siginfo si;
+
+		while (read(s->sigchld_fd, &si, sizeof(si)) == sizeof(si))
+			;
+	}
+	return stop_pending();
+}
+
+/* Deliverable signals pending for a thread, from /proc (SigPnd, ShdPnd,
+ * SigBlk in fs/proc/array.c). */
+static int has_deliverable_signal(struct thread *t)
+{
+	char path[64], line[256];
+	unsigned long long pnd = 0, shd = 0, blk = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "SigPnd: %llx", &pnd);
+		sscanf(line, "ShdPnd: %llx", &shd);
+		sscanf(line, "SigBlk: %llx", &blk);
+	}
+	fclose(f);
+	return ((pnd | shd) & ~blk) != 0;
+}
+
+/* A signal is pending for a parked thread: its call ends with EINTR so
+ * that the signal is delivered when it runs, as the kernel would. */
+static void interrupt_waiter(struct session *s, struct thread *w)
+{
+	if (w->wait == W_CHILD) {
+		w->wait = W_NONE;
+		w->rs = RS_READY;	/* rewound: it runs its call again */
+		return;
+	}
+	w->has_deadline = 1;
+	w->deadline = INT64_MIN;
+	w->wait_result = -EINTR;
+	(void)s;
+}
+
+void sched_signal_sent(struct session *s, struct thread *sender)
+{
+	size_t i;
+
+	(void)sender;
+	for (i = 0; i < s->norder; i++) {
+		struct thread *w = s->order[i];
+
+		if (w->rs == RS_WAITING && has_deliverable_signal(w))
+			interrupt_waiter(s, w);
+	}
+}
+
+int sched_want_interrupt(struct session *s)
+{
+	return others_could_run(s);
+}
+
+void sched_dispatch(struct session *s)
+{
+	int64_t last_signal_check = real_now(CLOCK_MONOTONIC);
+
+	while (!s->running && !s->awaiting && s->exec_count && !s->hang) {
+		struct thread *ready[256];
+		int nready = 0, others = 0;
+		int64_t now = sched_now(s), earliest = INT64_MAX;
+		size_t i;
+
+		if (s->ops->pick) {
+			struct thread *t = s->ops->pick(s);
+
+			if (!t) {
+				s->hang = 1;
+				return;
+			}
+			start(s, t);
+			return;
+		}
+		for (i = 0; i < s->norder; i++) {
+			struct thread *w = s->order[i];
+			int candidate = 0;
+
+			switch (w->rs) {
+			case RS_READY:
+				candidate = 1;
+				break;
+			case RS_WAITING:
+				if (w->wait == W_CHILD)
+					break;	/* made ready when a process exits */
+				if (wait_over(s, w, now))
+					candidate = 1;
+				else if (w->has_deadline && w->deadline < earliest)
+					earliest = w->deadline;
+				break;
+			case RS_KERNEL:
+			case RS_NEW:
+			case RS_GROUP_STOP:
+				others++;
+				break;
+			default:
+				break;
+			}
+			if (candidate && nready < 256)
+				ready[nready++] = w;
+		}
+		if (nready) {
+			struct thread *t = nready == 1 ? ready[0] :
+				ready[prng_next(&s->sched_rng) % (uint64_t)nready];
+
+			start(s, t);
+			return;
+		}
+		if (others || !s->norder)
+			return;		/* stops will come */
+		if (s->opts.virtual_time) {
+			if (earliest != INT64_MAX) {
+				/* Everything waits: time jumps to the next
+				 * deadline. */
+				if (earliest > s->vclock)
+					s->vclock = earliest;
+				continue;
+			}
+			s->hang = 1;
+			return;
+		}
+		if (idle_wait(s, earliest))
+			return;		/* a stop is pending */
+		if (real_now(CLOCK_MONOTONIC) - last_signal_check > IDLE_POLL_MS * 1000000LL) {
+			last_signal_check = real_now(CLOCK_MONOTONIC);
+			sched_signal_sent(s, NULL);
+		}
+	}
+}
