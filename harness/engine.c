@@ -96,6 +96,8 @@ static void assign_serial(struct session *s, struct thread *t)
 	/* Under gorr run the program sees ids that do not depend on the
 	 * machine's pid counter: 1000, 1001, ... in creation order. */
 	t->vtid = s->opts.virtual_time ? (pid_t)(999 + t->serial) : t->tid;
+	if (s->opts.virtual_time)
+		virt_map(s, t->tid, t->vtid);
 	if (s->norder == s->order_alloc) {
 		s->order_alloc = s->order_alloc ? 2 * s->order_alloc : 16;
 		s->order = xrealloc(s->order, s->order_alloc * sizeof(*s->order));
@@ -263,6 +265,7 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	/* Before the program's first exec only gorr's own child runs. */
 	if (s->exec_count == 0) {
 		t->want_exit = d && (d->flags & SF_EXEC);
+		t->startup_call = 1;
 		if (!t->want_exit)
 			t->in_syscall = 0;
 		resume_thread(s, t);
@@ -271,6 +274,8 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	if (d && (d->flags & SF_GROUPEXIT))
 		doom_siblings(s, t);
 	action = s->ops->syscall_entry(s, t);
+	if (action == ENTRY_DEFAULT)
+		action = virt_entry(s, t);
 	if (action == ENTRY_DEFAULT)
 		action = sched_entry(s, t);
 	switch (action) {
@@ -334,10 +339,16 @@ static void on_syscall_exit_stop(struct session *s, struct thread *t)
 
 		t->call.ret = pt_getregs(t->tid, &regs) == 0 ? (int64_t)regs.rax : -ENOSYS;
 	}
+	virt_exit(s, t);
 	if (sched_exit(s, t))
 		return;		/* parked: the call runs again later */
 	rewrite_cpumask(s, t);
 	check_start(s, t);
+	if (t->startup_call) {
+		t->startup_call = 0;
+		sched_after_stop(s, t);
+		return;
+	}
 	if (s->opts.virtual_time)
 		s->vclock += 1000;
 	s->ops->syscall_exit(s, t);
@@ -436,6 +447,7 @@ static void on_exec_event(struct session *s, struct thread *t)
 	if (e.index == 0) {
 		/* The program starts: from now on the scheduler runs it. */
 		assign_serial(s, t);
+		s->leader_vtid = t->vtid;
 		t->rs = RS_RUNNING;
 		s->running = t;
 		s->last_run = t;
@@ -518,6 +530,7 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 			return;
 		}
 	}
+	virt_siginfo(s, &si);
 	t->resume_sig = s->ops->signal(s, t, &si);
 	if (t->resume_sig)
 		pt_setsiginfo(t->tid, &si);

@@ -92,6 +92,8 @@ struct thread {
 	int doomed;		/* killed by its process's exit_group: exit already logged */
 	int await_first;	/* session.awaiting counts its first stop */
 	int await_exit;		/* session.awaiting counts its PTRACE_EVENT_EXIT */
+	int args_translated;	/* virt.c rewrote id arguments in its registers */
+	int startup_call;	/* gorr's own execve of the program: not logged */
 	struct thread *next;	/* hash chain */
 };
 
@@ -182,6 +184,7 @@ struct session {
 	unsigned char at_random[16];	/* of the first exec */
 
 	pid_t leader;
+	pid_t leader_vtid;	/* the program's own id for its first process */
 	struct thread *threads[SESSION_HASH];
 	struct thread **order;	/* live threads by serial: deterministic order */
 	size_t norder, order_alloc;
@@ -202,6 +205,11 @@ struct session {
 	int64_t vclock;		/* virtual CLOCK_MONOTONIC, ns (virtual_time) */
 	int64_t vclock_realtime_base;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	int hang;		/* set when every thread is blocked for good */
+	struct prng random_rng;	/* getrandom under virtual time */
+	struct pidmap {
+		pid_t real, virt;
+	} *pidmap;		/* ids the program has seen, under virtual time */
+	size_t npidmap, pidmap_alloc;
 	int sigchld_fd;		/* signalfd for SIGCHLD, used while idle */
 	int pidfd;		/* of the leader's process, for pidfd_getfd */
 	pid_t pidfd_tgid;
@@ -271,6 +279,15 @@ int detenv_tsc_trap(struct session *s, struct thread *t, const siginfo_t *si);
 void detenv_child_setup(const struct session *s);
 /* The AT_RANDOM bytes exec number index of a run with this seed gets. */
 void detenv_at_random(uint64_t seed, int index, unsigned char out[16]);
+
+/* The virtual world of gorr run (harness/virt.c). */
+void virt_init(struct session *s);
+void virt_map(struct session *s, pid_t real, pid_t virt);
+pid_t virt_pid(const struct session *s, pid_t real);
+int virt_entry(struct session *s, struct thread *t);
+void virt_exit(struct session *s, struct thread *t);
+void virt_siginfo(struct session *s, siginfo_t *si);
+uint64_t virt_tsc(const struct session *s);
 
 void resume_thread(struct session *s, struct thread *t);
 int sched_entry(struct session *s, struct thread *t);

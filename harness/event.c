@@ -15,6 +15,8 @@ static const struct {
 	{ "exec", EV_EXEC },
 	{ "rdtsc", EV_RDTSC },
 	{ "end", EV_END },
+	{ "run", EV_RUN },
+	{ "slice", EV_SLICE },
 };
 
 static struct ev_blob get_blob(const msgpack_object *m, const char *key)
@@ -167,6 +169,12 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->rdtscp = mp_is_str(mp_get(o, "insn"), "rdtscp");
 		ev->tsc = mp_get_uint(o, "tsc", 0);
 		ev->aux = (uint32_t)mp_get_uint(o, "aux", 0);
+		break;
+	case EV_RUN:
+		break;
+	case EV_SLICE:
+		ev->pc = mp_get_uint(o, "pc", 0);
+		ev->regs = get_blob(o, "regs");
 		break;
 	case EV_END:
 		ev->status = (int)mp_get_int(o, "status", 0);

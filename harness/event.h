@@ -19,6 +19,8 @@ enum ev_type {
 	EV_EXEC,
 	EV_RDTSC,
 	EV_END,
+	EV_RUN,			/* the scheduler switched to this thread */
+	EV_SLICE,		/* the thread's timeslice ended here */
 };
 
 struct ev_blob {
@@ -69,6 +71,9 @@ struct trace_event {
 	/* EV_EXEC */
 	struct ev_blob path, at_random;
 	int vdso_hidden;
+
+	/* EV_SLICE: pc, and the registers (struct user_regs_struct) */
+	struct ev_blob regs;
 
 	/* EV_RDTSC */
 	int rdtscp;

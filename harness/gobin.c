@@ -206,6 +206,23 @@ int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc)
 	return loc->func ? 0 : -ENOENT;
 }
 
+int gobin_frame_size(const struct gobin *b, uint64_t pc, int64_t *size)
+{
+	uint64_t idx, entry, foff;
+	int32_t sp;
+
+	if (find_func(b, pc, &idx) || func_at(b, idx, &entry, &foff))
+		return -ENOENT;
+	if (pc == entry) {
+		*size = 0;
+		return 0;
+	}
+	if (pcvalue(b, le32(b->pcln + foff + 16), entry, pc, &sp))
+		return -ENOENT;
+	*size = sp;
+	return 0;
+}
+
 uint64_t gobin_func_entry(const struct gobin *b, const char *name)
 {
 	uint64_t i, entry;

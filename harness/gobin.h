@@ -62,6 +62,9 @@ void gobin_release(struct gobin *b);
 
 /* Symbolize pc with the pclntab; 0, or -ENOENT when pc is in no function. */
 int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc);
+/* The frame size at pc (the pcsp table): how far SP is below the caller's
+ * SP minus the return address.  0 or -ENOENT. */
+int gobin_frame_size(const struct gobin *b, uint64_t pc, int64_t *size);
 /* Entry PC of a Go function by its full name (main.main,
  * net/http.(*conn).serve), from the pclntab; 0 when absent. */
 uint64_t gobin_func_entry(const struct gobin *b, const char *name);

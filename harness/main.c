@@ -14,12 +14,13 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  record [-o FILE] -- PROG ARGS   run PROG and record its nondeterminism\n"
+	"  run [--seed N] -- PROG ARGS     one deterministic run, in virtual time\n"
 	"  dump [--json] FILE              print a trace's events, one per line\n"
 	"  version                         print gorr's version\n"
 	"  help                            show this help\n"
 	"\n"
 	"'gorr COMMAND --help' describes a command's options.\n"
-	"Not yet available: run, replay, hunt (see docs/ARCHITECTURE.md, \"Status\").\n";
+	"Not yet available: replay, hunt (see docs/ARCHITECTURE.md, \"Status\").\n";
 
 struct command {
 	const char *name;
@@ -28,6 +29,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "record", cmd_record },
+	{ "run", cmd_run },
 	{ "dump", cmd_dump },
 };
 

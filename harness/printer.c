@@ -260,6 +260,8 @@ static void print_arg(struct sbuf *sb, const struct trace_event *ev,
 		sbuf_addf(sb, "%" PRId64, (int64_t)v);
 		return;
 	case A_TIMEOUT_MS:
+	case A_PID:
+	case A_IDTYPE:
 		sbuf_addf(sb, "%d", (int)v);
 		return;
 	case A_UINT:
@@ -639,6 +641,14 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 		sbuf_addf(sb, " = %#" PRIx64, ev->tsc);
 		if (ev->rdtscp)
 			sbuf_addf(sb, ", aux=%#x", ev->aux);
+		break;
+	case EV_RUN:
+		sbuf_adds(sb, "--- runs ---");
+		break;
+	case EV_SLICE:
+		sbuf_adds(sb, "--- timeslice ends at ");
+		print_pc(sb, ev->pc, po);
+		sbuf_adds(sb, " ---");
 		break;
 	case EV_END:
 		sbuf_adds(sb, "+++ end: ");

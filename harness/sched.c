@@ -95,6 +95,8 @@ void sched_init(struct session *s)
 	sigset_t set;
 
 	prng_init(&s->sched_rng, s->opts.seed, PRNG_SCHED);
+	if (s->opts.virtual_time)
+		virt_init(s);
 	if (!s->opts.slice_ns)
 		s->opts.slice_ns = DEFAULT_SLICE_NS;
 	s->pidfd = -1;
@@ -870,7 +872,8 @@ void sched_dispatch(struct session *s)
 			case RS_KERNEL:
 			case RS_NEW:
 			case RS_GROUP_STOP:
-				others++;
+			case RS_DYING:
+				others++;	/* a stop will come */
 				break;
 			default:
 				break;

@@ -263,6 +263,7 @@ void session_release(struct session *s)
 		seccomp_release(s->filter);
 	free(s->bpf);
 	free(s->order);
+	free(s->pidmap);
 	if (s->cs_open)
 		cs_close(&s->cs);
 	if (s->have_bin)

@@ -28,11 +28,13 @@
 #define FO SF_FDOUT
 #define SS SF_SENDSIG
 #define GX SF_GROUPEXIT
+#define CR SF_CLOCKREAD
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX
 #define RO R_OCT
 #define RN R_NONE
+#define RP R_PID
 #define K(x) A_##x
 
 #define SC(nr, nm, n, fl, r, a0, a1, a2, a3, a4, a5) \
@@ -67,11 +69,13 @@ static const struct sc_desc sc_table[SC_TABLE_SIZE] = {
 #undef FO
 #undef SS
 #undef GX
+#undef CR
 #undef RI
 #undef RF
 #undef RH
 #undef RO
 #undef RN
+#undef RP
 
 const struct sc_desc *sc_lookup(long nr)
 {

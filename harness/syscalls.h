@@ -85,6 +85,8 @@ enum sc_kind {
 	A_EPCTL_OP,
 	A_WHENCE,
 	A_CLONE_FLAGS,
+	A_PID,		/* a process or thread id (-N: process group N) */
+	A_IDTYPE,	/* waitid's idtype: the next argument is a pid for P_PID, P_PGID */
 	A_UNK,		/* memory the kernel writes in a way gorr does not describe */
 	A__COUNT
 };
@@ -96,6 +98,7 @@ enum sc_ret {
 	R_HEX,
 	R_OCT,
 	R_NONE,		/* does not return (exit) */
+	R_PID,		/* a process or thread id */
 };
 
 /* Flags, in the manner of strace's TD/TF/TN... */
@@ -132,6 +135,7 @@ enum {
 	SF_FDOUT = 1 << 20,	/* blocks until fd (argument 0) is writable */
 	SF_SENDSIG = 1 << 21,	/* sends a signal (kill, tgkill...) */
 	SF_GROUPEXIT = 1 << 22,	/* ends every thread of the process (exit_group) */
+	SF_CLOCKREAD = 1 << 23,	/* reads a clock's current value */
 };
 
 struct sc_desc {

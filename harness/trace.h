@@ -24,7 +24,8 @@ struct trace_writer {
 	int failed;		/* a write failed; the error was reported */
 };
 
-/* Create path (mode 0600, truncating) for writing; "-" is stdout. */
+/* Create path (mode 0600, truncating) for writing; "-" is stdout, NULL
+ * writes nothing. */
 int trace_writer_open(struct trace_writer *w, const char *path);
 /* Start an object: returns the packer to pack one map into. */
 msgpack_packer *trace_begin(struct trace_writer *w);

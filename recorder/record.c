@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "recorder/record.h"
+#include "harness/backtrace.h"
 #include "harness/cli.h"
 #include "harness/util.h"
 
@@ -119,7 +120,7 @@ int recorder_finish(struct recorder *r, struct session *s)
 	msgpack_packer *pk = trace_begin(&r->w);
 	int code = session_exit_code(s), err;
 
-	pack_common(r, pk, "end", s->leader, 3);
+	pack_common(r, pk, "end", s->leader_vtid ? s->leader_vtid : s->leader, 3);
 	mp_kint(pk, "status", code);
 	mp_kint(pk, "wstatus", s->leader_wstatus);
 	mp_kuint(pk, "tsc_emulated", s->tsc_emulated);
@@ -272,7 +273,13 @@ static void rec_thread_exit(struct session *s, struct thread *t, int wstatus)
 static void rec_tsc(struct session *s, struct thread *t, struct tsc_info *ti)
 {
 	struct recorder *r = rec(s);
-	msgpack_packer *pk = trace_begin(&r->w);
+	msgpack_packer *pk;
+
+	if (s->opts.virtual_time) {
+		ti->tsc = virt_tsc(s);
+		ti->aux = 0;
+	}
+	pk = trace_begin(&r->w);
 
 	pack_common(r, pk, "rdtsc", t->vtid, ti->rdtscp ? 4 : 3);
 	mp_kuint(pk, "pc", ti->pc);
@@ -317,6 +324,61 @@ const struct engine_ops recorder_ops = {
 	.slice = rec_slice,
 };
 
+/* Every thread waits and nothing can wake any of them. */
+static void report_hang(struct session *s)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t i, n = 0;
+
+	for (i = 0; i < s->norder; i++)
+		if (s->order[i]->rs != RS_DYING)
+			n++;
+	sbuf_addf(&sb, "gorr: hang: all %zu threads blocked, no timer pending\n", n);
+	for (i = 0; i < s->norder; i++) {
+		struct thread *t = s->order[i];
+
+		if (t->rs == RS_DYING)
+			continue;
+		sbuf_addf(&sb, "\nthread %d [", (int)t->vtid);
+		thread_describe(&sb, s, t);
+		sbuf_adds(&sb, "]:\n");
+		backtrace_print(&sb, s, t);
+	}
+	fputs(sb.buf, stderr);
+	sbuf_release(&sb);
+}
+
+/* Shared by record and run: both are this policy; run adds virtual time. */
+static int run_policy(struct session_opts *o, const char *path, const char *kind)
+{
+	struct session s;
+	struct recorder r;
+	int err, code;
+
+	err = session_init(&s, o, &recorder_ops, &r);
+	if (err) {
+		session_release(&s);
+		return EXIT_GORR_FAILURE;
+	}
+	err = recorder_init(&r, &s, path, kind);
+	if (err) {
+		session_release(&s);
+		return EXIT_GORR_FAILURE;
+	}
+	err = session_spawn(&s);
+	if (!err)
+		err = session_run(&s);
+	if (s.hang)
+		report_hang(&s);
+	code = s.hang ? EXIT_GORR_HANG : session_exit_code(&s);
+	if (recorder_finish(&r, &s) < 0 || err || s.start_failed)
+		code = EXIT_GORR_FAILURE;
+	else if (!o->quiet && path)
+		notice("recorded %llu events to '%s'", (unsigned long long)r.events, path);
+	session_release(&s);
+	return code;
+}
+
 /* A default trace name that never overwrites an earlier trace:
  * PROG.gorr, then PROG-1.gorr, PROG-2.gorr... */
 static char *default_trace_path(const char *prog)
@@ -354,11 +416,9 @@ static const char record_usage[] =
 int cmd_record(int argc, char **argv)
 {
 	struct session_opts o;
-	struct session s;
-	struct recorder r;
 	const char *out = NULL;
 	char *path = NULL;
-	int i, err, code;
+	int i, code;
 
 	cli_session_defaults(&o);
 	for (i = 1; i < argc; i++) {
@@ -394,28 +454,72 @@ int cmd_record(int argc, char **argv)
 		return cli_usage_error(record_usage, "no program given");
 	o.argv = argv + i;
 	cli_session_seed(&o);
-
-	err = session_init(&s, &o, &recorder_ops, &r);
-	if (err) {
-		session_release(&s);
-		return EXIT_GORR_FAILURE;
-	}
 	path = out ? xstrdup(out) : default_trace_path(o.argv[0]);
-	err = recorder_init(&r, &s, path, "record");
-	if (err) {
-		free(path);
-		session_release(&s);
-		return EXIT_GORR_FAILURE;
-	}
-	err = session_spawn(&s);
-	if (!err)
-		err = session_run(&s);
-	code = session_exit_code(&s);
-	if (recorder_finish(&r, &s) < 0 || err || s.start_failed)
-		code = EXIT_GORR_FAILURE;
-	else if (!o.quiet)
-		notice("recorded %llu events to '%s'", (unsigned long long)r.events, path);
+	code = run_policy(&o, path, "record");
 	free(path);
-	session_release(&s);
 	return code;
+}
+
+static const char run_usage[] =
+	"usage: gorr run [options] [--] PROG [ARGS...]\n"
+	"\n"
+	"Run PROG once, deterministically: its threads run one at a time in an\n"
+	"order drawn from the seed, and it sees a virtual world made from the\n"
+	"seed (virtual clocks that jump over sleeps, getrandom bytes, process\n"
+	"ids 1000, 1001...). The same seed gives the same output and the same\n"
+	"trace; another seed changes the schedule and Go's runtime randomness.\n"
+	"gorr exits with PROG's status, or 124 when every thread waits forever\n"
+	"(a hang, reported with each thread's state and stack).\n"
+	"\n"
+	"options:\n"
+	"  -o, --output FILE   also write the trace to FILE (for gorr replay)\n"
+	CLI_SESSION_HELP
+	"  -h, --help          show this help\n";
+
+int cmd_run(int argc, char **argv)
+{
+	struct session_opts o;
+	const char *out = NULL;
+	int i, used;
+
+	cli_session_defaults(&o);
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(run_usage, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+			if (++i >= argc)
+				return cli_usage_error(run_usage, "'%s' needs a file name", a);
+			out = argv[i];
+			if (!strcmp(out, "-"))
+				return cli_usage_error(run_usage,
+					"the trace cannot go to stdout: the program's output goes there");
+			continue;
+		}
+		used = cli_session_option(&o, argc, argv, &i);
+		if (used < 0)
+			return cli_usage_error(run_usage, NULL);
+		if (!used)
+			return cli_usage_error(run_usage, "unknown option '%s'", a);
+	}
+	if (i >= argc)
+		return cli_usage_error(run_usage, "no program given");
+	o.argv = argv + i;
+	o.virtual_time = 1;
+	/* A run is reproducible by its seed: always say which. */
+	if (!o.seed_given && !o.quiet) {
+		cli_session_seed(&o);
+		notice("seed %llu", (unsigned long long)o.seed);
+	}
+	cli_session_seed(&o);
+	return run_policy(&o, out, "run");
 }

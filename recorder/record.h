@@ -23,7 +23,8 @@ int recorder_init(struct recorder *r, struct session *s, const char *path,
 /* Write the end record and close the trace. */
 int recorder_finish(struct recorder *r, struct session *s);
 
-/* `gorr record`. */
+/* `gorr record`, `gorr run`. */
 int cmd_record(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -1,0 +1,120 @@
+/* Unwinding a stopped thread's stack.  Go on amd64 records, for every PC,
+ * how far SP is below the frame's top (the pcsp table of runtime/symtab.go),
+ * which unwinds even assembly functions without frame pointers: the return
+ * address is at SP + framesize, and the caller's SP just above it. */
+#define _GNU_SOURCE
+#include "harness/backtrace.h"
+#include "harness/ptrace.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+/* Frames whose caller is not a Go frame on this stack. */
+static int is_stack_top(const char *fn)
+{
+	static const char *const tops[] = {
+		"runtime.goexit", "runtime.mstart", "runtime.mstart0", "runtime.rt0_go",
+		"runtime.systemstack_switch", "runtime.morestack", "runtime.sigreturn",
+		"runtime.sigtramp", "runtime.sigreturn__sigaction", "runtime.clone",
+		"runtime.mcall", "_rt0_amd64", "_rt0_amd64_linux",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
+		if (!strcmp(fn, tops[i]))
+			return 1;
+	return 0;
+}
+
+int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max)
+{
+	struct user_regs_struct regs;
+	uint64_t pc, sp;
+	int n = 0;
+
+	if (thread_getregs(t, &regs))
+		return 0;
+	pc = regs.rip;
+	sp = regs.rsp;
+	while (n < max) {
+		struct gobin_loc loc;
+		int64_t size;
+		uint64_t ret;
+
+		pcs[n++] = pc;
+		if (!s->have_bin || gobin_pc_lookup(&s->bin, pc, &loc) || is_stack_top(loc.func))
+			break;
+		/* A return address points after the call: look up pc - 1. */
+		if (gobin_frame_size(&s->bin, n > 1 ? pc - 1 : pc, &size) || size < 0)
+			break;
+		if (thread_read(t, sp + (uint64_t)size, &ret, 8) || !ret)
+			break;
+		sp += (uint64_t)size + 8;
+		pc = ret;
+	}
+	return n;
+}
+
+void backtrace_print(struct sbuf *sb, struct session *s, struct thread *t)
+{
+	uint64_t pcs[BT_MAX];
+	int n = backtrace_pcs(s, t, pcs, BT_MAX), i;
+
+	for (i = 0; i < n; i++) {
+		struct gobin_loc loc;
+		uint64_t pc = i ? pcs[i] - 1 : pcs[i];
+
+		if (s->have_bin && gobin_pc_lookup(&s->bin, pc, &loc) == 0) {
+			sbuf_addf(sb, "    %s(...)\n", loc.func);
+			sbuf_addf(sb, "        %s:%d +%#" PRIx64 "\n", loc.file ? loc.file : "?",
+				  loc.line, pcs[i] - loc.entry);
+		} else {
+			sbuf_addf(sb, "    ?()\n        pc=%#" PRIx64 "\n", pcs[i]);
+		}
+	}
+}
+
+void thread_describe(struct sbuf *sb, struct session *s, struct thread *t)
+{
+	const char *name = sc_name(t->call.nr);
+
+	switch (t->rs) {
+	case RS_WAITING:
+		switch (t->wait) {
+		case W_FUTEX:
+			sbuf_addf(sb, "futex wait on %#" PRIx64, t->uaddr);
+			break;
+		case W_SLEEP:
+			sbuf_adds(sb, "sleeping");
+			break;
+		case W_POLL:
+			sbuf_addf(sb, "%s on fd %d", name ? name : "poll", (int)t->call.args[0]);
+			break;
+		case W_FD:
+			sbuf_addf(sb, "%s on fd %d", name ? name : "io", t->wait_fd);
+			break;
+		case W_CHILD:
+			sbuf_adds(sb, "waiting for a child process");
+			break;
+		default:
+			sbuf_adds(sb, "waiting");
+		}
+		if (t->has_deadline)
+			sbuf_addf(sb, ", deadline in %.3f s",
+				  (double)(t->deadline - sched_now(s)) / 1e9);
+		else
+			sbuf_adds(sb, ", no timeout");
+		break;
+	case RS_READY:
+		sbuf_adds(sb, "ready");
+		break;
+	case RS_RUNNING:
+		sbuf_adds(sb, "running");
+		break;
+	case RS_GROUP_STOP:
+		sbuf_adds(sb, "stopped (job control)");
+		break;
+	default:
+		sbuf_adds(sb, "in the kernel");
+	}
+}

@@ -1,0 +1,16 @@
+/* Stacks of stopped threads, symbolized with the Go binary's pclntab. */
+#ifndef GORR_BACKTRACE_H
+#define GORR_BACKTRACE_H
+
+#include "harness/engine.h"
+
+#define BT_MAX 64
+
+/* The PCs of t's stack, innermost first: at most max; returns how many. */
+int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max);
+/* "    func\n        file:line\n" per frame, as Go prints tracebacks. */
+void backtrace_print(struct sbuf *sb, struct session *s, struct thread *t);
+/* Why a parked thread waits: "futex wait on 0x...", "sleep until ...". */
+void thread_describe(struct sbuf *sb, struct session *s, struct thread *t);
+
+#endif

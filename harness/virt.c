@@ -1,0 +1,270 @@
+/* The virtual world of `gorr run`: what a program reads from the machine
+ * is made a function of the seed, so that the same seed gives the same
+ * run on any machine.
+ *  - Clocks (SF_CLOCKREAD calls) read the scheduler's virtual clock:
+ *    CLOCK_MONOTONIC starts at 1 s, CLOCK_REALTIME at 2000-01-01T00:00:01Z,
+ *    and the clock moves 1 us per completed syscall, 10 ms per timeslice,
+ *    and jumps to the next deadline when every thread waits (sched.c).
+ *  - getrandom (SF_RANDOM) returns bytes of a PRNG stream of the seed.
+ *  - Process and thread ids: the program sees 1000, 1001... in creation
+ *    order (its parent is 999).  Arguments of kind A_PID are translated
+ *    to the kernel's ids before a call runs, results of kind R_PID back. */
+#define _GNU_SOURCE
+#include "engine.h"
+#include "ptrace.h"
+#include "util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NSEC 1000000000LL
+#define VIRT_BOOT_NS NSEC				/* CLOCK_MONOTONIC at start */
+#define VIRT_EPOCH_S 946684800LL			/* 2000-01-01T00:00:00Z */
+#define VIRT_PARENT 999					/* the program's parent */
+
+void virt_init(struct session *s)
+{
+	s->vclock = VIRT_BOOT_NS;
+	s->vclock_realtime_base = VIRT_EPOCH_S * NSEC;
+	prng_init(&s->random_rng, s->opts.seed, PRNG_GETRANDOM);
+	virt_map(s, getpid(), VIRT_PARENT);
+}
+
+void virt_map(struct session *s, pid_t real, pid_t virt)
+{
+	if (s->npidmap == s->pidmap_alloc) {
+		s->pidmap_alloc = s->pidmap_alloc ? 2 * s->pidmap_alloc : 16;
+		s->pidmap = xrealloc(s->pidmap, s->pidmap_alloc * sizeof(*s->pidmap));
+	}
+	s->pidmap[s->npidmap].real = real;
+	s->pidmap[s->npidmap].virt = virt;
+	s->npidmap++;
+}
+
+/* The newest mapping wins: the kernel reuses ids. */
+static pid_t lookup(const struct session *s, pid_t id, int to_real)
+{
+	size_t i;
+
+	for (i = s->npidmap; i-- > 0;)
+		if ((to_real ? s->pidmap[i].virt : s->pidmap[i].real) == id)
+			return to_real ? s->pidmap[i].real : s->pidmap[i].virt;
+	return id;
+}
+
+pid_t virt_pid(const struct session *s, pid_t real)
+{
+	if (!s->opts.virtual_time || real <= 0)
+		return real;
+	return lookup(s, real, 0);
+}
+
+static pid_t real_pid(const struct session *s, pid_t v)
+{
+	if (v > 0)
+		return lookup(s, v, 1);
+	if (v < -1)
+		return -lookup(s, -v, 1);
+	return v;
+}
+
+static uint64_t *reg_of_arg(struct user_regs_struct *r, int i)
+{
+	switch (i) {
+	case 0: return (uint64_t *)&r->rdi;
+	case 1: return (uint64_t *)&r->rsi;
+	case 2: return (uint64_t *)&r->rdx;
+	case 3: return (uint64_t *)&r->r10;
+	case 4: return (uint64_t *)&r->r8;
+	default: return (uint64_t *)&r->r9;
+	}
+}
+
+/* P_PID and P_PGID (include/uapi/linux/wait.h): the id is a pid. */
+static int idtype_is_pid(uint64_t idtype)
+{
+	return idtype == 1 || idtype == 2;
+}
+
+/* Translate the call's id arguments in its registers; 1 when any changed. */
+static int translate_args(struct session *s, struct thread *t, const struct sc_desc *d)
+{
+	struct user_regs_struct regs;
+	int i, changed = 0;
+
+	if (thread_getregs(t, &regs))
+		return 0;
+	for (i = 0; i < d->nargs; i++) {
+		int is_pid = d->args[i] == A_PID ||
+			     (i > 0 && d->args[i - 1] == A_IDTYPE && idtype_is_pid(t->call.args[i - 1]));
+		pid_t v = (pid_t)t->call.args[i], r;
+
+		if (!is_pid)
+			continue;
+		r = real_pid(s, v);
+		if (r != v) {
+			*reg_of_arg(&regs, i) = (uint64_t)(int64_t)r;
+			changed = 1;
+		}
+	}
+	if (changed)
+		thread_setregs(t, &regs);
+	return changed;
+}
+
+static int emulate_clock(struct session *s, struct thread *t, const struct sc_desc *d)
+{
+	int64_t mono = s->vclock, real = s->vclock + s->vclock_realtime_base, v;
+	uint64_t out = 0;
+	int64_t buf[2];
+	int i, clk = -1;
+
+	for (i = 0; i < d->nargs; i++) {
+		if (d->args[i] == A_CLOCK)
+			clk = (int)t->call.args[i];
+		if (sc_kind_is_output(d->args[i]) && !out)
+			out = t->call.args[i];
+	}
+	if (d->args[0] == A_TIME_OUT) {			/* time(tloc) */
+		v = real / NSEC;
+		if (out && thread_write(t, out, &v, 8)) {
+			thread_emulate(t, -EFAULT);
+			return ENTRY_EMULATE;
+		}
+		thread_emulate(t, v);
+		return ENTRY_EMULATE;
+	}
+	if (d->args[0] == A_TV_OUT) {			/* gettimeofday(tv, tz) */
+		buf[0] = real / NSEC;
+		buf[1] = (real % NSEC) / 1000;
+		if (out && thread_write(t, out, buf, 16)) {
+			thread_emulate(t, -EFAULT);
+			return ENTRY_EMULATE;
+		}
+		memset(buf, 0, sizeof(buf));		/* UTC, no DST */
+		if (t->call.args[1] && thread_write(t, t->call.args[1], buf, 8)) {
+			thread_emulate(t, -EFAULT);
+			return ENTRY_EMULATE;
+		}
+		thread_emulate(t, 0);
+		return ENTRY_EMULATE;
+	}
+	switch (clk) {					/* clock_gettime(clk, ts) */
+	case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM:
+	case CLOCK_TAI:
+		v = real;
+		break;
+	case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
+		v = mono;
+		break;
+	default:
+		/* CPU-time clocks, this process's or a thread's: the virtual
+		 * time since the start (CPU time is wall time here). */
+		if (clk >= 0 && clk != CLOCK_PROCESS_CPUTIME_ID && clk != CLOCK_THREAD_CPUTIME_ID) {
+			thread_emulate(t, -EINVAL);
+			return ENTRY_EMULATE;
+		}
+		v = mono - VIRT_BOOT_NS;
+		break;
+	}
+	buf[0] = v / NSEC;
+	buf[1] = v % NSEC;
+	thread_emulate(t, thread_write(t, out, buf, 16) ? -EFAULT : 0);
+	return ENTRY_EMULATE;
+}
+
+static int emulate_getrandom(struct session *s, struct thread *t)
+{
+	uint64_t addr = t->call.args[0], len = t->call.args[1], done = 0;
+	unsigned char chunk[4096];
+
+	/* The kernel returns at most 32 MiB - 1 per call
+	 * (drivers/char/random.c, get_random_bytes_user). */
+	if (len > (32u << 20) - 1)
+		len = (32u << 20) - 1;
+	while (done < len) {
+		size_t n = len - done < sizeof(chunk) ? (size_t)(len - done) : sizeof(chunk), i;
+
+		for (i = 0; i < n; i += 8) {
+			uint64_t r = prng_next(&s->random_rng);
+
+			memcpy(chunk + i, &r, n - i < 8 ? n - i : 8);
+		}
+		if (thread_write(t, addr + done, chunk, n)) {
+			thread_emulate(t, done ? (int64_t)done : -EFAULT);
+			return ENTRY_EMULATE;
+		}
+		done += n;
+	}
+	thread_emulate(t, (int64_t)len);
+	return ENTRY_EMULATE;
+}
+
+int virt_entry(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	if (!s->opts.virtual_time || !d)
+		return ENTRY_DEFAULT;
+	if (d->flags & SF_CLOCKREAD)
+		return emulate_clock(s, t, d);
+	if (d->flags & SF_RANDOM)
+		return emulate_getrandom(s, t);
+	t->args_translated = translate_args(s, t, d);
+	return ENTRY_DEFAULT;
+}
+
+/* At the exit of a call the kernel ran: give back the program's ids. */
+void virt_exit(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	struct user_regs_struct regs;
+	int i, setregs = 0;
+
+	if (!s->opts.virtual_time || !d)
+		return;
+	if ((t->args_translated || (d->ret == R_PID && t->call.ret > 0)) &&
+	    thread_getregs(t, &regs) == 0) {
+		if (t->args_translated) {
+			for (i = 0; i < d->nargs; i++)
+				*reg_of_arg(&regs, i) = t->call.args[i];
+			setregs = 1;
+		}
+		if (d->ret == R_PID && t->call.ret > 0) {
+			t->call.ret = virt_pid(s, (pid_t)t->call.ret);
+			regs.rax = (uint64_t)t->call.ret;
+			setregs = 1;
+		}
+		if (setregs)
+			thread_setregs(t, &regs);
+	}
+	t->args_translated = 0;
+	/* waitid's siginfo names the child (si_pid at offset 16). */
+	for (i = 0; i < d->nargs; i++)
+		if (d->args[i] == A_SIGINFO_OUT && t->call.args[i] && t->call.ret >= 0) {
+			int32_t pid;
+
+			if (thread_read(t, t->call.args[i] + 16, &pid, 4) == 0 && pid > 0) {
+				pid = virt_pid(s, pid);
+				thread_write(t, t->call.args[i] + 16, &pid, 4);
+			}
+		}
+}
+
+/* A signal's sender, as the program should see it. */
+void virt_siginfo(struct session *s, siginfo_t *si)
+{
+	if (s->opts.virtual_time && si->si_pid > 0 &&
+	    (si->si_code <= 0 || si->si_signo == SIGCHLD))
+		si->si_pid = virt_pid(s, si->si_pid);
+}
+
+/* The time-stamp counter under virtual time: 3 GHz of virtual time. */
+uint64_t virt_tsc(const struct session *s)
+{
+	return (uint64_t)s->vclock * 3;
+}
