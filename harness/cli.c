@@ -83,6 +83,19 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->pin_cpu = (int)n;
 		return 1;
 	}
+	if (is_opt(a, "--hang-timeout")) {
+		int64_t ns;
+
+		v = opt_value("--hang-timeout", argc, argv, i);
+		if (!*v)
+			return -1;
+		if (parse_duration(v, &ns) < 0 || ns <= 0) {
+			error("--hang-timeout: '%s' is not a duration such as 10m or 1h", v);
+			return -1;
+		}
+		o->hang_ns = ns;
+		return 1;
+	}
 	if (!strcmp(a, "--no-pin")) {
 		o->pin_cpu = PIN_NONE;
 		return 1;

@@ -15,6 +15,9 @@
 	"      --no-pin        do not pin (ptrace stops cost about 3x more)\n" \
 	"  -s, --strsize N     bytes of each input buffer kept in the trace (default 64)\n" \
 	"  -q, --quiet         no notices from gorr on stderr\n"
+#define CLI_RUN_HELP \
+	"      --hang-timeout DUR  under virtual time, a run in which every thread\n" \
+	"                      waits and only timers fire for DUR is a hang (default 1h)\n"
 
 void cli_session_defaults(struct session_opts *o);
 /* Parse the session option at argv[*i] (advancing *i past its value):

@@ -182,8 +182,7 @@ void complete_call(struct session *s, struct thread *t, int64_t ret)
 	t->call.ret = ret;
 	t->in_syscall = 0;
 	t->want_exit = 0;
-	if (s->opts.virtual_time)
-		s->vclock += 1000;
+	sched_note_call(s, t);
 	s->ops->syscall_exit(s, t);
 }
 
@@ -349,8 +348,7 @@ static void on_syscall_exit_stop(struct session *s, struct thread *t)
 		sched_after_stop(s, t);
 		return;
 	}
-	if (s->opts.virtual_time)
-		s->vclock += 1000;
+	sched_note_call(s, t);
 	s->ops->syscall_exit(s, t);
 	if (sc_lookup(t->call.nr) && (sc_lookup(t->call.nr)->flags & SF_SENDSIG) && t->call.ret >= 0)
 		sched_signal_sent(s, t);

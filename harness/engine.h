@@ -166,6 +166,7 @@ struct session_opts {
 	int quiet;
 	int virtual_time;	/* gorr run: the scheduler's clock is virtual */
 	uint64_t slice_ns;	/* timeslice budget in real time (0: default) */
+	int64_t hang_ns;	/* virtual time with only timers firing that is a hang */
 };
 
 enum { PIN_AUTO = -1, PIN_NONE = -2 };
@@ -205,6 +206,8 @@ struct session {
 	int64_t vclock;		/* virtual CLOCK_MONOTONIC, ns (virtual_time) */
 	int64_t vclock_realtime_base;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	int hang;		/* set when every thread is blocked for good */
+	int hang_timers;	/* the hang: timers fired, but nothing else for hang_ns */
+	int64_t last_progress;	/* virtual time of the last I/O or CPU work */
 	struct prng random_rng;	/* getrandom under virtual time */
 	struct pidmap {
 		pid_t real, virt;
@@ -301,5 +304,7 @@ void sched_signal_sent(struct session *s, struct thread *t);
 void sched_process_exited(struct session *s);
 int sched_want_interrupt(struct session *s);
 void complete_call(struct session *s, struct thread *t, int64_t ret);
+/* Under virtual time: note that the program did real work at this call. */
+void sched_note_call(struct session *s, struct thread *t);
 
 #endif

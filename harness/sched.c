@@ -97,9 +97,13 @@ void sched_init(struct session *s)
 	prng_init(&s->sched_rng, s->opts.seed, PRNG_SCHED);
 	if (s->opts.virtual_time)
 		virt_init(s);
+	s->last_progress = s->vclock;
 	if (!s->opts.slice_ns)
 		s->opts.slice_ns = DEFAULT_SLICE_NS;
 	s->pidfd = -1;
+	if (!s->opts.hang_ns)
+		s->opts.hang_ns = 3600LL * NSEC;
+	s->last_progress = s->vclock;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_tick;
 	sigemptyset(&sa.sa_mask);
@@ -577,6 +581,25 @@ int sched_exit(struct session *s, struct thread *t)
 	return 1;
 }
 
+/* Each completed call moves virtual time by 1 us.  Calls that touch files,
+ * sockets or devices are progress; futexes, sleeps, clock reads and
+ * polls that found nothing are what an idle Go runtime does (sysmon, the
+ * forced-GC helper, timers). */
+void sched_note_call(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	if (!s->opts.virtual_time)
+		return;
+	s->vclock += 1000;
+	if (!d || (d->flags & (SF_FUTEX | SF_SLEEP | SF_CLOCKREAD | SF_SENDSIG)))
+		return;
+	if ((d->flags & SF_POLL) && t->call.ret <= 0)
+		return;
+	if (d->flags & (SF_FD | SF_FILE | SF_NET | SF_EXEC | SF_PROCESS))
+		s->last_progress = s->vclock;
+}
+
 void sched_process_exited(struct session *s)
 {
 	size_t i;
@@ -665,8 +688,10 @@ void sched_slice(struct session *s, struct thread *t)
 		return;
 	}
 	s->slices++;
-	if (s->opts.virtual_time)
+	if (s->opts.virtual_time) {
 		s->vclock += VSLICE_NS;
+		s->last_progress = s->vclock;	/* it computed */
+	}
 	if (!others_could_run(s) || thread_getregs(t, &regs)) {
 		t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
 		resume_thread(s, t);
@@ -891,13 +916,14 @@ void sched_dispatch(struct session *s)
 		if (others || !s->norder)
 			return;		/* stops will come */
 		if (s->opts.virtual_time) {
-			if (earliest != INT64_MAX) {
+			if (earliest != INT64_MAX && earliest - s->last_progress <= s->opts.hang_ns) {
 				/* Everything waits: time jumps to the next
 				 * deadline. */
 				if (earliest > s->vclock)
 					s->vclock = earliest;
 				continue;
 			}
+			s->hang_timers = earliest != INT64_MAX;
 			s->hang = 1;
 			return;
 		}

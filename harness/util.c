@@ -281,3 +281,62 @@ int parse_u64(const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+int parse_duration(const char *s, int64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		double scale;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "ms", 1e6 },
+		{ "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
+	};
+	double total = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "0")) {
+		*ns = 0;
+		return 0;
+	}
+	while (*s) {
+		char *end;
+		double v = strtod(s, &end);
+		size_t i, best = 0, bestlen = 0;
+
+		if (end == s || v < 0)
+			return -EINVAL;
+		s = end;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			size_t l = strlen(units[i].unit);
+
+			if (!strncmp(s, units[i].unit, l) && l > bestlen) {
+				best = i;
+				bestlen = l;
+			}
+		}
+		if (!bestlen)
+			return -EINVAL;
+		total += v * units[best].scale;
+		s += bestlen;
+	}
+	if (total > 9.2e18)
+		return -ERANGE;
+	*ns = (int64_t)total;
+	return 0;
+}
+
+void sbuf_add_duration(struct sbuf *sb, int64_t ns)
+{
+	if (ns < 1000)
+		sbuf_addf(sb, "%lldns", (long long)ns);
+	else if (ns < 1000000)
+		sbuf_addf(sb, "%gus", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		sbuf_addf(sb, "%gms", (double)ns / 1e6);
+	else if (ns < 60000000000LL)
+		sbuf_addf(sb, "%gs", (double)ns / 1e9);
+	else
+		sbuf_addf(sb, "%lldh%lldm%gs", (long long)(ns / 3600000000000LL),
+			  (long long)(ns / 60000000000LL % 60), (double)(ns % 60000000000LL) / 1e9);
+}

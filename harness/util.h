@@ -54,6 +54,12 @@ void sbuf_add_quoted(struct sbuf *sb, const void *data, size_t n, size_t max);
 void sbuf_add_json_str(struct sbuf *sb, const void *data, size_t n);
 void sbuf_add_hex(struct sbuf *sb, const void *data, size_t n);
 
+/* Parse a duration as Go writes them ("1h", "10m", "1.5s", "20ms", "300us",
+ * "50ns"; several units may follow each other: "1m30s") into ns. */
+int parse_duration(const char *s, int64_t *ns);
+/* Format ns as a Go-style duration ("1h0m0s", "20ms"). */
+void sbuf_add_duration(struct sbuf *sb, int64_t ns);
+
 /* Parse an unsigned decimal (or 0x hex) number; -EINVAL when s is not one. */
 int parse_u64(const char *s, uint64_t *out);
 

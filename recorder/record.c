@@ -333,7 +333,13 @@ static void report_hang(struct session *s)
 	for (i = 0; i < s->norder; i++)
 		if (s->order[i]->rs != RS_DYING)
 			n++;
-	sbuf_addf(&sb, "gorr: hang: all %zu threads blocked, no timer pending\n", n);
+	if (s->hang_timers) {
+		sbuf_addf(&sb, "gorr: hang: all %zu threads blocked; for ", n);
+		sbuf_add_duration(&sb, s->opts.hang_ns);
+		sbuf_adds(&sb, " of virtual time only timers fired (--hang-timeout)\n");
+	} else {
+		sbuf_addf(&sb, "gorr: hang: all %zu threads blocked, no timer pending\n", n);
+	}
 	for (i = 0; i < s->norder; i++) {
 		struct thread *t = s->order[i];
 
@@ -474,6 +480,7 @@ static const char run_usage[] =
 	"options:\n"
 	"  -o, --output FILE   also write the trace to FILE (for gorr replay)\n"
 	CLI_SESSION_HELP
+	CLI_RUN_HELP
 	"  -h, --help          show this help\n";
 
 int cmd_run(int argc, char **argv)
