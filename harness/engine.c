@@ -9,6 +9,7 @@
 
 void sched_slice(struct session *s, struct thread *t);
 int sched_exit(struct session *s, struct thread *t);
+static void on_stopped(struct session *s, struct thread *t, int status);
 
 #include <errno.h>
 #include <stdio.h>
@@ -535,6 +536,11 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 	/* Delivery is part of the thread's run: it goes on. */
 	if (t->rs == RS_RUNNING || t->rs == RS_KERNEL || t->rs == RS_DYING)
 		resume_thread(s, t);
+}
+
+void sched_handle_status(struct session *s, struct thread *t, int status)
+{
+	on_stopped(s, t, status);
 }
 
 static void on_stopped(struct session *s, struct thread *t, int status)

@@ -304,6 +304,8 @@ void sched_signal_sent(struct session *s, struct thread *t);
 void sched_process_exited(struct session *s);
 int sched_want_interrupt(struct session *s);
 void complete_call(struct session *s, struct thread *t, int64_t ret);
+/* Hand a wait status the scheduler collected itself to the event loop. */
+void sched_handle_status(struct session *s, struct thread *t, int status);
 /* Under virtual time: note that the program did real work at this call. */
 void sched_note_call(struct session *s, struct thread *t);
 

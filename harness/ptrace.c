@@ -33,6 +33,11 @@ int pt_syscall(pid_t tid, int sig)
 	return pt(PTRACE_SYSCALL, tid, NULL, (void *)(long)sig);
 }
 
+int pt_singlestep(pid_t tid)
+{
+	return pt(PTRACE_SINGLESTEP, tid, NULL, NULL);
+}
+
 int pt_listen(pid_t tid)
 {
 	return pt(PTRACE_LISTEN, tid, NULL, NULL);

@@ -16,6 +16,7 @@
 int pt_seize(pid_t pid, unsigned long options);
 int pt_cont(pid_t tid, int sig);
 int pt_syscall(pid_t tid, int sig);
+int pt_singlestep(pid_t tid);
 int pt_listen(pid_t tid);
 int pt_interrupt(pid_t tid);
 int pt_getregs(pid_t tid, struct user_regs_struct *regs);

@@ -676,6 +676,77 @@ void sched_tick(struct session *s)
 		t->interrupt_pending = 1;
 }
 
+#define CANON_STEPS 256
+#define EFLAGS_TF 0x100
+#define EFLAGS_RF 0x10000
+
+/* One instruction; 0, or the wait status of a stop that is not the step
+ * (the instruction was a syscall, a signal came...) for the caller to
+ * hand to the event loop. */
+static int step(struct thread *t, struct user_regs_struct *regs, int *other)
+{
+	int status;
+
+	*other = 0;
+	if (pt_singlestep(t->tid) || waitpid(t->tid, &status, __WALL) != t->tid)
+		return -1;
+	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP || (status >> 16)) {
+		*other = status;
+		return -1;
+	}
+	if (thread_getregs(t, regs))
+		return -1;
+	regs->eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
+	return 0;
+}
+
+/* Where a timeslice ends must not depend on when the interrupt landed,
+ * or two runs with one seed would differ.  A thread interrupted in a
+ * loop that changes nothing (a spin-wait on a flag: the case timeslices
+ * exist for) is stepped to the loop's lowest address and checked to
+ * have the same registers there one lap later: that state is the same
+ * wherever the interrupt came.  Any other thread stops where it is; the
+ * trace then holds a position that only this run had, which replay still
+ * reproduces exactly from the registers.  Returns 1 when a stop that
+ * was not a step must go to the event loop (*status). */
+static int canonicalize(struct thread *t, struct user_regs_struct *regs, int *status)
+{
+	uint64_t pcs[CANON_STEPS];
+	struct user_regs_struct r = *regs, first;
+	int n = 0, i, j, cycle = -1, laps = 0;
+	uint64_t low = 0;
+
+	r.eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
+	while (n < CANON_STEPS) {
+		pcs[n++] = r.rip;
+		if (step(t, &r, status))
+			return *status != 0;
+		for (j = 0; j < n && cycle < 0; j++)
+			if (pcs[j] == r.rip) {
+				cycle = j;
+				low = r.rip;
+				for (i = j; i < n; i++)
+					if (pcs[i] < low)
+						low = pcs[i];
+			}
+		if (cycle < 0)
+			continue;
+		if (r.rip != low)
+			continue;
+		if (laps++ == 0) {
+			first = r;
+			continue;
+		}
+		/* Same registers a lap later: a loop that changes nothing,
+		 * and this stop is the same for every interrupt.  Otherwise
+		 * it is as good a place as any. */
+		*regs = memcmp(&first, &r, sizeof(r)) ? r : first;
+		return 0;
+	}
+	*regs = r;
+	return 0;
+}
+
 /* The running thread stopped for its timeslice (PTRACE_INTERRUPT). */
 void sched_slice(struct session *s, struct thread *t);
 void sched_slice(struct session *s, struct thread *t)
@@ -696,6 +767,16 @@ void sched_slice(struct session *s, struct thread *t)
 		t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
 		resume_thread(s, t);
 		return;
+	}
+	{
+		int status = 0;
+
+		if (canonicalize(t, &regs, &status)) {
+			/* The thread reached a syscall or a signal while
+			 * stepping: that stop ends its timeslice instead. */
+			sched_handle_status(s, t, status);
+			return;
+		}
 	}
 	s->ops->slice(s, t, &regs);
 	t->rs = RS_READY;

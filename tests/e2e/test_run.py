@@ -1,0 +1,100 @@
+"""`gorr run`: one deterministic run in virtual time."""
+import re
+import time
+
+from run import load_trace, per_toolchain
+
+DETERMINISTIC = ["example-nondet", "threads", "spin", "example-panic", "exitcode"]
+
+
+def run(ctx, prog, seed, *opts, trace=None, **kw):
+    args = ["run", "-q", "--seed", str(seed)]
+    if trace:
+        args += ["-o", trace]
+    return ctx.gorr_cmd(*args, *opts, "--", ctx.prog(prog), **kw)
+
+
+def dump(ctx, trace):
+    return ctx.gorr_cmd("dump", trace, check_exit=0).stdout
+
+
+@per_toolchain
+def test_same_seed_same_output_and_trace(ctx):
+    for prog in DETERMINISTIC:
+        results = []
+        for i in range(3):
+            t = ctx.path(f"{prog}-{i}.gorr")
+            r = run(ctx, prog, 42, trace=t)
+            results.append((r.returncode, r.stdout, r.stderr, dump(ctx, t)))
+        assert results[0] == results[1] == results[2], (prog, [x[:3] for x in results])
+
+
+@per_toolchain
+def test_http_loopback_output_is_deterministic(ctx):
+    outs = {run(ctx, "example-httploop", 5, check_exit=0).stdout for _ in range(3)}
+    assert len(outs) == 1 and "200 hello 19" in outs.pop()
+
+
+@per_toolchain
+def test_other_seed_other_choices(ctx):
+    outs = {run(ctx, "example-nondet", seed, check_exit=0).stdout for seed in range(1, 6)}
+    selects = {re.search(r"select:.*", o).group(0) for o in outs}
+    maps = {re.search(r"map order:.*", o).group(0) for o in outs}
+    assert len(selects) > 1 and len(maps) > 1, outs
+
+
+def test_virtual_world(ctx):
+    out = run(ctx, "example-nondet", 1, check_exit=0).stdout
+    assert "time: 2000-01-01T00:00:0" in out, out
+    assert "pid: 1000" in out, out
+
+
+@per_toolchain
+def test_sleeps_take_no_time(ctx):
+    start = time.monotonic()
+    r = run(ctx, "sleeper200", 1, check_exit=0)
+    assert time.monotonic() - start < 2.0
+    assert r.stdout == "".join(f"step {i} elapsed>=true\n" for i in (50, 100, 150, 200)), r
+
+
+@per_toolchain
+def test_spin_wait_with_one_proc_finishes(ctx):
+    t = ctx.path("spin.gorr")
+    r = run(ctx, "spin", 3, trace=t, check_exit=0, timeout=60)
+    assert r.stdout == "spin finished\n"
+    events = load_trace(t)[1:]
+    assert any(e["e"] == "slice" for e in events), "the spinner was never interrupted"
+
+
+@per_toolchain
+def test_go_deadlock_report_passes_through(ctx):
+    r = run(ctx, "deadlock", 1)
+    assert r.returncode == 2, r
+    assert "fatal error: all goroutines are asleep - deadlock!" in r.stderr, r
+    assert "goroutine 1 [chan receive]" in r.stderr
+
+
+@per_toolchain
+def test_hang_is_reported(ctx):
+    start = time.monotonic()
+    r = run(ctx, "blocked", 1, timeout=60)
+    assert time.monotonic() - start < 10
+    assert r.returncode == 124, r
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith("gorr: hang: all ") and "threads blocked" in lines[0], r.stderr
+    assert re.search(r"thread 1000 \[read on fd \d+, no timeout\]", r.stderr), r.stderr
+    assert "main.main.func1" in r.stderr and "runtime.futex" in r.stderr
+    r = run(ctx, "blocked", 1, "--hang-timeout", "10m", timeout=60)
+    assert r.returncode == 124 and "for 0h10m0s of virtual time" in r.stderr, r.stderr
+
+
+def test_panic_under_run(ctx):
+    r = run(ctx, "example-panic", 1)
+    assert r.returncode == 2 and "nil pointer dereference" in r.stderr, r
+
+
+def test_run_usage(ctx):
+    assert ctx.gorr_cmd("run").returncode == 2
+    assert ctx.gorr_cmd("run", "--hang-timeout", "soon", "/bin/true").returncode == 2
+    h = ctx.gorr_cmd("run", "--help", check_exit=0).stdout
+    assert "usage: gorr run" in h and "--hang-timeout" in h and "--seed" in h
