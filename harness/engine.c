@@ -4,12 +4,14 @@
  * every other thread sits in a ptrace stop until the scheduler resumes it. */
 #define _GNU_SOURCE
 #include "engine.h"
+#include "breakpoint.h"
 #include "ptrace.h"
 #include "util.h"
 
 void sched_slice(struct session *s, struct thread *t);
 int sched_exit(struct session *s, struct thread *t);
 static void on_stopped(struct session *s, struct thread *t, int status);
+static void on_gone(struct session *s, pid_t pid, int status);
 
 #include <errno.h>
 #include <stdio.h>
@@ -286,6 +288,13 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	case ENTRY_RUN_EXIT:
 		t->want_exit = 1;
 		break;
+	case ENTRY_HOLD:
+		/* Replay: the trace completes this call later. */
+		t->held = 1;
+		t->rs = RS_READY;
+		if (s->running == t)
+			s->running = NULL;
+		return;
 	case ENTRY_RUN:
 		if (s->rewrite_mask && d && (d->flags & SF_CPUMASK)) {
 			t->want_exit = 1;
@@ -351,6 +360,21 @@ static void on_syscall_exit_stop(struct session *s, struct thread *t)
 	}
 	sched_note_call(s, t);
 	s->ops->syscall_exit(s, t);
+	if (t->set_ret) {
+		struct user_regs_struct regs;
+
+		t->set_ret = 0;
+		if (pt_getregs(t->tid, &regs) == 0) {
+			regs.rax = (uint64_t)t->call.ret;
+			pt_setregs(t->tid, &regs);
+		}
+	}
+	if (t->held) {
+		t->rs = RS_READY;	/* replay completes it later */
+		if (s->running == t)
+			s->running = NULL;
+		return;
+	}
 	if (sc_lookup(t->call.nr) && (sc_lookup(t->call.nr)->flags & SF_SENDSIG) && t->call.ret >= 0)
 		sched_signal_sent(s, t);
 	sched_after_stop(s, t);
@@ -400,19 +424,26 @@ static void on_clone_event(struct session *s, struct thread *t, int event)
 	sched_after_stop(s, t);
 }
 
-/* A vfork child exec'd or exited: its parent's clone returns now; wait
- * for that stop before the next decision. */
+/* A vfork child exec'd or exited: its parent's clone returns now.  Wait
+ * for that stop right here, so that the parent's return has the same
+ * place in the trace on every run. */
 static void release_vfork_parent(struct session *s, struct thread *t)
 {
 	struct thread *p;
+	int status;
 
 	if (!t->vfork_parent)
 		return;
 	p = session_thread(s, t->vfork_parent);
 	t->vfork_parent = 0;
-	/* await_exit stands for "its syscall exit" here. */
-	if (p && p->rs == RS_KERNEL && !p->stopped)
-		await_set(s, &p->await_exit);
+	if (!p || p->rs != RS_KERNEL || p->stopped)
+		return;
+	if (waitpid(p->tid, &status, __WALL) != p->tid)
+		return;
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		on_gone(s, p->tid, status);
+	else
+		on_stopped(s, p, status);
 }
 
 static void on_exec_event(struct session *s, struct thread *t)
@@ -520,6 +551,29 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 		resume_thread(s, t);
 		return;
 	}
+	if (sig == SIGTRAP && si.si_code == SI_KERNEL) {
+		struct user_regs_struct regs;
+
+		if (pt_getregs(t->tid, &regs) == 0 && bp_at(s, t, regs.rip - 1)) {
+			uint64_t pc = regs.rip - 1;
+			int status = 0;
+
+			bp_rewind(t, pc);
+			if (s->ops->breakpoint && s->ops->breakpoint(s, t, pc)) {
+				/* The thread stops here. */
+				t->rs = RS_READY;
+				if (s->running == t)
+					s->running = NULL;
+				return;
+			}
+			if (bp_step_over(s, t, pc, &status) == 0 && status) {
+				on_stopped(s, t, status);
+				return;
+			}
+			resume_thread(s, t);
+			return;
+		}
+	}
 	if (sig == SIGSEGV) {
 		handled = detenv_tsc_trap(s, t, &si);
 		if (handled == -ESRCH)
@@ -595,6 +649,26 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 	}
 }
 
+/* A tracee is gone (exited, killed): the kernel will say nothing more. */
+static void on_gone(struct session *s, pid_t pid, int status)
+{
+	struct thread *t = session_thread(s, pid);
+
+	if (pid == s->leader) {
+		s->leader_done = 1;
+		s->leader_wstatus = status;
+	}
+	if (t) {
+		/* Gone without the stops we waited for. */
+		await_done(s, &t->await_exit);
+		await_done(s, &t->await_first);
+		if (s->running == t)
+			s->running = NULL;
+		engine_remove_thread(s, pid);
+	}
+	sched_process_exited(s);
+}
+
 int session_run(struct session *s)
 {
 	int err = 0;
@@ -622,19 +696,7 @@ int session_run(struct session *s)
 		}
 		t = session_thread(s, pid);
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			if (pid == s->leader) {
-				s->leader_done = 1;
-				s->leader_wstatus = status;
-			}
-			if (t) {
-				/* Gone without the stops we waited for. */
-				await_done(s, &t->await_exit);
-				await_done(s, &t->await_first);
-				if (s->running == t)
-					s->running = NULL;
-				engine_remove_thread(s, pid);
-			}
-			sched_process_exited(s);
+			on_gone(s, pid, status);
 			continue;
 		}
 		if (!t) {

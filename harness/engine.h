@@ -94,6 +94,8 @@ struct thread {
 	int await_exit;		/* session.awaiting counts its PTRACE_EVENT_EXIT */
 	int args_translated;	/* virt.c rewrote id arguments in its registers */
 	int startup_call;	/* gorr's own execve of the program: not logged */
+	int held;		/* replay: held at a syscall entry (1) or exit (2) */
+	int set_ret;		/* at the exit stop: write call.ret into rax */
 	struct thread *next;	/* hash chain */
 };
 
@@ -126,6 +128,7 @@ enum {
 	ENTRY_RUN_EXIT = 1,	/* run it and stop at its exit */
 	ENTRY_EMULATE = 2,	/* skip it: call.ret is its result, memory written */
 	ENTRY_DEFAULT = 3,	/* let the scheduler decide (blocking calls) */
+	ENTRY_HOLD = 4,		/* keep the thread in this stop; the policy completes it later */
 };
 
 struct engine_ops {
@@ -153,6 +156,9 @@ struct engine_ops {
 	/* Optional: scripted scheduling (replay).  Returns the thread to run
 	 * next, NULL when the run is over or cannot go on. */
 	struct thread *(*pick)(struct session *s);
+	/* Optional: t hit gorr's breakpoint at pc (rip is back at pc).
+	 * Returns 1 to keep t stopped there, 0 to go on past it. */
+	int (*breakpoint)(struct session *s, struct thread *t, uint64_t pc);
 };
 
 struct session_opts {
@@ -230,6 +236,15 @@ struct session {
 	unsigned short bpf_len;
 	csh cs;
 	int cs_open;
+
+	/* Breakpoints (harness/breakpoint.c). */
+	struct breakpoint {
+		pid_t tgid;
+		uint64_t pc;
+		unsigned char orig;
+		int refs;
+	} *bps;
+	size_t nbps, bps_alloc;
 
 	uint64_t stops;		/* ptrace stops handled */
 	uint64_t tsc_emulated;

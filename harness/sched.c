@@ -950,8 +950,14 @@ void sched_dispatch(struct session *s)
 		size_t i;
 
 		if (s->ops->pick) {
-			struct thread *t = s->ops->pick(s);
+			struct thread *t;
 
+			/* Scripted: first let every stop on its way arrive. */
+			for (i = 0; i < s->norder; i++)
+				if (s->order[i]->rs == RS_DYING || s->order[i]->rs == RS_KERNEL ||
+				    s->order[i]->rs == RS_NEW)
+					return;
+			t = s->ops->pick(s);
 			if (!t) {
 				s->hang = 1;
 				return;

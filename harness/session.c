@@ -264,6 +264,7 @@ void session_release(struct session *s)
 	free(s->bpf);
 	free(s->order);
 	free(s->pidmap);
+	free(s->bps);
 	if (s->cs_open)
 		cs_close(&s->cs);
 	if (s->have_bin)

@@ -1,0 +1,22 @@
+/* Software breakpoints (int3) in a tracee, for replay's timeslice stops
+ * and for --break.  The engine recognizes their SIGTRAP and asks the
+ * policy (engine_ops.breakpoint) whether the thread stops there. */
+#ifndef GORR_BREAKPOINT_H
+#define GORR_BREAKPOINT_H
+
+#include "harness/engine.h"
+
+/* Insert a breakpoint at pc in t's process; 0 or a negative errno. */
+int bp_insert(struct session *s, struct thread *t, uint64_t pc);
+/* Remove it; 0 or a negative errno. */
+int bp_remove(struct session *s, struct thread *t, uint64_t pc);
+/* Whether a breakpoint of gorr's is at pc in t's process. */
+int bp_at(struct session *s, struct thread *t, uint64_t pc);
+/* Move t, stopped on the breakpoint at pc (rip == pc + 1), back to pc. */
+int bp_rewind(struct thread *t, uint64_t pc);
+/* Run the original instruction under the breakpoint at pc, with the
+ * breakpoint kept in place afterwards; 0, or a wait status of another
+ * stop that came instead (for the event loop), or a negative errno. */
+int bp_step_over(struct session *s, struct thread *t, uint64_t pc, int *status);
+
+#endif
