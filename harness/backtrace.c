@@ -6,6 +6,7 @@
 #include "harness/backtrace.h"
 #include "harness/ptrace.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -117,4 +118,22 @@ void thread_describe(struct sbuf *sb, struct session *s, struct thread *t)
 	default:
 		sbuf_adds(sb, "in the kernel");
 	}
+}
+
+/* runtime.g's goid field: offset 152 in Go 1.19 through 1.26, read from
+ * the binaries' DWARF (stack 16, stackguard0/1, _panic, _defer, m,
+ * sched gobuf, ... atomicstatus at 144).  Issue 6 reads it from DWARF
+ * where the binary has it. */
+#define G_GOID_OFFSET 152
+
+int goroutine_id(struct session *s, struct thread *t, int64_t *goid)
+{
+	struct user_regs_struct regs;
+	uint64_t g;
+
+	if (!s->have_bin || !s->bin.is_go || thread_getregs(t, &regs))
+		return -ENOENT;
+	if (thread_read(t, regs.fs_base - 8, &g, 8) || !g)
+		return -ENOENT;
+	return thread_read(t, g + G_GOID_OFFSET, goid, 8) ? -EFAULT : 0;
 }

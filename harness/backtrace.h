@@ -10,6 +10,10 @@
 int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max);
 /* "    func\n        file:line\n" per frame, as Go prints tracebacks. */
 void backtrace_print(struct sbuf *sb, struct session *s, struct thread *t);
+/* The id of the goroutine t runs (0 on a system stack), read from the g
+ * that Go keeps in TLS at fs:-8 on linux/amd64 (runtime/go_tls.h);
+ * 0 or a negative errno. */
+int goroutine_id(struct session *s, struct thread *t, int64_t *goid);
 /* Why a parked thread waits: "futex wait on 0x...", "sleep until ...". */
 void thread_describe(struct sbuf *sb, struct session *s, struct thread *t);
 

@@ -17,6 +17,7 @@ static void on_gone(struct session *s, pid_t pid, int status);
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,11 @@ int thread_getregs(struct thread *t, struct user_regs_struct *regs)
 int thread_setregs(struct thread *t, const struct user_regs_struct *regs)
 {
 	return pt_setregs(t->tid, regs);
+}
+
+int thread_signal(struct thread *t, int sig)
+{
+	return syscall(SYS_tgkill, t->tgid, t->tid, sig) < 0 ? -errno : 0;
 }
 
 void thread_emulate(struct thread *t, int64_t ret)
@@ -674,13 +680,13 @@ int session_run(struct session *s)
 	int err = 0;
 
 	sched_init(s);
-	while (!s->leader_done && !s->hang) {
+	while (!s->leader_done && !s->hang && !s->stop_requested) {
 		struct thread *t;
 		int status;
 		pid_t pid;
 
 		sched_dispatch(s);
-		if (s->leader_done || s->hang)
+		if (s->leader_done || s->hang || s->stop_requested)
 			break;
 		pid = waitpid(-1, &status, __WALL);
 		if (pid < 0) {
@@ -709,7 +715,7 @@ int session_run(struct session *s)
 		on_stopped(s, t, status);
 	}
 	sched_release(s);
-	if (!s->leader_done && !s->hang && !err) {
+	if (!s->leader_done && !s->hang && !s->stop_requested && !err) {
 		error("lost track of '%s'", s->opts.argv[0]);
 		return -ECHILD;
 	}

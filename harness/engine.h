@@ -96,6 +96,8 @@ struct thread {
 	int startup_call;	/* gorr's own execve of the program: not logged */
 	int held;		/* replay: held at a syscall entry (1) or exit (2) */
 	int set_ret;		/* at the exit stop: write call.ret into rax */
+	int tty;		/* the call writes to gorr's stdout (1) or stderr (2) */
+	int replayed;		/* replay: its event was consumed at entry */
 	struct thread *next;	/* hash chain */
 };
 
@@ -164,6 +166,7 @@ struct engine_ops {
 struct session_opts {
 	char *const *argv;	/* program and its arguments */
 	char *const *envp;	/* its environment (NULL: gorr's own) */
+	const char *exe;	/* the file to exec, as given (NULL: found from argv[0]) */
 	uint64_t seed;
 	int seed_given;
 	int pin_cpu;		/* CPU to pin to; -1 picks one; -2 no pinning */
@@ -212,6 +215,7 @@ struct session {
 	int64_t vclock;		/* virtual CLOCK_MONOTONIC, ns (virtual_time) */
 	int64_t vclock_realtime_base;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	int hang;		/* set when every thread is blocked for good */
+	int stop_requested;	/* the policy ends the run (replay: diverged, breakpoint) */
 	int hang_timers;	/* the hang: timers fired, but nothing else for hang_ns */
 	int64_t last_progress;	/* virtual time of the last I/O or CPU work */
 	struct prng random_rng;	/* getrandom under virtual time */
@@ -276,6 +280,8 @@ int thread_read(void *thread, uint64_t addr, void *buf, size_t len);
 int thread_write(struct thread *t, uint64_t addr, const void *buf, size_t len);
 int thread_getregs(struct thread *t, struct user_regs_struct *regs);
 int thread_setregs(struct thread *t, const struct user_regs_struct *regs);
+/* Send sig to t (tgkill); 0 or a negative errno. */
+int thread_signal(struct thread *t, int sig);
 
 /* Complete the call t is in with ret, without the kernel running it
  * (the caller has written the memory it outputs).  For use in

@@ -74,6 +74,7 @@ static int decode_syscall(const msgpack_object *o, struct trace_event *ev,
 	ev->has_ret = mp_get(o, "r") != NULL;
 	ev->ret = mp_get_int(o, "r", 0);
 	ev->emulated = mp_get(o, "emulated") != NULL;
+	ev->tty = (int)mp_get_int(o, "tty", 0);
 	if (!a || a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size > 6) {
 		sbuf_adds(why, "a syscall event without its arguments");
 		return -EINVAL;

@@ -43,6 +43,7 @@ struct trace_event {
 	int64_t ret;
 	uint64_t pc;
 	int emulated;
+	int tty;		/* wrote to the recording's stdout (1) or stderr (2) */
 	int nin;
 	struct {
 		int arg;

@@ -2,6 +2,7 @@
 #include "harness/dump.h"
 #include "harness/util.h"
 #include "recorder/record.h"
+#include "replayer/replay.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +16,13 @@ static const char usage[] =
 	"commands:\n"
 	"  record [-o FILE] -- PROG ARGS   run PROG and record its nondeterminism\n"
 	"  run [--seed N] -- PROG ARGS     one deterministic run, in virtual time\n"
+	"  replay [--break SPEC] TRACE     re-execute a trace, deterministically\n"
 	"  dump [--json] FILE              print a trace's events, one per line\n"
 	"  version                         print gorr's version\n"
 	"  help                            show this help\n"
 	"\n"
 	"'gorr COMMAND --help' describes a command's options.\n"
-	"Not yet available: replay, hunt (see docs/ARCHITECTURE.md, \"Status\").\n";
+	"Not yet available: fault injection, hunt (see docs/ARCHITECTURE.md, \"Status\").\n";
 
 struct command {
 	const char *name;
@@ -30,6 +32,7 @@ struct command {
 static const struct command commands[] = {
 	{ "record", cmd_record },
 	{ "run", cmd_run },
+	{ "replay", cmd_replay },
 	{ "dump", cmd_dump },
 };
 

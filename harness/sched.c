@@ -943,7 +943,7 @@ void sched_dispatch(struct session *s)
 {
 	int64_t last_signal_check = real_now(CLOCK_MONOTONIC);
 
-	while (!s->running && !s->awaiting && s->exec_count && !s->hang) {
+	while (!s->running && !s->awaiting && s->exec_count && !s->hang && !s->stop_requested) {
 		struct thread *ready[256];
 		int nready = 0, others = 0;
 		int64_t now = sched_now(s), earliest = INT64_MAX;

@@ -203,7 +203,9 @@ int session_init(struct session *s, const struct session_opts *o,
 	s->leader = -1;
 	s->pinned_cpu = -1;
 
-	err = resolve_program(o->argv[0], &s->exe);
+	err = o->exe ? (access(o->exe, X_OK) ? -errno : 0) : resolve_program(o->argv[0], &s->exe);
+	if (!err && o->exe)
+		s->exe = xstrdup(o->exe);
 	if (err) {
 		if (err == -ENOENT && !strchr(o->argv[0], '/'))
 			error("'%s': command not found", o->argv[0]);

@@ -29,6 +29,7 @@
 #define SS SF_SENDSIG
 #define GX SF_GROUPEXIT
 #define CR SF_CLOCKREAD
+#define SP SF_SPAWN
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX
@@ -70,6 +71,7 @@ static const struct sc_desc sc_table[SC_TABLE_SIZE] = {
 #undef SS
 #undef GX
 #undef CR
+#undef SP
 #undef RI
 #undef RF
 #undef RH

@@ -136,6 +136,7 @@ enum {
 	SF_SENDSIG = 1 << 21,	/* sends a signal (kill, tgkill...) */
 	SF_GROUPEXIT = 1 << 22,	/* ends every thread of the process (exit_group) */
 	SF_CLOCKREAD = 1 << 23,	/* reads a clock's current value */
+	SF_SPAWN = 1 << 24,	/* creates a thread or process (clone, fork...) */
 };
 
 struct sc_desc {

@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/kcmp.h>
 
 extern char **environ;
 
@@ -159,7 +161,7 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 	pk = trace_begin(&r->w);
 	pack_common(r, pk, "syscall", t->vtid,
 		    3 + (with_result ? 1 : 0) + (t->call.nin ? 1 : 0) + (nout ? 1 : 0) +
-		    (incut ? 1 : 0) + (t->call.emulated ? 1 : 0));
+		    (incut ? 1 : 0) + (t->call.emulated ? 1 : 0) + (t->tty ? 1 : 0));
 	mp_kint(pk, "nr", t->call.nr);
 	mp_kuint(pk, "pc", t->call.pc);
 	mp_str(pk, "a");
@@ -181,6 +183,8 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 		mp_kuint(pk, "incut", incut);
 	if (t->call.emulated)
 		mp_kbool(pk, "emulated", 1);
+	if (t->tty)
+		mp_kint(pk, "tty", t->tty);
 	if (nout) {
 		mp_str(pk, "out");
 		msgpack_pack_array(pk, (size_t)nout);
@@ -204,9 +208,28 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 	commit(r);
 }
 
+/* Whether the program's fd is gorr's own stdout (1) or stderr (2): the
+ * same open file (kcmp(2), KCMP_FILE).  Their writes are kept whole, so
+ * that a replay shows the program's output again. */
+static int tty_of(struct thread *t, int fd)
+{
+	int std;
+
+	for (std = 1; std <= 2; std++)
+		if (syscall(SYS_kcmp, getpid(), t->tgid, KCMP_FILE, std, fd) == 0)
+			return std;
+	return 0;
+}
+
 static int rec_syscall_entry(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	t->tty = 0;
+	if (d && (d->flags & SF_FDOUT) && (t->tty = tty_of(t, (int)t->call.args[0])))
+		/* The whole buffer, not strsize bytes of it. */
+		t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t,
+						1u << 30, t->call.in, &t->inbuf);
 
 	/* exit and exit_group never return: record them now. */
 	if (d && d->ret == R_NONE)

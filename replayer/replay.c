@@ -1,0 +1,964 @@
+#define _GNU_SOURCE
+#include "replayer/replay.h"
+#include "harness/backtrace.h"
+#include "harness/breakpoint.h"
+#include "harness/cli.h"
+#include "harness/engine.h"
+#include "harness/event.h"
+#include "harness/sha256.h"
+#include "harness/trace.h"
+#include "harness/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum break_kind { BRK_FUNC, BRK_LINE, BRK_EVENT };
+
+struct user_break {
+	enum break_kind kind;
+	char *spec;
+	uint64_t pc;		/* BRK_FUNC, BRK_LINE */
+	uint64_t event;		/* BRK_EVENT */
+	int hits;
+};
+
+struct tidmap {
+	pid_t rec;		/* the id in the trace */
+	pid_t tid;		/* the live thread's tid */
+};
+
+struct replayer {
+	const char *path;
+	struct trace_reader rd;
+	struct trace_event ev;	/* the next event, if have */
+	int have;
+	enum trace_status st;
+	struct sbuf why;
+
+	/* From the header. */
+	char **argv, **envp;
+	char *exe, *cwd, *kind;
+	unsigned char digest[32];
+	uint64_t seed;
+	int cpus;
+
+	struct tidmap *map;
+	size_t nmap, amap;
+
+	int injected;		/* the signal of the current event was sent */
+	pid_t cur_tid;		/* the thread that runs, as the trace says */
+	pid_t sliced_tid;	/* it stopped for a timeslice, as recorded */
+	int slice_bp;		/* breakpoint set for the current slice event */
+	uint64_t slice_pc;
+	pid_t slice_tid;
+
+	struct user_break *breaks;
+	size_t nbreaks;
+	int cont;		/* --continue */
+	int quiet;
+	int stopped;		/* stopped at a breakpoint (not --continue) */
+	int diverged;
+	int ended;		/* the trace ended before the program did */
+	int recorded_status;	/* from the end event, or -1 */
+	uint64_t events;	/* events consumed */
+};
+
+static struct replayer *rep(struct session *s)
+{
+	return s->policy;
+}
+
+/* Read the next event into r->ev. */
+static void advance(struct replayer *r)
+{
+	const msgpack_object *o;
+
+	r->have = 0;
+	r->injected = 0;
+	sbuf_reset(&r->why);
+	r->st = trace_next(&r->rd, &o);
+	if (r->st != TRACE_OBJECT)
+		return;
+	if (trace_event_decode(o, &r->ev, &r->why) < 0) {
+		r->st = TRACE_CORRUPT;
+		return;
+	}
+	r->have = 1;
+}
+
+static void consume(struct replayer *r)
+{
+	r->events++;
+	if (r->ev.type == EV_END)
+		r->recorded_status = r->ev.status;
+	advance(r);
+}
+
+static void map_tid(struct replayer *r, pid_t rec, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmap; i++)
+		if (r->map[i].rec == rec) {
+			r->map[i].tid = tid;
+			return;
+		}
+	if (r->nmap == r->amap) {
+		r->amap = r->amap ? 2 * r->amap : 16;
+		r->map = xrealloc(r->map, r->amap * sizeof(*r->map));
+	}
+	r->map[r->nmap].rec = rec;
+	r->map[r->nmap].tid = tid;
+	r->nmap++;
+}
+
+static struct thread *thread_of(struct replayer *r, struct session *s, int64_t rec)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmap; i++)
+		if (r->map[i].rec == rec)
+			return session_thread(s, r->map[i].tid);
+	return NULL;
+}
+
+static pid_t rec_of(struct replayer *r, struct thread *t)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmap; i++)
+		if (r->map[i].tid == t->tid)
+			return r->map[i].rec;
+	return t->tid;
+}
+
+static int is_next_for(struct replayer *r, struct session *s, struct thread *t, enum ev_type type)
+{
+	return r->have && r->ev.type == type && thread_of(r, s, r->ev.tid) == t;
+}
+
+/* The syscall t is in, as an event, for messages. */
+static void describe_call(struct sbuf *sb, struct thread *t)
+{
+	struct trace_event ev;
+	struct print_opts po = { 32, NULL };
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	int i;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_SYSCALL;
+	ev.nr = t->call.nr;
+	ev.nargs = d ? d->nargs : 6;
+	memcpy(ev.args, t->call.args, sizeof(ev.args));
+	for (i = 0; i < t->call.nin; i++) {
+		ev.in[i].arg = t->call.in[i].arg;
+		ev.in[i].cut = t->call.in[i].cut;
+		ev.in[i].data.p = (const unsigned char *)t->inbuf.buf + t->call.in[i].off;
+		ev.in[i].data.len = t->call.in[i].len;
+	}
+	ev.nin = t->call.nin;
+	print_syscall(sb, &ev, &po);
+}
+
+static void stop_replay(struct session *s)
+{
+	s->stop_requested = 1;
+}
+
+/* The program did something the trace does not have next: say what, in
+ * full, once, and stop. */
+static void diverge(struct replayer *r, struct session *s, struct thread *t, const char *did)
+{
+	struct print_opts po = { 32, s->have_bin ? &s->bin : NULL };
+	struct sbuf sb = SBUF_INIT;
+
+	if (r->diverged)
+		return;
+	r->diverged = 1;
+	sbuf_addf(&sb, "gorr: replay diverged at event %llu:\n", (unsigned long long)r->events);
+	if (r->have) {
+		sbuf_adds(&sb, "  the trace has next: ");
+		print_event(&sb, &r->ev, &po);
+		sbuf_addc(&sb, '\n');
+	} else {
+		sbuf_adds(&sb, "  the trace has no more events\n");
+	}
+	if (t) {
+		sbuf_addf(&sb, "  but thread %d (%d in the trace) did: %s\n", (int)t->tid,
+			  (int)rec_of(r, t), did);
+		sbuf_adds(&sb, "  its stack:\n");
+		backtrace_print(&sb, s, t);
+	}
+	fputs(sb.buf, stderr);
+	sbuf_release(&sb);
+	stop_replay(s);
+}
+
+static void diverge_call(struct replayer *r, struct session *s, struct thread *t)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	describe_call(&sb, t);
+	diverge(r, s, t, sb.buf);
+	sbuf_release(&sb);
+}
+
+/* Write what the recorded call wrote; its output to the recording's
+ * stdout or stderr goes to gorr's. */
+static int apply_outputs(struct replayer *r, struct thread *t)
+{
+	int i;
+
+	for (i = 0; i < r->ev.nout; i++)
+		if (!r->ev.out[i].missing &&
+		    thread_write(t, r->ev.out[i].addr, r->ev.out[i].data.p, r->ev.out[i].data.len))
+			return -EFAULT;
+	if (r->ev.tty && r->ev.ret > 0) {
+		const struct sc_desc *d = sc_lookup(r->ev.nr);
+
+		for (i = 0; i < r->ev.nin; i++) {
+			enum sc_kind k = d ? d->args[r->ev.in[i].arg] : A_NONE;
+
+			if (k == A_IBUF || k == A_IOV_IN) {
+				size_t n = r->ev.in[i].data.len < (uint64_t)r->ev.ret ?
+					   r->ev.in[i].data.len : (size_t)r->ev.ret;
+
+				if (write(r->ev.tty, r->ev.in[i].data.p, n) < 0)
+					break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int call_matches(struct replayer *r, struct thread *t)
+{
+	int i;
+
+	if (r->ev.nr != t->call.nr)
+		return 0;
+	for (i = 0; i < r->ev.nargs && i < 6; i++)
+		if (r->ev.args[i] != t->call.args[i])
+			return 0;
+	return 1;
+}
+
+/* Calls that build the process itself run for real; the rest are the
+ * trace's. */
+static int runs_for_real(const struct sc_desc *d)
+{
+	return d && ((d->flags & (SF_SPAWN | SF_EXEC)) || d->ret == R_NONE);
+}
+
+static int rp_wants(void *policy, long nr, const struct sc_desc *d)
+{
+	(void)policy;
+	(void)nr;
+	return !d || !(d->flags & SF_DET);
+}
+
+static int check_event_break(struct replayer *r, struct session *s);
+
+static int rp_syscall_entry(struct session *s, struct thread *t)
+{
+	struct replayer *r = rep(s);
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	if (r->diverged || r->stopped)
+		return ENTRY_HOLD;
+	if (!r->have || thread_of(r, s, r->ev.tid) != t)
+		return ENTRY_HOLD;	/* its turn comes later */
+	if (check_event_break(r, s))
+		return ENTRY_HOLD;
+	/* A call that runs for real reports its clone or exec event before
+	 * it returns. */
+	if (runs_for_real(d) && ((r->ev.type == EV_CLONE && (d->flags & SF_SPAWN)) ||
+				 (r->ev.type == EV_EXEC && (d->flags & SF_EXEC))))
+		return ENTRY_RUN_EXIT;
+	if (r->ev.type != EV_SYSCALL || !call_matches(r, t)) {
+		diverge_call(r, s, t);
+		return ENTRY_HOLD;
+	}
+	if (runs_for_real(d)) {
+		if (d->ret == R_NONE) {
+			consume(r);	/* recorded at entry */
+			return ENTRY_RUN;
+		}
+		return ENTRY_RUN_EXIT;	/* the event is checked at the exit */
+	}
+	apply_outputs(r, t);
+	thread_emulate(t, r->ev.ret);
+	t->replayed = 1;
+	consume(r);
+	return ENTRY_EMULATE;
+}
+
+static void rp_syscall_exit(struct session *s, struct thread *t)
+{
+	struct replayer *r = rep(s);
+
+	if (t->replayed) {	/* emulated at entry: already consumed */
+		t->replayed = 0;
+		return;
+	}
+	if (r->diverged || r->stopped)
+		return;
+	if (!is_next_for(r, s, t, EV_SYSCALL)) {
+		/* A call that ran for real and returned before its turn (a
+		 * vfork parent): complete it when the trace says. */
+		t->held = 2;
+		return;
+	}
+	if (r->ev.nr != t->call.nr) {
+		diverge_call(r, s, t);
+		t->held = 2;
+		return;
+	}
+	apply_outputs(r, t);
+	t->call.ret = r->ev.ret;	/* the recorded ids, not this run's */
+	t->set_ret = 1;
+	consume(r);
+}
+
+static int rp_signal(struct session *s, struct thread *t, siginfo_t *si)
+{
+	struct replayer *r = rep(s);
+
+	if (r->diverged || r->stopped)
+		return 0;
+	if (!is_next_for(r, s, t, EV_SIGNAL) || r->ev.sig != si->si_signo) {
+		struct sbuf sb = SBUF_INIT;
+
+		sbuf_adds(&sb, "received ");
+		print_signame(&sb, si->si_signo);
+		diverge(r, s, t, sb.buf);
+		sbuf_release(&sb);
+		return 0;
+	}
+	if (r->ev.info.p && r->ev.info.len == sizeof(*si))
+		memcpy(si, r->ev.info.p, sizeof(*si));
+	consume(r);
+	return si->si_signo;
+}
+
+static void rp_clone(struct session *s, struct thread *parent, struct thread *child,
+		     enum clone_kind kind)
+{
+	struct replayer *r = rep(s);
+
+	(void)kind;
+	if (r->diverged || r->stopped)
+		return;
+	if (!is_next_for(r, s, parent, EV_CLONE)) {
+		diverge(r, s, parent, "created a thread or process");
+		return;
+	}
+	map_tid(r, (pid_t)r->ev.child, child->tid);
+	consume(r);
+}
+
+static void insert_user_breaks(struct replayer *r, struct session *s, struct thread *t);
+
+static void rp_exec(struct session *s, struct thread *t, const struct exec_info *e)
+{
+	struct replayer *r = rep(s);
+
+	(void)e;
+	if (e->index == 0 && r->have && r->ev.type == EV_EXEC)
+		map_tid(r, (pid_t)r->ev.tid, t->tid);
+	if (r->diverged || r->stopped)
+		return;
+	if (!is_next_for(r, s, t, EV_EXEC)) {
+		diverge(r, s, t, "exec'd");
+		return;
+	}
+	consume(r);
+	if (e->index == 0)
+		insert_user_breaks(r, s, t);
+}
+
+static void rp_thread_exit(struct session *s, struct thread *t, int wstatus)
+{
+	struct replayer *r = rep(s);
+
+	(void)wstatus;
+	if (r->diverged || r->stopped)
+		return;
+	if (is_next_for(r, s, t, EV_EXIT))
+		consume(r);
+	/* A thread the program did not end itself (the replay is over,
+	 * or diverged) is not a divergence of its own. */
+}
+
+static void rp_tsc(struct session *s, struct thread *t, struct tsc_info *ti)
+{
+	struct replayer *r = rep(s);
+
+	if (r->diverged || r->stopped)
+		return;
+	if (!is_next_for(r, s, t, EV_RDTSC)) {
+		diverge(r, s, t, "read the time-stamp counter");
+		return;
+	}
+	ti->tsc = r->ev.tsc;
+	ti->aux = r->ev.aux;
+	consume(r);
+}
+
+static void rp_switched(struct session *s, struct thread *t)
+{
+	(void)s;
+	(void)t;
+}
+
+static void rp_slice(struct session *s, struct thread *t, const struct user_regs_struct *regs)
+{
+	(void)s;
+	(void)t;
+	(void)regs;
+}
+
+/* The recorded registers of a slice, as the live ones compare:
+ * eflags without the trap and resume flags stepping sets. */
+static int regs_match(const struct trace_event *ev, const struct user_regs_struct *live)
+{
+	struct user_regs_struct want, got = *live;
+
+	if (!ev->regs.p || ev->regs.len != sizeof(want))
+		return 0;
+	memcpy(&want, ev->regs.p, sizeof(want));
+	want.eflags &= ~0x10100ULL;
+	got.eflags &= ~0x10100ULL;
+	return !memcmp(&want, &got, sizeof(want));
+}
+
+static void report_stop(struct replayer *r, struct session *s, struct thread *t,
+			const char *why)
+{
+	struct sbuf sb = SBUF_INIT;
+	struct user_regs_struct regs;
+	struct gobin_loc loc;
+	int64_t goid = -1;
+
+	sbuf_addf(&sb, "gorr: %s at event %llu, thread %d", why,
+		  (unsigned long long)r->events, (int)rec_of(r, t));
+	if (goroutine_id(s, t, &goid) == 0)
+		sbuf_addf(&sb, " (goroutine %lld)", (long long)goid);
+	sbuf_addc(&sb, '\n');
+	if (thread_getregs(t, &regs) == 0) {
+		sbuf_addf(&sb, "  pc %#llx", (unsigned long long)regs.rip);
+		if (s->have_bin && gobin_pc_lookup(&s->bin, regs.rip, &loc) == 0)
+			sbuf_addf(&sb, " in %s at %s:%d", loc.func, loc.file ? loc.file : "?", loc.line);
+		sbuf_addc(&sb, '\n');
+	}
+	sbuf_adds(&sb, "  stack:\n");
+	backtrace_print(&sb, s, t);
+	fputs(sb.buf, stderr);
+	sbuf_release(&sb);
+	if (!r->cont) {
+		r->stopped = 1;
+		stop_replay(s);
+	}
+}
+
+static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
+{
+	struct replayer *r = rep(s);
+	struct user_regs_struct regs;
+	size_t i;
+	int stop = 0;
+
+	for (i = 0; i < r->nbreaks; i++)
+		if ((r->breaks[i].kind == BRK_FUNC || r->breaks[i].kind == BRK_LINE) &&
+		    r->breaks[i].pc == pc) {
+			char why[600];
+
+			r->breaks[i].hits++;
+			snprintf(why, sizeof(why), "breakpoint %s", r->breaks[i].spec);
+			report_stop(r, s, t, why);
+			if (r->stopped)
+				return 1;
+		}
+	if (r->slice_bp && r->slice_tid == t->tid && r->slice_pc == pc &&
+	    is_next_for(r, s, t, EV_SLICE) && thread_getregs(t, &regs) == 0 &&
+	    regs_match(&r->ev, &regs)) {
+		/* The timeslice ends here, as recorded. */
+		bp_remove(s, t, pc);
+		r->slice_bp = 0;
+		r->sliced_tid = t->tid;
+		consume(r);
+		stop = 1;
+	}
+	return stop;
+}
+
+static int check_event_break(struct replayer *r, struct session *s)
+{
+	size_t i;
+	struct thread *t;
+
+	if (!r->have)
+		return 0;
+	for (i = 0; i < r->nbreaks; i++)
+		if (r->breaks[i].kind == BRK_EVENT && r->breaks[i].event == r->ev.index &&
+		    !r->breaks[i].hits && (t = thread_of(r, s, r->ev.tid))) {
+			char why[600];
+
+			r->breaks[i].hits++;
+			snprintf(why, sizeof(why), "breakpoint %s (before it)", r->breaks[i].spec);
+			report_stop(r, s, t, why);
+			return r->stopped;
+		}
+	return 0;
+}
+
+/* Fault signals the thread raises again by itself when it reaches the
+ * instruction; everything else is sent to it at its recorded point. */
+static int is_synchronous(const struct trace_event *ev)
+{
+	switch (ev->sig) {
+	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+		return ev->code > 0;
+	}
+	return 0;
+}
+
+static struct thread *rp_pick(struct session *s)
+{
+	struct replayer *r = rep(s);
+
+	for (;;) {
+		struct thread *t;
+
+		if (r->diverged || r->stopped)
+			return NULL;
+		if (!r->have) {
+			r->ended = 1;
+			return NULL;
+		}
+		if (check_event_break(r, s))
+			return NULL;
+		if (r->ev.type == EV_UNKNOWN) {
+			consume(r);
+			continue;
+		}
+		if (r->ev.type == EV_END) {
+			r->ended = 1;
+			return NULL;
+		}
+		t = thread_of(r, s, r->ev.tid);
+		if (t && r->ev.type != EV_RUN && r->cur_tid && t->tid != r->cur_tid &&
+		    !(r->ev.type == EV_SYSCALL && t->held)) {
+			/* Another thread's event with no switch before it: the
+			 * running thread causes it (exits of the threads its
+			 * exit_group ends): run that one. */
+			struct thread *cur = session_thread(s, r->cur_tid);
+
+			if (cur && cur->rs == RS_READY && !cur->held)
+				return cur;
+		}
+		if (t && r->ev.type != EV_RUN && !(r->ev.type == EV_SYSCALL && t->held))
+			r->cur_tid = t->tid;
+		if (!t) {
+			diverge(r, s, NULL, "");
+			fprintf(stderr, "  (thread %lld of the trace does not exist in the replay)\n",
+				(long long)r->ev.tid);
+			return NULL;
+		}
+		switch (r->ev.type) {
+		case EV_RUN: {
+			/* The thread that ran last switched away where it
+			 * could not go on (a parked call, a timeslice, its
+			 * exit): it must reach that point first. */
+			struct thread *cur = r->cur_tid ? session_thread(s, r->cur_tid) : NULL;
+
+			if (cur && cur != t && cur->rs == RS_READY && !cur->held &&
+			    r->sliced_tid != cur->tid)
+				return cur;
+			consume(r);
+			r->cur_tid = t->tid;
+			r->sliced_tid = 0;
+			continue;
+		}
+		case EV_SYSCALL:
+			if (t->held == 1) {
+				/* Parked in the recording: its call completes now. */
+				if (!call_matches(r, t)) {
+					diverge_call(r, s, t);
+					return NULL;
+				}
+				t->held = 0;
+				apply_outputs(r, t);
+				t->replayed = 1;
+				complete_call(s, t, r->ev.ret);
+				consume(r);
+				continue;
+			}
+			if (t->held == 2) {
+				struct user_regs_struct regs;
+
+				t->held = 0;
+				apply_outputs(r, t);
+				if (thread_getregs(t, &regs) == 0) {
+					regs.rax = (uint64_t)r->ev.ret;
+					thread_setregs(t, &regs);
+				}
+				consume(r);
+				continue;
+			}
+			return t;
+		case EV_SIGNAL:
+			if (!is_synchronous(&r->ev) && !r->injected) {
+				thread_signal(t, r->ev.sig);
+				r->injected = 1;
+			}
+			return t;
+		case EV_SLICE:
+			if (!r->slice_bp) {
+				if (bp_insert(s, t, r->ev.pc)) {
+					diverge(r, s, t, "cannot be stopped at its recorded timeslice");
+					return NULL;
+				}
+				r->slice_bp = 1;
+				r->slice_pc = r->ev.pc;
+				r->slice_tid = t->tid;
+			}
+			return t;
+		default:
+			return t;
+		}
+	}
+}
+
+static const struct engine_ops replay_ops = {
+	.wants = rp_wants,
+	.exec = rp_exec,
+	.syscall_entry = rp_syscall_entry,
+	.syscall_exit = rp_syscall_exit,
+	.signal = rp_signal,
+	.clone = rp_clone,
+	.thread_exit = rp_thread_exit,
+	.tsc = rp_tsc,
+	.switched = rp_switched,
+	.slice = rp_slice,
+	.pick = rp_pick,
+	.breakpoint = rp_breakpoint,
+};
+
+static char **str_array(const msgpack_object *o)
+{
+	char **v;
+	uint32_t i;
+
+	if (!o || o->type != MSGPACK_OBJECT_ARRAY)
+		return NULL;
+	v = xcalloc(o->via.array.size + 1, sizeof(*v));
+	for (i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *e = &o->via.array.ptr[i];
+
+		if (e->type != MSGPACK_OBJECT_STR) {
+			v[i] = xstrdup("");
+			continue;
+		}
+		v[i] = xmalloc(e->via.str.size + 1);
+		memcpy(v[i], e->via.str.ptr, e->via.str.size);
+		v[i][e->via.str.size] = '\0';
+	}
+	return v;
+}
+
+static char *str_of(const msgpack_object *h, const char *key)
+{
+	uint32_t n;
+	const char *p = mp_get_raw(h, key, &n);
+	char *s;
+
+	if (!p)
+		return NULL;
+	s = xmalloc(n + 1);
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+static void free_array(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int read_header(struct replayer *r)
+{
+	const msgpack_object *h;
+	uint32_t n;
+	const char *dg;
+	int err = trace_reader_open(&r->rd, r->path);
+
+	if (err) {
+		error("cannot open '%s': %s", r->path, strerror(-err));
+		return -1;
+	}
+	r->st = trace_next(&r->rd, &h);
+	if (r->st != TRACE_OBJECT || h->type != MSGPACK_OBJECT_MAP ||
+	    !mp_is_str(mp_get(h, "magic"), TRACE_MAGIC)) {
+		error("'%s' is %s", r->path, r->st == TRACE_EOF ? "empty: not a gorr trace" : "not a gorr trace");
+		return -1;
+	}
+	if (mp_get_uint(h, "version", 0) != TRACE_VERSION) {
+		error("'%s' is in trace format %llu; this gorr replays format %d", r->path,
+		      (unsigned long long)mp_get_uint(h, "version", 0), TRACE_VERSION);
+		return -1;
+	}
+	r->argv = str_array(mp_get(h, "argv"));
+	r->envp = str_array(mp_get(h, "envp"));
+	r->exe = str_of(h, "exe");
+	r->cwd = str_of(h, "cwd");
+	r->kind = str_of(h, "kind");
+	r->seed = mp_get_uint(h, "seed", 0);
+	r->cpus = (int)mp_get_int(h, "cpus", 0);
+	dg = mp_get_raw(h, "exe_sha256", &n);
+	if (!r->argv || !r->argv[0] || !r->exe || !r->envp || !dg || n != 32) {
+		error("'%s' has an incomplete header: cannot replay it", r->path);
+		return -1;
+	}
+	memcpy(r->digest, dg, 32);
+	advance(r);
+	return 0;
+}
+
+static const char replay_usage[] =
+	"usage: gorr replay [options] TRACE\n"
+	"\n"
+	"Re-execute a trace made by gorr record or gorr run: the same program runs\n"
+	"again, every recorded syscall result and signal comes back at its\n"
+	"recorded point, its threads run in the recorded order, and its output\n"
+	"to stdout and stderr appears again. gorr exits with the recorded status.\n"
+	"When the program does anything the trace does not have next, the replay\n"
+	"has diverged: gorr says where, with both sides and a stack, and exits 125.\n"
+	"\n"
+	"options:\n"
+	"  -b, --break SPEC    stop at FUNC (a Go function: main.handle,\n"
+	"                      net/http.(*conn).serve), FILE.go:LINE, or event:N\n"
+	"                      (before event N); print the event number, thread,\n"
+	"                      goroutine, pc and stack; repeatable\n"
+	"      --continue      go on after each breakpoint instead of stopping\n"
+	"  -q, --quiet         no notices from gorr\n"
+	"  -h, --help          show this help\n";
+
+static int parse_break(struct replayer *r, const char *spec)
+{
+	struct user_break b;
+	const char *colon = strrchr(spec, ':');
+	uint64_t n;
+
+	memset(&b, 0, sizeof(b));
+	b.spec = xstrdup(spec);
+	if (!strncmp(spec, "event:", 6)) {
+		if (parse_u64(spec + 6, &n) < 0) {
+			error("--break: '%s' is not event:N", spec);
+			free(b.spec);
+			return -1;
+		}
+		b.kind = BRK_EVENT;
+		b.event = n;
+	} else if (colon && colon > spec && strstr(spec, ".go:")) {
+		if (parse_u64(colon + 1, &n) < 0 || !n) {
+			error("--break: '%s' is not FILE.go:LINE", spec);
+			free(b.spec);
+			return -1;
+		}
+		b.kind = BRK_LINE;
+		b.event = n;	/* the line, until resolved */
+	} else {
+		b.kind = BRK_FUNC;
+	}
+	r->breaks = xrealloc(r->breaks, (r->nbreaks + 1) * sizeof(*r->breaks));
+	r->breaks[r->nbreaks++] = b;
+	return 0;
+}
+
+/* Function and line breakpoints, resolved with the pclntab. */
+static int resolve_breaks(struct replayer *r, struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < r->nbreaks; i++) {
+		struct user_break *b = &r->breaks[i];
+
+		if (b->kind == BRK_EVENT)
+			continue;
+		if (!s->have_bin || !s->bin.pcln) {
+			error("--break '%s': '%s' has no Go symbol table", b->spec, s->exe);
+			return -1;
+		}
+		if (b->kind == BRK_FUNC) {
+			b->pc = gobin_func_entry(&s->bin, b->spec);
+			if (!b->pc) {
+				error("--break: no function '%s' in '%s'", b->spec, s->exe);
+				return -1;
+			}
+		} else {
+			char file[PATH_MAX];
+			size_t flen = (size_t)(strrchr(b->spec, ':') - b->spec);
+
+			snprintf(file, sizeof(file), "%.*s", (int)flen, b->spec);
+			b->pc = gobin_line_pc(&s->bin, file, (int)b->event, NULL);
+			if (!b->pc) {
+				error("--break: no code at '%s' in '%s'", b->spec, s->exe);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void insert_user_breaks(struct replayer *r, struct session *s, struct thread *t)
+{
+	size_t i;
+
+	for (i = 0; i < r->nbreaks; i++)
+		if (r->breaks[i].kind != BRK_EVENT && bp_insert(s, t, r->breaks[i].pc))
+			warning("cannot set breakpoint '%s'", r->breaks[i].spec);
+}
+
+static void replayer_release(struct replayer *r)
+{
+	size_t i;
+
+	trace_reader_close(&r->rd);
+	free_array(r->argv);
+	free_array(r->envp);
+	free(r->exe);
+	free(r->cwd);
+	free(r->kind);
+	free(r->map);
+	for (i = 0; i < r->nbreaks; i++)
+		free(r->breaks[i].spec);
+	free(r->breaks);
+	sbuf_release(&r->why);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replayer r;
+	struct session_opts o;
+	struct session s;
+	unsigned char digest[32];
+	int i, err, code;
+
+	memset(&r, 0, sizeof(r));
+	r.recorded_status = -1;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(replay_usage, stdout);
+			replayer_release(&r);
+			return 0;
+		} else if (!strcmp(a, "-b") || !strcmp(a, "--break")) {
+			if (++i >= argc) {
+				replayer_release(&r);
+				return cli_usage_error(replay_usage, "'%s' needs a place to stop", a);
+			}
+			if (parse_break(&r, argv[i])) {
+				replayer_release(&r);
+				return cli_usage_error(replay_usage, NULL);
+			}
+		} else if (!strncmp(a, "--break=", 8)) {
+			if (parse_break(&r, a + 8)) {
+				replayer_release(&r);
+				return cli_usage_error(replay_usage, NULL);
+			}
+		} else if (!strcmp(a, "--continue")) {
+			r.cont = 1;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			r.quiet = 1;
+		} else if (a[0] == '-' && a[1]) {
+			replayer_release(&r);
+			return cli_usage_error(replay_usage, "unknown option '%s'", a);
+		} else if (!r.path) {
+			r.path = a;
+		} else {
+			replayer_release(&r);
+			return cli_usage_error(replay_usage, "more than one trace given");
+		}
+	}
+	if (!r.path) {
+		replayer_release(&r);
+		return cli_usage_error(replay_usage, "no trace given");
+	}
+	if (read_header(&r)) {
+		replayer_release(&r);
+		return 1;
+	}
+	/* The same program, started the same way: the same path string
+	 * from the same directory, the same arguments and environment, so
+	 * that its stack is laid out as it was. */
+	if (r.cwd && chdir(r.cwd) < 0 && r.exe[0] != '/')
+		warning("cannot enter '%s' (%s): addresses may differ from the recording",
+			r.cwd, strerror(errno));
+	if (sha256_file(r.exe, digest) < 0) {
+		error("cannot read '%s', the program of '%s'", r.exe, r.path);
+		replayer_release(&r);
+		return 1;
+	}
+	if (memcmp(digest, r.digest, 32)) {
+		error("'%s' was recorded from another build of '%s' (its SHA-256 differs): "
+		      "refusing to replay", r.path, r.exe);
+		replayer_release(&r);
+		return 1;
+	}
+	cli_session_defaults(&o);
+	o.argv = r.argv;
+	o.envp = r.envp;
+	o.exe = r.exe;
+	o.seed = r.seed;
+	o.seed_given = 1;
+	o.quiet = 1;
+	err = session_init(&s, &o, &replay_ops, &r);
+	if (!err)
+		err = resolve_breaks(&r, &s);
+	if (err) {
+		session_release(&s);
+		replayer_release(&r);
+		return EXIT_GORR_FAILURE;
+	}
+	err = session_spawn(&s);
+	if (!err)
+		err = session_run(&s);
+	if (r.have && r.ev.type == EV_END)
+		r.recorded_status = r.ev.status;
+	if (r.diverged) {
+		code = EXIT_GORR_FAILURE;
+	} else if (r.stopped) {
+		code = 0;
+	} else if (r.st == TRACE_TRUNCATED || r.st == TRACE_CORRUPT) {
+		error("%s: %s after event %llu: replayed that far", r.path,
+		      r.st == TRACE_TRUNCATED ? "truncated" : "corrupt data",
+		      (unsigned long long)r.events);
+		code = EXIT_GORR_FAILURE;
+	} else if (!s.leader_done) {
+		if (r.ended && r.recorded_status < 0)
+			error("%s: the recording was cut short after event %llu: replayed that far",
+			      r.path, (unsigned long long)r.events);
+		else
+			error("%s: the program did not end where the recording did (event %llu)",
+			      r.path, (unsigned long long)r.events);
+		code = EXIT_GORR_FAILURE;
+	} else {
+		code = session_exit_code(&s);
+		if (!r.quiet && r.recorded_status >= 0 && code != r.recorded_status)
+			warning("the replay exited %d, the recording %d", code, r.recorded_status);
+	}
+	session_release(&s);
+	replayer_release(&r);
+	return err && !r.diverged && !r.stopped ? EXIT_GORR_FAILURE : code;
+}
