@@ -12,6 +12,7 @@ void sched_slice(struct session *s, struct thread *t);
 int sched_exit(struct session *s, struct thread *t);
 static void on_stopped(struct session *s, struct thread *t, int status);
 static void on_gone(struct session *s, pid_t pid, int status);
+static void flush_deferred_exits(struct session *s);
 
 #include <errno.h>
 #include <stdio.h>
@@ -430,10 +431,14 @@ static void on_clone_event(struct session *s, struct thread *t, int event)
 	sched_after_stop(s, t);
 }
 
-/* A vfork child exec'd or exited: its parent's clone returns now.  Wait
- * for that stop right here, so that the parent's return has the same
- * place in the trace on every run. */
-static void release_vfork_parent(struct session *s, struct thread *t)
+/* A vfork child exec'd or is exiting: its parent's clone returns.  After
+ * an exec the kernel has released the parent before the exec stop
+ * (fs/exec.c exec_mm_release), so gorr waits for the parent's stop right
+ * here, giving its return the same place in the trace on every run.  An
+ * exiting child releases the parent only after its PTRACE_EVENT_EXIT
+ * stop (kernel/exit.c: exit_mm comes after ptrace_event): there the next
+ * scheduling decision waits for the parent instead. */
+static void release_vfork_parent(struct session *s, struct thread *t, int at_exec)
 {
 	struct thread *p;
 	int status;
@@ -442,8 +447,17 @@ static void release_vfork_parent(struct session *s, struct thread *t)
 		return;
 	p = session_thread(s, t->vfork_parent);
 	t->vfork_parent = 0;
+	if (p && p->has_stashed) {
+		p->has_stashed = 0;
+		on_stopped(s, p, p->stashed_status);
+		return;
+	}
 	if (!p || p->rs != RS_KERNEL || p->stopped)
 		return;
+	if (!at_exec) {
+		await_set(s, &p->await_exit);
+		return;
+	}
 	if (waitpid(p->tid, &status, __WALL) != p->tid)
 		return;
 	if (WIFEXITED(status) || WIFSIGNALED(status))
@@ -477,6 +491,7 @@ static void on_exec_event(struct session *s, struct thread *t)
 			engine_remove_thread(s, old->tid);
 		}
 	}
+	flush_deferred_exits(s);
 	memset(&e, 0, sizeof(e));
 	e.index = s->exec_count++;
 	detenv_exec_stop(s, t, &e);
@@ -488,20 +503,64 @@ static void on_exec_event(struct session *s, struct thread *t)
 		s->running = t;
 		s->last_run = t;
 	}
-	release_vfork_parent(s, t);
 	s->ops->exec(s, t, &e);
+	release_vfork_parent(s, t, 1);
 	sched_after_stop(s, t);
+}
+
+/* Whether another thread of t's process is in an exec. */
+static int sibling_in_exec(struct session *s, struct thread *t)
+{
+	size_t i;
+
+	for (i = 0; i < s->norder; i++) {
+		struct thread *o = s->order[i];
+		const struct sc_desc *d = sc_lookup(o->call.nr);
+
+		if (o != t && o->tgid == t->tgid && o->in_syscall && d && (d->flags & SF_EXEC))
+			return 1;
+	}
+	return 0;
+}
+
+static int cmp_dexit(const void *a, const void *b)
+{
+	const struct deferred_exit *x = a, *y = b;
+
+	return x->copy.serial < y->copy.serial ? -1 : x->copy.serial > y->copy.serial;
+}
+
+static void flush_deferred_exits(struct session *s)
+{
+	size_t i;
+
+	qsort(s->dexits, s->ndexits, sizeof(*s->dexits), cmp_dexit);
+	for (i = 0; i < s->ndexits; i++)
+		s->ops->thread_exit(s, &s->dexits[i].copy, s->dexits[i].wstatus);
+	free(s->dexits);
+	s->dexits = NULL;
+	s->ndexits = 0;
 }
 
 static void on_exit_event(struct session *s, struct thread *t)
 {
 	unsigned long msg = 0;
 
-	if (!t->doomed && pt_geteventmsg(t->tid, &msg) == 0 && s->exec_count)
-		s->ops->thread_exit(s, t, (int)msg);
+	if (!t->doomed && pt_geteventmsg(t->tid, &msg) == 0 && s->exec_count) {
+		if (sibling_in_exec(s, t)) {
+			s->dexits = xrealloc(s->dexits, (s->ndexits + 1) * sizeof(*s->dexits));
+			s->dexits[s->ndexits].copy = *t;
+			memset(&s->dexits[s->ndexits].copy.inbuf, 0, sizeof(t->inbuf));
+			s->dexits[s->ndexits].copy.next = NULL;
+			s->dexits[s->ndexits].wstatus = (int)msg;
+			s->ndexits++;
+		} else {
+			s->ops->thread_exit(s, t, (int)msg);
+		}
+	}
 	await_done(s, &t->await_exit);
 	await_done(s, &t->await_first);
-	release_vfork_parent(s, t);
+	release_vfork_parent(s, t, 0);
 	if (s->running == t)
 		s->running = NULL;
 	t->rs = RS_DYING;
@@ -603,6 +662,16 @@ void sched_handle_status(struct session *s, struct thread *t, int status)
 	on_stopped(s, t, status);
 }
 
+static int vfork_child_of(struct session *s, struct thread *p)
+{
+	size_t i;
+
+	for (i = 0; i < s->norder; i++)
+		if (s->order[i]->vfork_parent == p->tid)
+			return 1;
+	return 0;
+}
+
 static void on_stopped(struct session *s, struct thread *t, int status)
 {
 	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
@@ -618,6 +687,14 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 		return;
 	}
 	if (sig == (SIGTRAP | 0x80)) {
+		if (t->rs == RS_KERNEL && vfork_child_of(s, t)) {
+			/* Its child's exec stop is still to come: the parent's
+			 * return is handled with it, in the same order on
+			 * every run. */
+			t->stashed_status = status;
+			t->has_stashed = 1;
+			return;
+		}
 		if (t->rs == RS_KERNEL) {
 			/* The vfork parent's clone returned. */
 			await_done(s, &t->await_exit);

@@ -98,6 +98,8 @@ struct thread {
 	int set_ret;		/* at the exit stop: write call.ret into rax */
 	int tty;		/* the call writes to gorr's stdout (1) or stderr (2) */
 	int replayed;		/* replay: its event was consumed at entry */
+	int stashed_status;	/* a vfork parent's stop, reported before its child's exec */
+	int has_stashed;
 	struct thread *next;	/* hash chain */
 };
 
@@ -249,6 +251,14 @@ struct session {
 		int refs;
 	} *bps;
 	size_t nbps, bps_alloc;
+
+	/* Exits of threads an exec ends (fs/exec.c de_thread), logged at the
+	 * exec event in creation order rather than in the kernel's order. */
+	struct deferred_exit {
+		struct thread copy;	/* enough of the thread for the hook */
+		int wstatus;
+	} *dexits;
+	size_t ndexits;
 
 	uint64_t stops;		/* ptrace stops handled */
 	uint64_t tsc_emulated;

@@ -952,10 +952,10 @@ void sched_dispatch(struct session *s)
 		if (s->ops->pick) {
 			struct thread *t;
 
-			/* Scripted: first let every stop on its way arrive. */
+			/* Scripted: first let the stops on their way arrive
+			 * (a vfork parent's comes only once its child runs). */
 			for (i = 0; i < s->norder; i++)
-				if (s->order[i]->rs == RS_DYING || s->order[i]->rs == RS_KERNEL ||
-				    s->order[i]->rs == RS_NEW)
+				if (s->order[i]->rs == RS_DYING || s->order[i]->rs == RS_NEW)
 					return;
 			t = s->ops->pick(s);
 			if (!t) {

@@ -267,6 +267,7 @@ void session_release(struct session *s)
 	free(s->order);
 	free(s->pidmap);
 	free(s->bps);
+	free(s->dexits);
 	if (s->cs_open)
 		cs_close(&s->cs);
 	if (s->have_bin)

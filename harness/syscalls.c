@@ -143,7 +143,7 @@ int sc_kind_is_output(enum sc_kind k)
 	case A_SIGINFO_OUT: case A_SIGSET_OUT: case A_CPUSET_OUT:
 	case A_EPEV_OUT: case A_POLLFD: case A_FDSET: case A_GROUPS_OUT:
 	case A_CAP_OUT: case A_MINCORE_OUT: case A_IOCTL_ARG:
-	case A_FCNTL_ARG: case A_PRCTL_ARG: case A_UNK:
+	case A_FCNTL_ARG: case A_PRCTL_ARG: case A_UNK: case A_CLONE_PTID:
 		return 1;
 	default:
 		return 0;
@@ -434,6 +434,12 @@ int sc_outputs(long nr, const uint64_t args[6], int64_t ret,
 			break;
 		case A_PRCTL_ARG:
 			len = prctl_out_size(args[0]);
+			break;
+		case A_CLONE_PTID:
+			/* CLONE_PIDFD, CLONE_PARENT_SETTID (include/uapi/linux/sched.h):
+			 * an int in the parent's memory. */
+			if (args[0] & (0x1000 | 0x100000))
+				len = 4;
 			break;
 		case A_UNK:
 			break;

@@ -85,6 +85,7 @@ enum sc_kind {
 	A_EPCTL_OP,
 	A_WHENCE,
 	A_CLONE_FLAGS,
+	A_CLONE_PTID,	/* clone's parent_tid: a pidfd or tid is written there */
 	A_PID,		/* a process or thread id (-N: process group N) */
 	A_IDTYPE,	/* waitid's idtype: the next argument is a pid for P_PID, P_PGID */
 	A_UNK,		/* memory the kernel writes in a way gorr does not describe */

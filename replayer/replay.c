@@ -60,6 +60,7 @@ struct replayer {
 	struct user_break *breaks;
 	size_t nbreaks;
 	int cont;		/* --continue */
+	int verbose;		/* -v: print each event as it is replayed */
 	int quiet;
 	int stopped;		/* stopped at a breakpoint (not --continue) */
 	int diverged;
@@ -93,6 +94,14 @@ static void advance(struct replayer *r)
 
 static void consume(struct replayer *r)
 {
+	if (r->verbose) {
+		struct sbuf sb = SBUF_INIT;
+		struct print_opts po = { 32, NULL };
+
+		print_event(&sb, &r->ev, &po);
+		fprintf(stderr, "gorr: replayed %s\n", sb.buf);
+		sbuf_release(&sb);
+	}
 	r->events++;
 	if (r->ev.type == EV_END)
 		r->recorded_status = r->ev.status;
@@ -269,9 +278,17 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 	struct replayer *r = rep(s);
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 
-	if (r->diverged || r->stopped)
+	if (r->diverged || r->stopped || !r->have)
 		return ENTRY_HOLD;
-	if (!r->have || thread_of(r, s, r->ev.tid) != t)
+	/* An exec ends the process's other threads first: their exits come
+	 * before its own events. */
+	if (d && (d->flags & SF_EXEC) && r->ev.type == EV_EXIT) {
+		struct thread *o = thread_of(r, s, r->ev.tid);
+
+		if (o && o != t && o->tgid == t->tgid)
+			return ENTRY_RUN_EXIT;
+	}
+	if (thread_of(r, s, r->ev.tid) != t)
 		return ENTRY_HOLD;	/* its turn comes later */
 	if (check_event_break(r, s))
 		return ENTRY_HOLD;
@@ -387,9 +404,13 @@ static void rp_thread_exit(struct session *s, struct thread *t, int wstatus)
 	struct replayer *r = rep(s);
 
 	(void)wstatus;
+	(void)t;
 	if (r->diverged || r->stopped)
 		return;
-	if (is_next_for(r, s, t, EV_EXIT))
+	/* Threads ended by an exit_group or an exec are logged together, in
+	 * creation order; thread ids of dead threads may have been reused,
+	 * so any exit next in the trace stands for this one. */
+	if (r->have && r->ev.type == EV_EXIT)
 		consume(r);
 	/* A thread the program did not end itself (the replay is over,
 	 * or diverged) is not a divergence of its own. */
@@ -750,6 +771,7 @@ static const char replay_usage[] =
 	"                      (before event N); print the event number, thread,\n"
 	"                      goroutine, pc and stack; repeatable\n"
 	"      --continue      go on after each breakpoint instead of stopping\n"
+	"  -v, --verbose       print each event on stderr as it is replayed\n"
 	"  -q, --quiet         no notices from gorr\n"
 	"  -h, --help          show this help\n";
 
@@ -879,6 +901,8 @@ int cmd_replay(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--continue")) {
 			r.cont = 1;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			r.verbose = 1;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			r.quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
