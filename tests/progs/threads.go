@@ -8,6 +8,7 @@ import (
 	"sync"
 )
 
+//go:noinline
 func work(n int) int {
 	s := 0
 	for i := 0; i < n; i++ {

@@ -1,0 +1,152 @@
+"""`gorr replay`: a recorded run, re-executed, is the same run."""
+import os
+import re
+import shutil
+
+from run import load_trace, per_toolchain
+
+# Programs whose output differs natively from run to run, or that exercise
+# threads, sockets, signals, timeslices and crashes.
+PROGRAMS = [
+    ("example-nondet", []),
+    ("threads", []),
+    ("example-httploop", ["10"]),
+    ("spin", []),
+    ("example-panic", []),
+    ("exitcode", ["3"]),
+    ("tsc", []),
+    ("reexec", []),
+]
+
+
+def record(ctx, prog, args, trace, cmd="record", stripped=False):
+    return ctx.gorr_cmd(cmd, "-q", "-o", trace, "--", ctx.prog(prog, stripped=stripped), *args)
+
+
+def replay(ctx, trace, *opts, **kw):
+    return ctx.gorr_cmd("replay", *opts, trace, **kw)
+
+
+@per_toolchain
+def test_record_then_replay_is_identical(ctx):
+    for prog, args in PROGRAMS:
+        trace = ctx.path(prog + ".gorr")
+        rec = record(ctx, prog, args, trace)
+        assert rec.returncode != 125, (prog, rec)
+        for i in range(10 if prog in ("example-nondet", "threads", "spin") else 3):
+            rep = replay(ctx, trace, timeout=60)
+            assert (rep.stdout, rep.stderr, rep.returncode) == (rec.stdout, rec.stderr, rec.returncode), \
+                (prog, i, rec, rep)
+
+
+@per_toolchain
+def test_replay_of_run_traces(ctx):
+    for prog, args in PROGRAMS[:5]:
+        trace = ctx.path(prog + "-run.gorr")
+        run = record(ctx, prog, args, trace, cmd="run")
+        rep = replay(ctx, trace, timeout=60)
+        assert (rep.stdout, rep.stderr, rep.returncode) == (run.stdout, run.stderr, run.returncode), \
+            (prog, run, rep)
+
+
+def test_replay_ten_of_ten_stripped(ctx):
+    trace = ctx.path("s.gorr")
+    rec = record(ctx, "example-nondet", [], trace, stripped=True)
+    for _ in range(10):
+        rep = replay(ctx, trace)
+        assert (rep.stdout, rep.returncode) == (rec.stdout, rec.returncode)
+
+
+def edit_result(trace, out, nr):
+    """Change the result of the first syscall nr that returned > 0."""
+    import msgpack
+    objs = load_trace(trace)
+    for o in objs[1:]:
+        if o.get("e") == "syscall" and o.get("nr") == nr and o.get("r", 0) > 0:
+            o["r"] -= 1
+            index = o["i"]
+            break
+    else:
+        raise AssertionError("no such call")
+    with open(out, "wb") as f:
+        for o in objs:
+            f.write(msgpack.packb(o, use_bin_type=True))
+    return index
+
+
+def test_edited_trace_diverges(ctx):
+    trace = ctx.path("t.gorr")
+    record(ctx, "example-nondet", [], trace)
+    # getrandom returns one byte less than the program asked for: the
+    # program retries, which the trace does not have.
+    bad = ctx.path("bad.gorr")
+    index = edit_result(trace, bad, 318)
+    r = replay(ctx, bad, timeout=60)
+    assert r.returncode == 125, r
+    m = re.search(r"gorr: replay diverged at event (\d+):", r.stderr)
+    assert m and int(m.group(1)) > index, r.stderr
+    assert "the trace has next:" in r.stderr and "but thread" in r.stderr and "did:" in r.stderr
+    assert "its stack:" in r.stderr and "crypto/rand" in r.stderr, r.stderr
+
+
+def test_other_binary_is_refused(ctx):
+    trace = ctx.path("t.gorr")
+    prog = ctx.path("prog")
+    shutil.copy(ctx.prog("exitcode"), prog)
+    ctx.gorr_cmd("record", "-q", "-o", trace, "--", prog, check_exit=0)
+    shutil.copy(ctx.prog("threads"), prog)
+    r = replay(ctx, trace)
+    assert 1 <= r.returncode <= 125 and "another build" in r.stderr, r
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_damaged_traces(ctx):
+    trace = ctx.path("t.gorr")
+    record(ctx, "example-nondet", [], trace)
+    data = open(trace, "rb").read()
+    cut = ctx.path("cut.gorr")
+    with open(cut, "wb") as f:
+        f.write(data[: len(data) // 2])
+    r = replay(ctx, cut, timeout=60)
+    assert r.returncode == 125 and "replayed that far" in r.stderr, r
+    empty = ctx.path("empty.gorr")
+    open(empty, "wb").close()
+    r = replay(ctx, empty)
+    assert r.returncode == 1 and "not a gorr trace" in r.stderr
+    assert replay(ctx, ctx.path("missing.gorr")).returncode == 1
+
+
+@per_toolchain
+def test_break_at_function(ctx):
+    for stripped in (False, True):
+        trace = ctx.path("b.gorr")
+        record(ctx, "threads", [], trace, stripped=stripped)
+        r = replay(ctx, trace, "--break", "main.work", timeout=60)
+        assert r.returncode == 0, r
+        assert re.search(r"gorr: breakpoint main\.work at event \d+, thread \d+ \(goroutine \d+\)", r.stderr), r.stderr
+        assert "pc 0x" in r.stderr and "in main.work at " in r.stderr
+        lines = r.stderr.splitlines()
+        stack = [l.strip() for l in lines if l.startswith("    ") and not l.startswith("        ")]
+        assert stack[0] == "main.work(...)" and "main.main.func1(...)" in stack[1:3], r.stderr
+
+
+@per_toolchain
+def test_break_at_line_and_event_and_continue(ctx):
+    trace = ctx.path("b.gorr")
+    record(ctx, "threads", [], trace)
+    src = os.path.join(ctx.root, "tests", "progs", "threads.go")
+    line = [i for i, l in enumerate(open(src), 1) if "s += i * i % 7" in l][0]
+    r = replay(ctx, trace, "--break", f"threads.go:{line}", timeout=60)
+    assert r.returncode == 0 and f"threads.go:{line}" in r.stderr and "main.work" in r.stderr, r.stderr
+    r = replay(ctx, trace, "--break", "event:50", timeout=60)
+    assert r.returncode == 0 and "at event 50" in r.stderr, r.stderr
+    rec = ctx.run([ctx.gorr, "replay", trace])
+    r = replay(ctx, trace, "--break", "main.work", "--continue", timeout=60)
+    assert r.stdout == rec.stdout and r.stderr.count("gorr: breakpoint main.work") == 8, r.stderr
+    assert ctx.gorr_cmd("replay", "--break", "main.noSuchFunc", trace).returncode == 125
+
+
+def test_replay_usage(ctx):
+    assert ctx.gorr_cmd("replay").returncode == 2
+    h = ctx.gorr_cmd("replay", "--help", check_exit=0).stdout
+    assert "usage: gorr replay" in h and "--break" in h
