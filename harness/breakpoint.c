@@ -88,8 +88,8 @@ int bp_step_over(struct session *s, struct thread *t, uint64_t pc, int *status)
 		err = bp_rewind(t, pc);
 	if (!err)
 		err = pt_singlestep(t->tid);
-	if (!err && waitpid(t->tid, &st, __WALL) != t->tid)
-		err = -errno;
+	if (!err)
+		err = pt_wait(t->tid, &st);
 	mem_write(t->tid, pc, &int3, 1);
 	if (err)
 		return err;

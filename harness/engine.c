@@ -458,7 +458,7 @@ static void release_vfork_parent(struct session *s, struct thread *t, int at_exe
 		await_set(s, &p->await_exit);
 		return;
 	}
-	if (waitpid(p->tid, &status, __WALL) != p->tid)
+	if (pt_wait(p->tid, &status))
 		return;
 	if (WIFEXITED(status) || WIFSIGNALED(status))
 		on_gone(s, p->tid, status);

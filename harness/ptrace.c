@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* glibc's <sys/ptrace.h> and <linux/ptrace.h> disagree on some names;
@@ -132,4 +133,14 @@ int mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
 	/* process_vm_writev honours page protections; /proc/PID/mem, like
 	 * PTRACE_POKEDATA, writes through them (mm/memory.c, FOLL_FORCE). */
 	return proc_mem_write(pid, addr, buf, len);
+}
+
+int pt_wait(pid_t tid, int *status)
+{
+	pid_t r;
+
+	do {
+		r = waitpid(tid, status, __WALL);
+	} while (r < 0 && errno == EINTR);
+	return r == tid ? 0 : -errno;
 }

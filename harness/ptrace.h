@@ -25,6 +25,10 @@ int pt_syscall_info(pid_t tid, struct __ptrace_syscall_info *info);
 int pt_getsiginfo(pid_t tid, siginfo_t *si);
 int pt_setsiginfo(pid_t tid, const siginfo_t *si);
 int pt_geteventmsg(pid_t tid, unsigned long *msg);
+/* Wait for the next stop or exit of one tracee, retrying when a signal
+ * of gorr's own (the scheduler's tick) interrupts the wait: a stop must
+ * never be left unreported.  0 or a negative errno. */
+int pt_wait(pid_t tid, int *status);
 
 /* Tracee memory.  Reads and writes are all-or-nothing: a short transfer
  * is -EFAULT.  mem_write falls back to /proc/PID/mem so that read-only

@@ -688,7 +688,7 @@ static int step(struct thread *t, struct user_regs_struct *regs, int *other)
 	int status;
 
 	*other = 0;
-	if (pt_singlestep(t->tid) || waitpid(t->tid, &status, __WALL) != t->tid)
+	if (pt_singlestep(t->tid) || pt_wait(t->tid, &status))
 		return -1;
 	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP || (status >> 16)) {
 		*other = status;
