@@ -499,6 +499,7 @@ static void on_exec_event(struct session *s, struct thread *t)
 		/* The program starts: from now on the scheduler runs it. */
 		assign_serial(s, t);
 		s->leader_vtid = t->vtid;
+		sched_start_budget(s, t);
 		t->rs = RS_RUNNING;
 		s->running = t;
 		s->last_run = t;

@@ -73,6 +73,7 @@ struct thread {
 	int interrupt_pending;	/* PTRACE_INTERRUPT sent for a timeslice */
 	int in_user;		/* resumed into user code (may be interrupted) */
 	uint64_t run_start_ns;	/* real time it was last resumed */
+	int64_t run_start_v;	/* the scheduler's clock then (virtual under run) */
 	struct sc_call call;
 	struct sbuf inbuf;	/* bytes of call.in */
 
@@ -155,7 +156,8 @@ struct engine_ops {
 	void (*tsc)(struct session *s, struct thread *t, struct tsc_info *ti);
 	/* The scheduler switched to t (t differs from the last thread that ran). */
 	void (*switched)(struct session *s, struct thread *t);
-	/* t was stopped for a timeslice at regs and another thread runs next. */
+	/* t's timeslice ended and another thread runs next: t was interrupted
+	 * at regs, or, with regs NULL, stopped right after its last event. */
 	void (*slice)(struct session *s, struct thread *t, const struct user_regs_struct *regs);
 	/* Optional: scripted scheduling (replay).  Returns the thread to run
 	 * next, NULL when the run is over or cannot go on. */
@@ -210,6 +212,7 @@ struct session {
 	/* The scheduler (harness/sched.c). */
 	struct thread *running;	/* the one thread resumed into the program */
 	struct thread *last_run;	/* the thread that ran last */
+	struct thread *yielded;	/* its timeslice just ended */
 	int awaiting;		/* stops that must arrive before the next pick */
 	struct prng sched_rng;
 	uint64_t futex_order;
@@ -304,6 +307,8 @@ int cpumask_count(const cpu_set_t *m);
 /* The scheduler's clock: real CLOCK_MONOTONIC, or the virtual clock
  * under gorr run. */
 int64_t sched_now(const struct session *s);
+/* t's timeslice starts now. */
+void sched_start_budget(struct session *s, struct thread *t);
 
 /* Engine internals shared by engine.c, sched.c and detenv.c. */
 int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e);

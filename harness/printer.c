@@ -646,9 +646,13 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 		sbuf_adds(sb, "--- runs ---");
 		break;
 	case EV_SLICE:
-		sbuf_adds(sb, "--- timeslice ends at ");
-		print_pc(sb, ev->pc, po);
-		sbuf_adds(sb, " ---");
+		if (ev->regs.p) {
+			sbuf_adds(sb, "--- timeslice ends at ");
+			print_pc(sb, ev->pc, po);
+			sbuf_adds(sb, " ---");
+		} else {
+			sbuf_adds(sb, "--- timeslice ends ---");
+		}
 		break;
 	case EV_END:
 		sbuf_adds(sb, "+++ end: ");

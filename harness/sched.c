@@ -71,6 +71,12 @@ int64_t sched_now(const struct session *s)
 	return s->opts.virtual_time ? s->vclock : real_now(CLOCK_MONOTONIC);
 }
 
+void sched_start_budget(struct session *s, struct thread *t)
+{
+	t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
+	t->run_start_v = sched_now(s);
+}
+
 /* CLOCK_REALTIME (and the like) minus the scheduler's clock. */
 static int64_t clock_offset(const struct session *s, clockid_t clk)
 {
@@ -621,6 +627,28 @@ void sched_thread_gone(struct session *s, struct thread *t)
 		s->running = NULL;
 	if (s->last_run == t)
 		s->last_run = NULL;
+	if (s->yielded == t)
+		s->yielded = NULL;
+}
+
+static int others_could_run(struct session *s);
+
+/* The end of t's timeslice: another thread runs next if one can, and
+ * whichever runs is announced by a run event, even t itself, so that the
+ * trace says where t went on from. */
+static void yield(struct session *s, struct thread *t)
+{
+	t->rs = RS_READY;
+	s->running = NULL;
+	s->last_run = NULL;
+	s->yielded = t;
+}
+
+static int slice_spent(struct session *s, struct thread *t)
+{
+	if (s->opts.virtual_time)
+		return sched_now(s) - t->run_start_v >= (int64_t)s->opts.slice_ns;
+	return real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns >= (int64_t)s->opts.slice_ns;
 }
 
 /* After the running thread's stop: it goes on, unless the scheduling is
@@ -635,6 +663,16 @@ void sched_after_stop(struct session *s, struct thread *t)
 	if (s->ops->pick) {
 		t->rs = RS_READY;
 		s->running = NULL;
+		return;
+	}
+	/* A thread that keeps making syscalls (a spin loop that reads the
+	 * clock) would never be in user code when the tick comes: its
+	 * timeslice also ends at its syscall stops.  The budget is the
+	 * scheduler's clock, virtual under run, so the decision is too. */
+	if (!t->in_syscall && slice_spent(s, t) && others_could_run(s)) {
+		s->slices++;
+		s->ops->slice(s, t, NULL);
+		yield(s, t);
 		return;
 	}
 	resume_thread(s, t);
@@ -764,7 +802,7 @@ void sched_slice(struct session *s, struct thread *t)
 		s->last_progress = s->vclock;	/* it computed */
 	}
 	if (!others_could_run(s) || thread_getregs(t, &regs)) {
-		t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
+		sched_start_budget(s, t);
 		resume_thread(s, t);
 		return;
 	}
@@ -779,8 +817,7 @@ void sched_slice(struct session *s, struct thread *t)
 		}
 	}
 	s->ops->slice(s, t, &regs);
-	t->rs = RS_READY;
-	s->running = NULL;
+	yield(s, t);
 }
 
 /* A parked thread's wait is over now (woken, timed out, or ready). */
@@ -819,7 +856,7 @@ static void start(struct session *s, struct thread *t)
 	t->wait = W_NONE;
 	t->rs = RS_RUNNING;
 	s->running = t;
-	t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
+	sched_start_budget(s, t);
 	resume_thread(s, t);
 }
 
@@ -993,10 +1030,21 @@ void sched_dispatch(struct session *s)
 			if (candidate && nready < 256)
 				ready[nready++] = w;
 		}
+		if (nready > 1 && s->yielded) {
+			/* A timeslice ended: not the same thread again. */
+			int k;
+
+			for (k = 0; k < nready; k++)
+				if (ready[k] == s->yielded) {
+					ready[k] = ready[--nready];
+					break;
+				}
+		}
 		if (nready) {
 			struct thread *t = nready == 1 ? ready[0] :
 				ready[prng_next(&s->sched_rng) % (uint64_t)nready];
 
+			s->yielded = NULL;
 			start(s, t);
 			return;
 		}

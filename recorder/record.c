@@ -328,9 +328,11 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	struct recorder *r = rec(s);
 	msgpack_packer *pk = trace_begin(&r->w);
 
-	pack_common(r, pk, "slice", t->vtid, 2);
-	mp_kuint(pk, "pc", regs->rip);
-	mp_kbin(pk, "regs", regs, sizeof(*regs));
+	pack_common(r, pk, "slice", t->vtid, regs ? 2 : 0);
+	if (regs) {
+		mp_kuint(pk, "pc", regs->rip);
+		mp_kbin(pk, "regs", regs, sizeof(*regs));
+	}
 	commit(r);
 }
 

@@ -583,8 +583,12 @@ static struct thread *rp_pick(struct session *s)
 			if (cur && cur->rs == RS_READY && !cur->held)
 				return cur;
 		}
-		if (t && r->ev.type != EV_RUN && !(r->ev.type == EV_SYSCALL && t->held))
+		if (t && r->ev.type != EV_RUN && !(r->ev.type == EV_SYSCALL && t->held)) {
 			r->cur_tid = t->tid;
+			/* It runs on from its timeslice's end: not parked there. */
+			if (r->sliced_tid == t->tid && r->ev.type != EV_SLICE)
+				r->sliced_tid = 0;
+		}
 		if (!t) {
 			diverge(r, s, NULL, "");
 			fprintf(stderr, "  (thread %lld of the trace does not exist in the replay)\n",
@@ -640,6 +644,13 @@ static struct thread *rp_pick(struct session *s)
 			}
 			return t;
 		case EV_SLICE:
+			if (!r->ev.regs.p) {
+				/* It switched away right after its last event:
+				 * it is there now. */
+				r->sliced_tid = t->tid;
+				consume(r);
+				continue;
+			}
 			if (!r->slice_bp) {
 				if (bp_insert(s, t, r->ev.pc)) {
 					diverge(r, s, t, "cannot be stopped at its recorded timeslice");
