@@ -10,6 +10,7 @@ from run import load_trace, per_toolchain
 PROGRAMS = [
     ("example-nondet", []),
     ("threads", []),
+    ("finishorder", []),
     ("example-httploop", ["10"]),
     ("spin", []),
     ("example-panic", []),
@@ -33,7 +34,7 @@ def test_record_then_replay_is_identical(ctx):
         trace = ctx.path(prog + ".gorr")
         rec = record(ctx, prog, args, trace)
         assert rec.returncode != 125, (prog, rec)
-        for i in range(10 if prog in ("example-nondet", "threads", "spin") else 3):
+        for i in range(10 if prog in ("example-nondet", "finishorder", "spin") else 3):
             rep = replay(ctx, trace, timeout=60)
             assert (rep.stdout, rep.stderr, rep.returncode) == (rec.stdout, rec.stderr, rec.returncode), \
                 (prog, i, rec, rep)
