@@ -535,6 +535,8 @@ static void flush_deferred_exits(struct session *s)
 {
 	size_t i;
 
+	if (!s->ndexits)
+		return;
 	qsort(s->dexits, s->ndexits, sizeof(*s->dexits), cmp_dexit);
 	for (i = 0; i < s->ndexits; i++)
 		s->ops->thread_exit(s, &s->dexits[i].copy, s->dexits[i].wstatus);

@@ -94,6 +94,9 @@ struct thread {
 	int await_first;	/* session.awaiting counts its first stop */
 	int await_exit;		/* session.awaiting counts its PTRACE_EVENT_EXIT */
 	int args_translated;	/* virt.c rewrote id arguments in its registers */
+	int port_fixes;		/* virt.c rewrote ports in these addresses */
+	uint64_t port_fix_addr[2];
+	uint16_t port_fix_orig[2];
 	int startup_call;	/* gorr's own execve of the program: not logged */
 	int held;		/* replay: held at a syscall entry (1) or exit (2) */
 	int set_ret;		/* at the exit stop: write call.ret into rax */
@@ -228,6 +231,10 @@ struct session {
 		pid_t real, virt;
 	} *pidmap;		/* ids the program has seen, under virtual time */
 	size_t npidmap, pidmap_alloc;
+	struct portmap {
+		uint16_t real, virt;
+	} *ports;		/* ports the kernel chose, under virtual time */
+	size_t nports;
 	int sigchld_fd;		/* signalfd for SIGCHLD, used while idle */
 	int pidfd;		/* of the leader's process, for pidfd_getfd */
 	pid_t pidfd_tgid;

@@ -266,6 +266,7 @@ void session_release(struct session *s)
 	free(s->bpf);
 	free(s->order);
 	free(s->pidmap);
+	free(s->ports);
 	free(s->bps);
 	free(s->dexits);
 	if (s->cs_open)

@@ -8,7 +8,12 @@
  *  - getrandom (SF_RANDOM) returns bytes of a PRNG stream of the seed.
  *  - Process and thread ids: the program sees 1000, 1001... in creation
  *    order (its parent is 999).  Arguments of kind A_PID are translated
- *    to the kernel's ids before a call runs, results of kind R_PID back. */
+ *    to the kernel's ids before a call runs, results of kind R_PID back.
+ *  - Ports the kernel picks (bind to port 0, connect: its ephemeral range
+ *    starts at 32768, include/net/ip.h) are shown as 61000, 61001... in
+ *    order of appearance in socket addresses the kernel writes (A_SA_OUT,
+ *    recvmsg's name); addresses the program passes (A_SA_IN) get the real
+ *    port back for the call and their own bytes again after it. */
 #define _GNU_SOURCE
 #include "engine.h"
 #include "ptrace.h"
@@ -87,6 +92,90 @@ static uint64_t *reg_of_arg(struct user_regs_struct *r, int i)
 static int idtype_is_pid(uint64_t idtype)
 {
 	return idtype == 1 || idtype == 2;
+}
+
+#define EPHEMERAL_LOW 32768
+#define VPORT_BASE 61000
+
+static uint16_t map_port(struct session *s, uint16_t port, int to_real)
+{
+	size_t i;
+
+	for (i = 0; i < s->nports; i++)
+		if ((to_real ? s->ports[i].virt : s->ports[i].real) == port)
+			return to_real ? s->ports[i].real : s->ports[i].virt;
+	if (to_real || port < EPHEMERAL_LOW)
+		return port;
+	s->ports = xrealloc(s->ports, (s->nports + 1) * sizeof(*s->ports));
+	s->ports[s->nports].real = port;
+	s->ports[s->nports].virt = (uint16_t)(VPORT_BASE + s->nports);
+	return s->ports[s->nports++].virt;
+}
+
+/* The port of an AF_INET or AF_INET6 address at addr (network order at
+ * offset 2 in both); 0 when it is neither or unreadable. */
+static int read_port(struct thread *t, uint64_t addr, uint16_t *port)
+{
+	unsigned char sa[4];
+
+	if (!addr || thread_read(t, addr, sa, 4))
+		return 0;
+	if ((sa[0] | sa[1] << 8) != 2 && (sa[0] | sa[1] << 8) != 10)
+		return 0;
+	*port = (uint16_t)(sa[2] << 8 | sa[3]);
+	return 1;
+}
+
+static void write_port(struct thread *t, uint64_t addr, uint16_t port)
+{
+	unsigned char p[2] = { (unsigned char)(port >> 8), (unsigned char)port };
+
+	thread_write(t, addr + 2, p, 2);
+}
+
+/* Virtual ports in the addresses the call is given: the real ones for
+ * the kernel, put back at the exit. */
+static void translate_ports_in(struct session *s, struct thread *t, const struct sc_desc *d)
+{
+	int i;
+
+	t->port_fixes = 0;
+	for (i = 0; i < d->nargs; i++) {
+		uint16_t port, real;
+
+		if (d->args[i] != A_SA_IN || !read_port(t, t->call.args[i], &port))
+			continue;
+		real = map_port(s, port, 1);
+		if (real != port && t->port_fixes < 2) {
+			t->port_fix_addr[t->port_fixes] = t->call.args[i];
+			t->port_fix_orig[t->port_fixes++] = port;
+			write_port(t, t->call.args[i], real);
+		}
+	}
+}
+
+/* Ports in the addresses the kernel wrote: the program's view. */
+static void translate_ports_out(struct session *s, struct thread *t, const struct sc_desc *d)
+{
+	int i;
+
+	while (t->port_fixes > 0) {
+		t->port_fixes--;
+		write_port(t, t->port_fix_addr[t->port_fixes], t->port_fix_orig[t->port_fixes]);
+	}
+	if (t->call.ret < 0)
+		return;
+	for (i = 0; i < d->nargs; i++) {
+		uint64_t addr = 0;
+		uint16_t port;
+
+		if (d->args[i] == A_SA_OUT)
+			addr = t->call.args[i];
+		else if (d->args[i] == A_MSG_OUT && t->call.args[i])
+			thread_read(t, t->call.args[i], &addr, 8);	/* msg_name */
+		if (addr && read_port(t, addr, &port))
+			write_port(t, addr, map_port(s, port, 0));
+	}
 }
 
 /* Translate the call's id arguments in its registers; 1 when any changed. */
@@ -215,6 +304,7 @@ int virt_entry(struct session *s, struct thread *t)
 	if (d->flags & SF_RANDOM)
 		return emulate_getrandom(s, t);
 	t->args_translated = translate_args(s, t, d);
+	translate_ports_in(s, t, d);
 	return ENTRY_DEFAULT;
 }
 
@@ -243,6 +333,7 @@ void virt_exit(struct session *s, struct thread *t)
 			thread_setregs(t, &regs);
 	}
 	t->args_translated = 0;
+	translate_ports_out(s, t, d);
 	/* waitid's siginfo names the child (si_pid at offset 16). */
 	for (i = 0; i < d->nargs; i++)
 		if (d->args[i] == A_SIGINFO_OUT && t->call.args[i] && t->call.ret >= 0) {
