@@ -504,6 +504,9 @@ static const char run_usage[] =
 	"\n"
 	"options:\n"
 	"  -o, --output FILE   also write the trace to FILE (for gorr replay)\n"
+	"      --real-time     keep wall time: real clocks, sleeps take their time,\n"
+	"                      real getrandom and ids (the schedule still comes from\n"
+	"                      the seed)\n"
 	CLI_SESSION_HELP
 	CLI_RUN_HELP
 	"  -h, --help          show this help\n";
@@ -515,6 +518,7 @@ int cmd_run(int argc, char **argv)
 	int i, used;
 
 	cli_session_defaults(&o);
+	o.virtual_time = 1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -527,6 +531,10 @@ int cmd_run(int argc, char **argv)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(run_usage, stdout);
 			return 0;
+		}
+		if (!strcmp(a, "--real-time")) {
+			o.virtual_time = 0;
+			continue;
 		}
 		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			if (++i >= argc)
@@ -546,7 +554,6 @@ int cmd_run(int argc, char **argv)
 	if (i >= argc)
 		return cli_usage_error(run_usage, "no program given");
 	o.argv = argv + i;
-	o.virtual_time = 1;
 	/* A run is reproducible by its seed: always say which. */
 	if (!o.seed_given && !o.quiet) {
 		cli_session_seed(&o);

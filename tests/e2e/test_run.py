@@ -102,6 +102,14 @@ def test_hang_is_reported(ctx):
     assert r.returncode == 124 and "for 0h10m0s of virtual time" in r.stderr, r.stderr
 
 
+def test_real_time_keeps_wall_time(ctx):
+    start = time.monotonic()
+    r = run(ctx, "sleeper200", 1, "--real-time", check_exit=0)
+    assert time.monotonic() - start >= 4.0, "200 sleeps of 20 ms took less than 4 s"
+    out = run(ctx, "example-nondet", 1, "--real-time", check_exit=0).stdout
+    assert "time: 2000-01-01" not in out and "pid: 1000\n" not in out, out
+
+
 def test_panic_under_run(ctx):
     r = run(ctx, "example-panic", 1)
     assert r.returncode == 2 and "nil pointer dereference" in r.stderr, r
