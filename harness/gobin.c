@@ -448,8 +448,11 @@ int gobin_open(struct gobin *b, const char *path)
 	memset(b, 0, sizeof(*b));
 	b->path = xstrdup(path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		gobin_release(b);
+		return err;
+	}
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
 		goto out;
@@ -534,6 +537,8 @@ out:
 	if (elf)
 		elf_end(elf);
 	close(fd);
+	if (err)
+		gobin_release(b);
 	return err;
 }
 

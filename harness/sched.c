@@ -54,7 +54,13 @@ enum {
 
 #define NSEC 1000000000LL
 #define TICK_NS (5 * 1000 * 1000)		/* how often the timeslice is checked */
-#define DEFAULT_SLICE_NS (20 * 1000 * 1000)	/* real time a thread may run alone */
+#define DEFAULT_SLICE_NS (20 * 1000 * 1000)	/* a thread's timeslice */
+/* Under virtual time a timeslice is measured on the virtual clock at the
+ * thread's syscall stops, which is deterministic; interrupting a thread
+ * that makes no syscalls is left for spin loops, after this much real
+ * time, so that ordinary computation is never cut at a point that
+ * depends on the machine's speed. */
+#define VIRTUAL_INTERRUPT_NS (200 * 1000 * 1000)
 #define VSLICE_NS (10 * 1000 * 1000)		/* virtual time one timeslice takes */
 #define IDLE_POLL_MS 50				/* how often an idle gorr looks for signals */
 
@@ -706,7 +712,8 @@ void sched_tick(struct session *s)
 
 	if (!t || !t->in_user || t->interrupt_pending || t->stopped)
 		return;
-	if (real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns < (int64_t)s->opts.slice_ns)
+	if (real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns <
+	    (s->opts.virtual_time ? VIRTUAL_INTERRUPT_NS : (int64_t)s->opts.slice_ns))
 		return;
 	if (!others_could_run(s))
 		return;
