@@ -97,6 +97,9 @@ void thread_describe(struct sbuf *sb, struct session *s, struct thread *t)
 		case W_CHILD:
 			sbuf_adds(sb, "waiting for a child process");
 			break;
+		case W_DELAY:
+			sbuf_addf(sb, "delayed by a fault rule before %s", name ? name : "a call");
+			break;
 		default:
 			sbuf_adds(sb, "waiting");
 		}

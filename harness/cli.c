@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "harness/cli.h"
 #include "harness/util.h"
+#include "inject/plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,24 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->hang_ns = ns;
 		return 1;
 	}
+	if (is_opt(a, "--inject") || is_opt(a, "--inject-file")) {
+		int file = is_opt(a, "--inject-file");
+		struct sbuf why = SBUF_INIT;
+		int err;
+
+		v = opt_value(file ? "--inject-file" : "--inject", argc, argv, i);
+		if (!*v)
+			return -1;
+		if (!o->plan)
+			o->plan = xcalloc(1, sizeof(*o->plan));
+		err = file ? plan_add_file(o->plan, v, &why) : plan_add(o->plan, v, &why);
+		if (err)
+			error("%s", why.buf);
+		else if (plan_unsupported(o->plan, &why))
+			err = -1, error("%s", why.buf);
+		sbuf_release(&why);
+		return err ? -1 : 1;
+	}
 	if (!strcmp(a, "--no-pin")) {
 		o->pin_cpu = PIN_NONE;
 		return 1;
@@ -114,6 +133,15 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 	return 0;
 }
 
+void cli_session_release(struct session_opts *o)
+{
+	if (o->plan) {
+		plan_release(o->plan);
+		free(o->plan);
+		o->plan = NULL;
+	}
+}
+
 void cli_session_seed(struct session_opts *o)
 {
 	uint64_t seed;
@@ -130,7 +158,10 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
 {
 	const char *nl;
 
-	if (fmt) {
+	/* Without a message the error was said already, in one line. */
+	if (!fmt)
+		return EXIT_GORR_USAGE;
+	{
 		char msg[1024];
 		va_list ap;
 

@@ -14,7 +14,10 @@
 	"                      CPU gorr may use); the program still sees its own mask\n" \
 	"      --no-pin        do not pin (ptrace stops cost about 3x more)\n" \
 	"  -s, --strsize N     bytes of each input buffer kept in the trace (default 64)\n" \
-	"  -q, --quiet         no notices from gorr on stderr\n"
+	"  -q, --quiet         no notices from gorr on stderr\n" \
+	"      --inject RULE   inject a fault (docs/fault-plan.md): write:delay=10ms,\n" \
+	"                      read:error=EIO,when=3, openat:error=ENOENT,path=*.conf\n" \
+	"      --inject-file PLAN  rules from a file, one per line, # comments\n"
 #define CLI_RUN_HELP \
 	"      --hang-timeout DUR  under virtual time, a run in which every thread\n" \
 	"                      waits and only timers fire for DUR is a hang (default 1h)\n"
@@ -24,6 +27,8 @@ void cli_session_defaults(struct session_opts *o);
  * 1 when it was one, 0 when it is not a session option, -1 after a
  * usage error was printed. */
 int cli_session_option(struct session_opts *o, int argc, char **argv, int *i);
+/* Free what the options allocated (the fault plan). */
+void cli_session_release(struct session_opts *o);
 /* Draw a random seed unless --seed gave one. */
 void cli_session_seed(struct session_opts *o);
 /* Print "gorr: MSG" and a pointer to --help; returns EXIT_GORR_USAGE. */

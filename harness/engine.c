@@ -253,6 +253,7 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	const struct sc_desc *d;
 	int action, i, err;
 
+	(void)d;
 	err = pt_syscall_info(t->tid, &info);
 	if (err || info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
 		if (err != -ESRCH)
@@ -283,6 +284,15 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	if (d && (d->flags & SF_GROUPEXIT))
 		doom_siblings(s, t);
 	action = s->ops->syscall_entry(s, t);
+	engine_apply_entry(s, t, action);
+}
+
+/* What happens to the call t is stopped at, given the policy's answer.
+ * Returns 1 when t was resumed or completed, 0 when it stays parked. */
+int engine_apply_entry(struct session *s, struct thread *t, int action)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
 	if (action == ENTRY_DEFAULT)
 		action = virt_entry(s, t);
 	if (action == ENTRY_DEFAULT)
@@ -291,7 +301,7 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	case ENTRY_EMULATE:
 		complete_call(s, t, t->call.ret);
 		sched_after_stop(s, t);
-		return;
+		return 1;
 	case ENTRY_RUN_EXIT:
 		t->want_exit = 1;
 		break;
@@ -301,7 +311,7 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 		t->rs = RS_READY;
 		if (s->running == t)
 			s->running = NULL;
-		return;
+		return 0;
 	case ENTRY_RUN:
 		if (s->rewrite_mask && d && (d->flags & SF_CPUMASK)) {
 			t->want_exit = 1;
@@ -312,9 +322,10 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 		break;
 	default:
 		/* Parked by the scheduler: it stays in this stop. */
-		return;
+		return 0;
 	}
 	resume_thread(s, t);
+	return 1;
 }
 
 /* sched_getaffinity: the tracee runs pinned to one CPU, but must see

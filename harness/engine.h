@@ -27,6 +27,7 @@
 #include "util.h"
 
 struct session;
+struct fault_plan;
 
 /* The syscall a thread is in, from its seccomp stop to its completion. */
 struct sc_call {
@@ -59,6 +60,7 @@ enum wait_kind {
 	W_POLL,			/* epoll/poll retried with a zero timeout */
 	W_FD,			/* a blocking read/write/accept... on a blocking fd */
 	W_CHILD,		/* wait4/waitid retried with WNOHANG */
+	W_DELAY,		/* an injected delay before the call runs */
 };
 
 struct thread {
@@ -102,6 +104,7 @@ struct thread {
 	int set_ret;		/* at the exit stop: write call.ret into rax */
 	int tty;		/* the call writes to gorr's stdout (1) or stderr (2) */
 	int replayed;		/* replay: its event was consumed at entry */
+	int injected;		/* its result was injected by a fault rule */
 	int stashed_status;	/* a vfork parent's stop, reported before its child's exec */
 	int has_stashed;
 	struct thread *next;	/* hash chain */
@@ -137,6 +140,7 @@ enum {
 	ENTRY_EMULATE = 2,	/* skip it: call.ret is its result, memory written */
 	ENTRY_DEFAULT = 3,	/* let the scheduler decide (blocking calls) */
 	ENTRY_HOLD = 4,		/* keep the thread in this stop; the policy completes it later */
+	ENTRY_PARKED = 5,	/* the policy parked the thread (sched_delay) */
 };
 
 struct engine_ops {
@@ -182,6 +186,7 @@ struct session_opts {
 	int quiet;
 	int virtual_time;	/* gorr run: the scheduler's clock is virtual */
 	uint64_t slice_ns;	/* timeslice budget in real time (0: default) */
+	struct fault_plan *plan;	/* --inject rules, or NULL */
 	int64_t hang_ns;	/* virtual time with only timers firing that is a hang */
 };
 
@@ -347,6 +352,12 @@ void sched_signal_sent(struct session *s, struct thread *t);
 void sched_process_exited(struct session *s);
 int sched_want_interrupt(struct session *s);
 void complete_call(struct session *s, struct thread *t, int64_t ret);
+/* Carry out a policy's answer (ENTRY_*) for the call t is stopped at:
+ * 1 when t was resumed or completed, 0 when it stays parked. */
+int engine_apply_entry(struct session *s, struct thread *t, int action);
+/* Park t, at its syscall entry, for ns on the scheduler's clock; the call
+ * then goes on as if it had just been made (an injected delay). */
+void sched_delay(struct session *s, struct thread *t, int64_t ns);
 /* Hand a wait status the scheduler collected itself to the event loop. */
 void sched_handle_status(struct session *s, struct thread *t, int status);
 /* Under virtual time: note that the program did real work at this call. */

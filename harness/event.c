@@ -17,6 +17,7 @@ static const struct {
 	{ "end", EV_END },
 	{ "run", EV_RUN },
 	{ "slice", EV_SLICE },
+	{ "fault", EV_FAULT },
 };
 
 static struct ev_blob get_blob(const msgpack_object *m, const char *key)
@@ -75,6 +76,7 @@ static int decode_syscall(const msgpack_object *o, struct trace_event *ev,
 	ev->ret = mp_get_int(o, "r", 0);
 	ev->emulated = mp_get(o, "emulated") != NULL;
 	ev->tty = (int)mp_get_int(o, "tty", 0);
+	ev->injected = mp_get(o, "injected") != NULL;
 	if (!a || a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size > 6) {
 		sbuf_adds(why, "a syscall event without its arguments");
 		return -EINVAL;
@@ -172,6 +174,11 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->aux = (uint32_t)mp_get_uint(o, "aux", 0);
 		break;
 	case EV_RUN:
+		break;
+	case EV_FAULT:
+		ev->rule = get_blob(o, "rule");
+		ev->action = get_blob(o, "action");
+		ev->nr = (long)mp_get_int(o, "nr", -1);
 		break;
 	case EV_SLICE:
 		ev->pc = mp_get_uint(o, "pc", 0);

@@ -21,6 +21,7 @@ enum ev_type {
 	EV_END,
 	EV_RUN,			/* the scheduler switched to this thread */
 	EV_SLICE,		/* the thread's timeslice ended here */
+	EV_FAULT,		/* a fault rule fired at the thread's next call */
 };
 
 struct ev_blob {
@@ -44,6 +45,7 @@ struct trace_event {
 	uint64_t pc;
 	int emulated;
 	int tty;		/* wrote to the recording's stdout (1) or stderr (2) */
+	int injected;		/* its result came from a fault rule */
 	int nin;
 	struct {
 		int arg;
@@ -72,6 +74,9 @@ struct trace_event {
 	/* EV_EXEC */
 	struct ev_blob path, at_random;
 	int vdso_hidden;
+
+	/* EV_FAULT: the rule as written, and its action */
+	struct ev_blob rule, action;
 
 	/* EV_SLICE: pc, and the registers (struct user_regs_struct) */
 	struct ev_blob regs;

@@ -564,7 +564,9 @@ void print_syscall(struct sbuf *sb, const struct trace_event *ev,
 	}
 	sbuf_addc(sb, ')');
 	print_result(sb, ev, d);
-	if (ev->emulated)
+	if (ev->injected)
+		sbuf_adds(sb, " (INJECTED)");
+	else if (ev->emulated)
 		sbuf_adds(sb, " (emulated)");
 }
 
@@ -644,6 +646,12 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 		break;
 	case EV_RUN:
 		sbuf_adds(sb, "--- runs ---");
+		break;
+	case EV_FAULT:
+		sbuf_addf(sb, "--- fault %.*s at its %s: %.*s (INJECTED) ---",
+			  (int)ev->action.len, ev->action.p ? (const char *)ev->action.p : "",
+			  sc_name(ev->nr) ? sc_name(ev->nr) : "call",
+			  (int)ev->rule.len, ev->rule.p ? (const char *)ev->rule.p : "");
 		break;
 	case EV_SLICE:
 		if (ev->regs.p) {

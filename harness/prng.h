@@ -50,6 +50,7 @@ enum {
 	PRNG_AT_RANDOM = 1,	/* AT_RANDOM bytes of each exec */
 	PRNG_SCHED = 2,		/* the scheduler's choices */
 	PRNG_GETRANDOM = 3,	/* getrandom under gorr run */
+	PRNG_INJECT = 4,	/* prob= of fault rules */
 };
 
 #endif

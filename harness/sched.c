@@ -827,6 +827,13 @@ void sched_slice(struct session *s, struct thread *t)
 	yield(s, t);
 }
 
+void sched_delay(struct session *s, struct thread *t, int64_t ns)
+{
+	t->has_deadline = 1;
+	t->deadline = sched_now(s) + ns;
+	park(s, t, W_DELAY);
+}
+
 /* A parked thread's wait is over now (woken, timed out, or ready). */
 static int wait_over(struct session *s, struct thread *w, int64_t now)
 {
@@ -847,6 +854,17 @@ static void start(struct session *s, struct thread *t)
 		s->ops->switched(s, t);
 	}
 	s->last_run = t;
+	if (t->rs == RS_WAITING && t->wait == W_DELAY) {
+		/* The injected delay is over: the call goes on now, and may
+		 * park again (a futex wait...). */
+		t->wait = W_NONE;
+		t->has_deadline = 0;
+		t->rs = RS_RUNNING;
+		s->running = t;
+		sched_start_budget(s, t);
+		engine_apply_entry(s, t, ENTRY_DEFAULT);
+		return;
+	}
 	if (t->rs == RS_WAITING) {
 		if (t->has_deadline && t->deadline <= sched_now(s)) {
 			/* Woken or timed out: the call completes here. */
@@ -1053,7 +1071,9 @@ void sched_dispatch(struct session *s)
 
 			s->yielded = NULL;
 			start(s, t);
-			return;
+			if (s->running || s->awaiting)
+				return;
+			continue;	/* it parked again at once */
 		}
 		if (others || !s->norder)
 			return;		/* stops will come */

@@ -2,6 +2,7 @@
 #include "recorder/record.h"
 #include "harness/backtrace.h"
 #include "harness/cli.h"
+#include "inject/inject.h"
 #include "harness/util.h"
 
 #include <errno.h>
@@ -106,6 +107,7 @@ int recorder_init(struct recorder *r, struct session *s, const char *path,
 
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
+	prng_init(&r->inject_rng, s->opts.seed, PRNG_INJECT);
 	err = trace_writer_open(&r->w, path);
 	if (err) {
 		error("cannot create trace '%s': %s", path, strerror(-err));
@@ -161,7 +163,8 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 	pk = trace_begin(&r->w);
 	pack_common(r, pk, "syscall", t->vtid,
 		    3 + (with_result ? 1 : 0) + (t->call.nin ? 1 : 0) + (nout ? 1 : 0) +
-		    (incut ? 1 : 0) + (t->call.emulated ? 1 : 0) + (t->tty ? 1 : 0));
+		    (incut ? 1 : 0) + (t->call.emulated ? 1 : 0) + (t->tty ? 1 : 0) +
+		    (t->injected ? 1 : 0));
 	mp_kint(pk, "nr", t->call.nr);
 	mp_kuint(pk, "pc", t->call.pc);
 	mp_str(pk, "a");
@@ -185,6 +188,8 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 		mp_kbool(pk, "emulated", 1);
 	if (t->tty)
 		mp_kint(pk, "tty", t->tty);
+	if (t->injected)
+		mp_kbool(pk, "injected", 1);
 	if (nout) {
 		mp_str(pk, "out");
 		msgpack_pack_array(pk, (size_t)nout);
@@ -221,15 +226,43 @@ static int tty_of(struct thread *t, int fd)
 	return 0;
 }
 
+/* A fault rule fired at t's call. */
+static void write_fault(struct recorder *r, struct thread *t, const struct fault_rule *f)
+{
+	msgpack_packer *pk = trace_begin(&r->w);
+
+	pack_common(r, pk, "fault", t->vtid, 3);
+	mp_kstr(pk, "rule", f->text);
+	mp_kstr(pk, "action", f->action == FA_ERROR ? "error" : "delay");
+	mp_kint(pk, "nr", t->call.nr);
+	commit(r);
+}
+
 static int rec_syscall_entry(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 
 	t->tty = 0;
+	t->injected = 0;
 	if (d && (d->flags & SF_FDOUT) && (t->tty = tty_of(t, (int)t->call.args[0])))
 		/* The whole buffer, not strsize bytes of it. */
 		t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t,
 						1u << 30, t->call.in, &t->inbuf);
+	if (s->opts.plan) {
+		struct fault_rule *f = inject_syscall(s->opts.plan, &rec(s)->inject_rng, t);
+
+		if (f) {
+			write_fault(rec(s), t, f);
+			if (f->action == FA_ERROR) {
+				t->injected = 1;
+				thread_emulate(t, -(int64_t)f->err);
+				return ENTRY_EMULATE;
+			}
+			/* Delayed: the call goes on afterwards as usual. */
+			sched_delay(s, t, f->ns);
+			return ENTRY_PARKED;
+		}
+	}
 
 	/* exit and exit_group never return: record them now. */
 	if (d && d->ret == R_NONE)
@@ -488,6 +521,7 @@ int cmd_record(int argc, char **argv)
 	path = out ? xstrdup(out) : default_trace_path(o.argv[0]);
 	code = run_policy(&o, path, "record");
 	free(path);
+	cli_session_release(&o);
 	return code;
 }
 
@@ -560,5 +594,7 @@ int cmd_run(int argc, char **argv)
 		notice("seed %llu", (unsigned long long)o.seed);
 	}
 	cli_session_seed(&o);
-	return run_policy(&o, out, "run");
+	i = run_policy(&o, out, "run");
+	cli_session_release(&o);
+	return i;
 }

@@ -12,6 +12,7 @@ struct recorder {
 	uint64_t events;	/* events written after the header */
 	const char *kind;	/* "record" */
 	struct sbuf outbuf;	/* bytes of one written region, reused */
+	struct prng inject_rng;	/* prob= of fault rules */
 };
 
 extern const struct engine_ops recorder_ops;

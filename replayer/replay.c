@@ -280,6 +280,12 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 
 	if (r->diverged || r->stopped || !r->have)
 		return ENTRY_HOLD;
+	/* A fault rule fired here in the recording: its effect (a result,
+	 * a delay) is in the events that follow. */
+	while (r->have && r->ev.type == EV_FAULT && thread_of(r, s, r->ev.tid) == t)
+		consume(r);
+	if (!r->have)
+		return ENTRY_HOLD;
 	/* An exec ends the process's other threads first: their exits come
 	 * before its own events. */
 	if (d && (d->flags & SF_EXEC) && r->ev.type == EV_EXIT) {

@@ -1,0 +1,51 @@
+#define _GNU_SOURCE
+#include "inject/inject.h"
+
+#include <fnmatch.h>
+#include <string.h>
+
+/* The call's file name, as captured at entry. */
+static const char *call_path(struct thread *t, const struct sc_desc *d, size_t *len)
+{
+	int i;
+
+	for (i = 0; i < t->call.nin; i++)
+		if (d->args[t->call.in[i].arg] == A_PATH) {
+			*len = t->call.in[i].len;
+			return t->inbuf.buf + t->call.in[i].off;
+		}
+	return NULL;
+}
+
+struct fault_rule *inject_syscall(struct fault_plan *p, struct prng *rng, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	size_t i;
+
+	if (!p || !d)
+		return NULL;
+	for (i = 0; i < p->n; i++) {
+		struct fault_rule *r = &p->rules[i];
+
+		if (r->target != FT_SYSCALLS || !(r->calls[t->call.nr / 64] & (1ULL << (t->call.nr % 64))))
+			continue;
+		if (r->has_fd && (int)t->call.args[0] != r->fd)
+			continue;
+		if (r->path) {
+			size_t len = 0;
+			const char *path = call_path(t, d, &len);
+			char buf[4096];
+
+			if (!path || len >= sizeof(buf))
+				continue;
+			memcpy(buf, path, len);
+			buf[len] = '\0';
+			if (fnmatch(r->path, buf, 0))
+				continue;
+		}
+		/* 53 random bits: a uniform double in [0, 1). */
+		if (rule_selects(r, (double)(prng_next(rng) >> 11) / 9007199254740992.0))
+			return r;
+	}
+	return NULL;
+}
