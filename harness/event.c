@@ -187,6 +187,7 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 	case EV_END:
 		ev->status = (int)mp_get_int(o, "status", 0);
 		ev->wstatus = (int)mp_get_int(o, "wstatus", 0);
+		ev->hang = mp_get(o, "hang") != NULL;
 		break;
 	case EV_UNKNOWN:
 		break;

@@ -70,6 +70,7 @@ struct trace_event {
 	/* EV_EXIT, EV_END */
 	int wstatus;
 	int status;
+	int hang;		/* EV_END: the run ended in a hang */
 
 	/* EV_EXEC */
 	struct ev_blob path, at_random;

@@ -648,7 +648,7 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 		sbuf_adds(sb, "--- runs ---");
 		break;
 	case EV_FAULT:
-		sbuf_addf(sb, "--- fault %.*s at its %s: %.*s (INJECTED) ---",
+		sbuf_addf(sb, "--- fault %.*s at %s: %.*s (INJECTED) ---",
 			  (int)ev->action.len, ev->action.p ? (const char *)ev->action.p : "",
 			  sc_name(ev->nr) ? sc_name(ev->nr) : "call",
 			  (int)ev->rule.len, ev->rule.p ? (const char *)ev->rule.p : "");
@@ -663,6 +663,10 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 		}
 		break;
 	case EV_END:
+		if (ev->hang) {
+			sbuf_addf(sb, "+++ end: the program hung, status %d +++", ev->status);
+			break;
+		}
 		sbuf_adds(sb, "+++ end: ");
 		print_wstatus(sb, ev->wstatus);
 		sbuf_addf(sb, ", status %d +++", ev->status);

@@ -49,3 +49,48 @@ struct fault_rule *inject_syscall(struct fault_plan *p, struct prng *rng, struct
 	}
 	return NULL;
 }
+
+/* struct epoll_event on x86-64 is packed: 4 bytes of events, 8 of data
+ * (include/uapi/linux/eventpoll.h, EPOLL_PACKED). */
+#define EPEV_SIZE 12
+
+int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
+		   void (*fired)(void *ctx, struct thread *t, const struct fault_rule *r,
+				 const unsigned char ev[12]),
+		   void *ctx)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	unsigned char evs[EPEV_SIZE * 256];
+	int64_t n = t->call.ret, i, kept = 0;
+	size_t k;
+
+	if (!p || !d || !(d->flags & SF_POLL) || d->args[1] != A_EPEV_OUT || n <= 0)
+		return 0;
+	if (n > 256)
+		n = 256;
+	if (thread_read(t, t->call.args[1], evs, (size_t)n * EPEV_SIZE))
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct fault_rule *hit = NULL;
+
+		for (k = 0; k < p->n && !hit; k++) {
+			struct fault_rule *r = &p->rules[k];
+
+			if (r->target == FT_NETPOLL && r->action == FA_NETPOLL_DROP &&
+			    rule_selects(r, (double)(prng_next(rng) >> 11) / 9007199254740992.0))
+				hit = r;
+		}
+		if (hit) {
+			fired(ctx, t, hit, evs + i * EPEV_SIZE);
+			continue;
+		}
+		if (kept != i)
+			memmove(evs + kept * EPEV_SIZE, evs + i * EPEV_SIZE, EPEV_SIZE);
+		kept++;
+	}
+	if (kept == n)
+		return 0;
+	thread_write(t, t->call.args[1], evs, (size_t)kept * EPEV_SIZE);
+	t->call.ret = kept;
+	return (int)(n - kept);
+}

@@ -124,7 +124,11 @@ int recorder_finish(struct recorder *r, struct session *s)
 	msgpack_packer *pk = trace_begin(&r->w);
 	int code = session_exit_code(s), err;
 
-	pack_common(r, pk, "end", s->leader_vtid ? s->leader_vtid : s->leader, 3);
+	pack_common(r, pk, "end", s->leader_vtid ? s->leader_vtid : s->leader, s->hang ? 4 : 3);
+	if (s->hang) {
+		code = EXIT_GORR_HANG;
+		mp_kbool(pk, "hang", 1);
+	}
 	mp_kint(pk, "status", code);
 	mp_kint(pk, "wstatus", s->leader_wstatus);
 	mp_kuint(pk, "tsc_emulated", s->tsc_emulated);
@@ -271,8 +275,33 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 	return ENTRY_DEFAULT;
 }
 
+/* A netpoll:drop rule removed a readiness event. */
+static void netpoll_fired(void *ctx, struct thread *t, const struct fault_rule *f,
+			  const unsigned char ev[12])
+{
+	struct recorder *r = ctx;
+	msgpack_packer *pk = trace_begin(&r->w);
+	uint32_t events;
+	uint64_t data;
+
+	memcpy(&events, ev, 4);
+	memcpy(&data, ev + 4, 8);
+	pack_common(r, pk, "fault", t->vtid, 5);
+	mp_kstr(pk, "rule", f->text);
+	mp_kstr(pk, "action", "drop");
+	mp_kint(pk, "nr", t->call.nr);
+	mp_kuint(pk, "events", events);
+	mp_kuint(pk, "data", data);
+	commit(r);
+}
+
 static void rec_syscall_exit(struct session *s, struct thread *t)
 {
+	if (s->opts.plan && inject_netpoll(s->opts.plan, &rec(s)->inject_rng, t,
+					   netpoll_fired, rec(s)) > 0) {
+		t->set_ret = 1;		/* the lowered count */
+		t->injected = 1;
+	}
 	write_syscall(rec(s), t, 1);
 }
 

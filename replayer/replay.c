@@ -986,6 +986,12 @@ int cmd_replay(int argc, char **argv)
 		      r.st == TRACE_TRUNCATED ? "truncated" : "corrupt data",
 		      (unsigned long long)r.events);
 		code = EXIT_GORR_FAILURE;
+	} else if (!s.leader_done && r.have && r.ev.type == EV_END && r.ev.hang) {
+		/* The recording ended in a hang: so does the replay. */
+		if (!r.quiet)
+			notice("the recording hung here, after event %llu: so does the replay",
+			       (unsigned long long)r.events);
+		code = EXIT_GORR_HANG;
 	} else if (!s.leader_done) {
 		if (r.ended && r.recorded_status < 0)
 			error("%s: the recording was cut short after event %llu: replayed that far",
