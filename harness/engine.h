@@ -90,6 +90,10 @@ struct thread {
 	short wait_events;	/* W_FD: POLLIN or POLLOUT */
 	int64_t wait_result;	/* result when the deadline passes */
 	uint64_t orig_arg;	/* W_POLL: the timeout as given; W_CHILD: options */
+	int poll_arg;		/* the timeout's argument index */
+	int poll_rewritten;	/* its timeout register is 0 for this run of the call */
+	int poll_rewound;	/* parked back at its syscall instruction */
+	int retrying;		/* its next seccomp stop is the same call again */
 
 	pid_t vfork_parent;	/* a vfork child: its parent waits for exec/exit */
 	int doomed;		/* killed by its process's exit_group: exit already logged */

@@ -473,17 +473,44 @@ static int64_t poll_timeout(struct thread *t, int *argi)
 	return 0;
 }
 
+/* Run a poll-like call that gorr found ready with a zero timeout, so
+ * that it can never block holding the token even if the readiness gorr
+ * saw is gone (sched_exit parks it again when it returns nothing). */
+static void poll_nonblocking(struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	struct user_regs_struct regs;
+	int i;
+
+	for (i = 0; i < d->nargs; i++)
+		if (d->args[i] == A_TIMEOUT_MS && (int)t->call.args[i] != 0 &&
+		    thread_getregs(t, &regs) == 0) {
+			t->poll_arg = i;
+			t->orig_arg = t->call.args[i];
+			if (i == 2)
+				regs.rdx = 0;
+			else
+				regs.r10 = 0;
+			thread_setregs(t, &regs);
+			t->poll_rewritten = 1;
+		}
+}
+
 static int poll_entry(struct session *s, struct thread *t, int retry)
 {
 	int argi;
 	int64_t timeout = poll_timeout(t, &argi);
 
-	if (timeout == 0 || poll_ready(s, t))
+	if (timeout == 0)
 		return ENTRY_RUN_EXIT;
 	if (!retry) {
 		t->has_deadline = 0;
 		if (timeout > 0)
 			set_deadline(t, sched_now(s) + timeout, 0);
+	}
+	if (poll_ready(s, t)) {
+		poll_nonblocking(t);
+		return ENTRY_RUN_EXIT;
 	}
 	park(s, t, W_POLL);
 	return -1;
@@ -539,8 +566,18 @@ int sched_entry(struct session *s, struct thread *t)
 		return futex_entry(s, t);
 	if (d->flags & SF_SLEEP)
 		return sleep_entry(s, t);
-	if (d->flags & SF_POLL)
-		return poll_entry(s, t, 0);
+	if (d->flags & SF_POLL) {
+		int retry = t->retrying;
+
+		t->retrying = 0;
+		if (retry && t->has_deadline && t->deadline <= sched_now(s)) {
+			/* Its timeout ran out while it waited: it returns 0. */
+			t->has_deadline = 0;
+			thread_emulate(t, 0);
+			return ENTRY_EMULATE;
+		}
+		return poll_entry(s, t, retry);
+	}
 	if (d->flags & SF_WAITCHILD)
 		return waitchild_entry(s, t);
 	if (d->flags & (SF_FDIN | SF_FDOUT))
@@ -559,6 +596,28 @@ int sched_exit(struct session *s, struct thread *t)
 	struct user_regs_struct regs;
 	int optarg, none;
 
+	if (t->poll_rewritten && d) {
+		t->poll_rewritten = 0;
+		if (thread_getregs(t, &regs))
+			return 0;
+		if (t->poll_arg == 2)
+			regs.rdx = t->orig_arg;
+		else
+			regs.r10 = t->orig_arg;
+		if (t->call.ret != 0 || (t->has_deadline && t->deadline <= sched_now(s))) {
+			thread_setregs(t, &regs);
+			return 0;	/* events, an error, or its timeout is over */
+		}
+		/* Nothing after all: back to the syscall instruction, to wait
+		 * again for readiness or the deadline. */
+		regs.rip -= 2;
+		regs.rax = (uint64_t)t->call.nr;
+		thread_setregs(t, &regs);
+		t->in_syscall = 0;
+		park(s, t, W_POLL);
+		t->poll_rewound = 1;
+		return 1;
+	}
 	if (t->wait != W_CHILD || !d)
 		return 0;
 	t->wait = W_NONE;
@@ -865,7 +924,12 @@ static void start(struct session *s, struct thread *t)
 		engine_apply_entry(s, t, ENTRY_DEFAULT);
 		return;
 	}
-	if (t->rs == RS_WAITING) {
+	if (t->rs == RS_WAITING && t->wait == W_POLL && t->poll_rewound) {
+		/* Rewound to its syscall instruction (sched_exit): resumed,
+		 * it makes the call again and gorr looks again. */
+		t->poll_rewound = 0;
+		t->retrying = 1;
+	} else if (t->rs == RS_WAITING) {
 		if (t->has_deadline && t->deadline <= sched_now(s)) {
 			/* Woken or timed out: the call completes here. */
 			t->has_deadline = 0;
@@ -873,8 +937,9 @@ static void start(struct session *s, struct thread *t)
 			complete_call(s, t, t->wait_result);
 		} else if (t->wait == W_POLL || t->wait == W_FD) {
 			/* Ready: the kernel runs it and will not block. */
+			if (t->wait == W_POLL)
+				poll_nonblocking(t);
 			t->wait = W_NONE;
-			t->has_deadline = 0;
 			t->want_exit = 1;
 		}
 	}
