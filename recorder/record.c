@@ -6,6 +6,7 @@
 #include "harness/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -493,6 +494,24 @@ static char *default_trace_path(const char *prog)
 	}
 }
 
+/* A usage error after options were parsed: free what they allocated. */
+static int usage_error(struct session_opts *o, const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int usage_error(struct session_opts *o, const char *usage, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	cli_session_release(o);
+	if (!fmt)
+		return cli_usage_error(usage, NULL);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return cli_usage_error(usage, "%s", msg);
+}
+
 static const char record_usage[] =
 	"usage: gorr record [options] [--] PROG [ARGS...]\n"
 	"\n"
@@ -530,21 +549,21 @@ int cmd_record(int argc, char **argv)
 		}
 		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			if (++i >= argc)
-				return cli_usage_error(record_usage, "'%s' needs a file name", a);
+				return usage_error(&o, record_usage, "'%s' needs a file name", a);
 			out = argv[i];
 			if (!strcmp(out, "-"))
-				return cli_usage_error(record_usage,
+				return usage_error(&o, record_usage,
 					"the trace cannot go to stdout: the program's output goes there");
 			continue;
 		}
 		used = cli_session_option(&o, argc, argv, &i);
 		if (used < 0)
-			return cli_usage_error(record_usage, NULL);
+			return usage_error(&o, record_usage, NULL);
 		if (!used)
-			return cli_usage_error(record_usage, "unknown option '%s'", a);
+			return usage_error(&o, record_usage, "unknown option '%s'", a);
 	}
 	if (i >= argc)
-		return cli_usage_error(record_usage, "no program given");
+		return usage_error(&o, record_usage, "no program given");
 	o.argv = argv + i;
 	cli_session_seed(&o);
 	path = out ? xstrdup(out) : default_trace_path(o.argv[0]);
@@ -601,21 +620,21 @@ int cmd_run(int argc, char **argv)
 		}
 		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			if (++i >= argc)
-				return cli_usage_error(run_usage, "'%s' needs a file name", a);
+				return usage_error(&o, run_usage, "'%s' needs a file name", a);
 			out = argv[i];
 			if (!strcmp(out, "-"))
-				return cli_usage_error(run_usage,
+				return usage_error(&o, run_usage,
 					"the trace cannot go to stdout: the program's output goes there");
 			continue;
 		}
 		used = cli_session_option(&o, argc, argv, &i);
 		if (used < 0)
-			return cli_usage_error(run_usage, NULL);
+			return usage_error(&o, run_usage, NULL);
 		if (!used)
-			return cli_usage_error(run_usage, "unknown option '%s'", a);
+			return usage_error(&o, run_usage, "unknown option '%s'", a);
 	}
 	if (i >= argc)
-		return cli_usage_error(run_usage, "no program given");
+		return usage_error(&o, run_usage, "no program given");
 	o.argv = argv + i;
 	/* A run is reproducible by its seed: always say which. */
 	if (!o.seed_given && !o.quiet) {
