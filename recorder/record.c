@@ -525,17 +525,15 @@ static const char record_usage[] =
 	CLI_SESSION_HELP
 	"  -h, --help          show this help\n";
 
-int cmd_record(int argc, char **argv)
+/* The options of record and run: 1 to go on with o and *out, else the
+ * exit status (help shown, or a usage error said). */
+static int parse_run_options(int argc, char **argv, struct session_opts *o,
+			     const char **out, const char *usage, int is_run, int *code)
 {
-	struct session_opts o;
-	const char *out = NULL;
-	char *path = NULL;
-	int i, code;
+	int i, used;
 
-	cli_session_defaults(&o);
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int used;
 
 		if (!strcmp(a, "--")) {
 			i++;
@@ -544,27 +542,53 @@ int cmd_record(int argc, char **argv)
 		if (a[0] != '-')
 			break;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(record_usage, stdout);
+			fputs(usage, stdout);
+			cli_session_release(o);
+			*code = 0;
 			return 0;
 		}
-		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			if (++i >= argc)
-				return usage_error(&o, record_usage, "'%s' needs a file name", a);
-			out = argv[i];
-			if (!strcmp(out, "-"))
-				return usage_error(&o, record_usage,
-					"the trace cannot go to stdout: the program's output goes there");
+		if (is_run && !strcmp(a, "--real-time")) {
+			o->virtual_time = 0;
 			continue;
 		}
-		used = cli_session_option(&o, argc, argv, &i);
-		if (used < 0)
-			return usage_error(&o, record_usage, NULL);
-		if (!used)
-			return usage_error(&o, record_usage, "unknown option '%s'", a);
+		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+			if (++i >= argc) {
+				*code = usage_error(o, usage, "'%s' needs a file name", a);
+				return 0;
+			}
+			*out = argv[i];
+			if (!strcmp(*out, "-")) {
+				*code = usage_error(o, usage,
+					"the trace cannot go to stdout: the program's output goes there");
+				return 0;
+			}
+			continue;
+		}
+		used = cli_session_option(o, argc, argv, &i);
+		if (used <= 0) {
+			*code = used < 0 ? usage_error(o, usage, NULL) :
+					   usage_error(o, usage, "unknown option '%s'", a);
+			return 0;
+		}
 	}
-	if (i >= argc)
-		return usage_error(&o, record_usage, "no program given");
-	o.argv = argv + i;
+	if (i >= argc) {
+		*code = usage_error(o, usage, "no program given");
+		return 0;
+	}
+	o->argv = argv + i;
+	return 1;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct session_opts o;
+	const char *out = NULL;
+	char *path;
+	int code;
+
+	cli_session_defaults(&o);
+	if (!parse_run_options(argc, argv, &o, &out, record_usage, 0, &code))
+		return code;
 	cli_session_seed(&o);
 	path = out ? xstrdup(out) : default_trace_path(o.argv[0]);
 	code = run_policy(&o, path, "record");
@@ -597,52 +621,19 @@ int cmd_run(int argc, char **argv)
 {
 	struct session_opts o;
 	const char *out = NULL;
-	int i, used;
+	int code;
 
 	cli_session_defaults(&o);
 	o.virtual_time = 1;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		}
-		if (a[0] != '-')
-			break;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(run_usage, stdout);
-			return 0;
-		}
-		if (!strcmp(a, "--real-time")) {
-			o.virtual_time = 0;
-			continue;
-		}
-		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			if (++i >= argc)
-				return usage_error(&o, run_usage, "'%s' needs a file name", a);
-			out = argv[i];
-			if (!strcmp(out, "-"))
-				return usage_error(&o, run_usage,
-					"the trace cannot go to stdout: the program's output goes there");
-			continue;
-		}
-		used = cli_session_option(&o, argc, argv, &i);
-		if (used < 0)
-			return usage_error(&o, run_usage, NULL);
-		if (!used)
-			return usage_error(&o, run_usage, "unknown option '%s'", a);
-	}
-	if (i >= argc)
-		return usage_error(&o, run_usage, "no program given");
-	o.argv = argv + i;
+	if (!parse_run_options(argc, argv, &o, &out, run_usage, 1, &code))
+		return code;
 	/* A run is reproducible by its seed: always say which. */
 	if (!o.seed_given && !o.quiet) {
 		cli_session_seed(&o);
 		notice("seed %llu", (unsigned long long)o.seed);
 	}
 	cli_session_seed(&o);
-	i = run_policy(&o, out, "run");
+	code = run_policy(&o, out, "run");
 	cli_session_release(&o);
-	return i;
+	return code;
 }
