@@ -105,7 +105,13 @@ static int build_filter(struct session *s)
 			want = 1;
 		if (want)
 			continue;
-		err = seccomp_rule_add(s->filter, SCMP_ACT_ALLOW, (int)nr, 0);
+		if (d->flags & SF_FILEMAP)
+			/* Only anonymous mappings go through (argument 3 has
+			 * MAP_ANONYMOUS); file-backed ones stop. */
+			err = seccomp_rule_add(s->filter, SCMP_ACT_ALLOW, (int)nr, 1,
+					       SCMP_A3(SCMP_CMP_MASKED_EQ, 0x20, 0x20));
+		else
+			err = seccomp_rule_add(s->filter, SCMP_ACT_ALLOW, (int)nr, 0);
 		/* libseccomp refuses numbers it does not know for this
 		 * architecture; those keep the default (stop). */
 		if (err && err != -EDOM && err != -EINVAL)

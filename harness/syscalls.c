@@ -30,6 +30,7 @@
 #define GX SF_GROUPEXIT
 #define CR SF_CLOCKREAD
 #define SP SF_SPAWN
+#define FM SF_FILEMAP
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX
@@ -72,6 +73,7 @@ static const struct sc_desc sc_table[SC_TABLE_SIZE] = {
 #undef GX
 #undef CR
 #undef SP
+#undef FM
 #undef RI
 #undef RF
 #undef RH
@@ -144,6 +146,7 @@ int sc_kind_is_output(enum sc_kind k)
 	case A_EPEV_OUT: case A_POLLFD: case A_FDSET: case A_GROUPS_OUT:
 	case A_CAP_OUT: case A_MINCORE_OUT: case A_IOCTL_ARG:
 	case A_FCNTL_ARG: case A_PRCTL_ARG: case A_UNK: case A_CLONE_PTID:
+	case A_MAPLEN:
 		return 1;
 	default:
 		return 0;
@@ -343,6 +346,14 @@ int sc_outputs(long nr, const uint64_t args[6], int64_t ret,
 		uint64_t v = args[i], len = 0;
 		uint32_t post;
 
+		if (k == A_MAPLEN) {
+			/* The mapping itself, at the address mmap returned:
+			 * its bytes are the file's (include/uapi/asm-generic/
+			 * mman-common.h: MAP_ANONYMOUS 0x20). */
+			if (ret > 0 && !(args[3] & 0x20) && v)
+				err = add_region(out, &n, max, (uint64_t)ret, (v + 4095) & ~4095ULL);
+			continue;
+		}
 		if (!v || !sc_kind_is_output(k))
 			continue;
 		/* Timeouts and remaining times are also written when a

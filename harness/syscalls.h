@@ -86,6 +86,7 @@ enum sc_kind {
 	A_WHENCE,
 	A_CLONE_FLAGS,
 	A_CLONE_PTID,	/* clone's parent_tid: a pidfd or tid is written there */
+	A_MAPLEN,	/* mmap's length: a file-backed mapping's bytes are the output */
 	A_PID,		/* a process or thread id (-N: process group N) */
 	A_IDTYPE,	/* waitid's idtype: the next argument is a pid for P_PID, P_PGID */
 	A_UNK,		/* memory the kernel writes in a way gorr does not describe */
@@ -138,6 +139,11 @@ enum {
 	SF_GROUPEXIT = 1 << 22,	/* ends every thread of the process (exit_group) */
 	SF_CLOCKREAD = 1 << 23,	/* reads a clock's current value */
 	SF_SPAWN = 1 << 24,	/* creates a thread or process (clone, fork...) */
+	/* mmap: anonymous mappings are deterministic and never stop;
+	 * file-backed ones stop, and the bytes mapped are recorded (replay
+	 * maps them anonymously: the file's fd only existed in the
+	 * recording). */
+	SF_FILEMAP = 1 << 25,
 };
 
 struct sc_desc {

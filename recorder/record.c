@@ -201,9 +201,20 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 		for (i = 0; i < nout; i++) {
 			int err;
 
+			uint64_t got = regs[i].len;
+
 			sbuf_reset(&r->outbuf);
 			sbuf_grow(&r->outbuf, regs[i].len);
 			err = thread_read(t, regs[i].addr, r->outbuf.buf, regs[i].len);
+			if (err && regs[i].len > 4096) {
+				/* A file mapping whose end lies past the file's:
+				 * keep the pages that can be read. */
+				for (got = 0; got < regs[i].len; got += 4096)
+					if (thread_read(t, regs[i].addr + got, r->outbuf.buf + got,
+							regs[i].len - got < 4096 ? regs[i].len - got : 4096))
+						break;
+				err = got ? 0 : err;
+			}
 			msgpack_pack_array(pk, 2);
 			msgpack_pack_uint64(pk, regs[i].addr);
 			if (err) {
@@ -211,7 +222,7 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 				 * store bytes that were never there. */
 				msgpack_pack_nil(pk);
 			} else {
-				mp_bin(pk, r->outbuf.buf, regs[i].len);
+				mp_bin(pk, r->outbuf.buf, got);
 			}
 		}
 	}

@@ -307,6 +307,23 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 		diverge_call(r, s, t);
 		return ENTRY_HOLD;
 	}
+	if (d && (d->flags & SF_FILEMAP)) {
+		/* A file mapping: the file's fd only existed in the recording.
+		 * The same place gets an anonymous mapping, and the recorded
+		 * bytes are written into it at the exit. */
+		struct user_regs_struct regs;
+
+		if (r->ev.ret < 0)
+			goto emulate;
+		if (thread_getregs(t, &regs) == 0) {
+			regs.rdi = (uint64_t)r->ev.ret;
+			regs.r10 = (t->call.args[3] & 0x3) | 0x10 | 0x20;	/* type, MAP_FIXED, MAP_ANONYMOUS */
+			regs.r8 = (uint64_t)-1;
+			regs.r9 = 0;
+			thread_setregs(t, &regs);
+		}
+		return ENTRY_RUN_EXIT;
+	}
 	if (runs_for_real(d)) {
 		if (d->ret == R_NONE) {
 			consume(r);	/* recorded at entry */
@@ -314,6 +331,7 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 		}
 		return ENTRY_RUN_EXIT;	/* the event is checked at the exit */
 	}
+emulate:
 	apply_outputs(r, t);
 	thread_emulate(t, r->ev.ret);
 	t->replayed = 1;

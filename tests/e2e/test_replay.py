@@ -151,3 +151,27 @@ def test_replay_usage(ctx):
     assert ctx.gorr_cmd("replay").returncode == 2
     h = ctx.gorr_cmd("replay", "--help", check_exit=0).stdout
     assert "usage: gorr replay" in h and "--break" in h
+
+
+@per_toolchain
+def test_cgo_binary_replays(ctx):
+    """A Go program built with cgo is dynamically linked: ld.so maps libc
+    from files, which replay maps again from the recorded bytes."""
+    import subprocess
+    if not shutil.which("gcc"):
+        from run import Skip
+        raise Skip("no C compiler: cannot build a cgo binary")
+    prog = ctx.path("lw-cgo")
+    env = dict(os.environ, CGO_ENABLED="1", GO111MODULE="off", GOROOT=ctx.tc.root,
+               GOCACHE=os.path.join(ctx.root, "tests", "build", "gocache"))
+    subprocess.run([ctx.tc.go, "build", "-o", prog,
+                    os.path.join(ctx.root, "examples", "lostwakeup", "main.go")],
+                   check=True, env=env, capture_output=True)
+    assert b"ld-linux" in open(prog, "rb").read(), "not dynamically linked"
+    trace = ctx.path("cgo.gorr")
+    rec = ctx.gorr_cmd("record", "-q", "-o", trace, "--", prog, check_exit=0)
+    mmaps = [e for e in load_trace(trace)[1:] if e["e"] == "syscall" and e["nr"] == 9]
+    assert mmaps and all(e.get("out") for e in mmaps if e["r"] > 0 and not e["a"][3] & 0x20)
+    for _ in range(3):
+        rep = replay(ctx, trace, timeout=60)
+        assert (rep.stdout, rep.returncode) == (rec.stdout, rec.returncode), rep
