@@ -317,7 +317,14 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 			goto emulate;
 		if (thread_getregs(t, &regs) == 0) {
 			regs.rdi = (uint64_t)r->ev.ret;
-			regs.r10 = (t->call.args[3] & 0x3) | 0x10 | 0x20;	/* type, MAP_FIXED, MAP_ANONYMOUS */
+			/* MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, even for a
+			 * MAP_SHARED file mapping: gorr fills it through
+			 * /proc/PID/mem, which cannot write a read-only shared
+			 * mapping (mm/gup.c: FOLL_FORCE only breaks COW).  A
+			 * program reading the file looks the same; two
+			 * processes sharing writes through a file mapping do
+			 * not replay. */
+			regs.r10 = 0x2 | 0x10 | 0x20;
 			regs.r8 = (uint64_t)-1;
 			regs.r9 = 0;
 			thread_setregs(t, &regs);
@@ -361,6 +368,19 @@ static void rp_syscall_exit(struct session *s, struct thread *t)
 		return;
 	}
 	apply_outputs(r, t);
+	if (sc_lookup(t->call.nr) && (sc_lookup(t->call.nr)->flags & SF_FILEMAP)) {
+		/* The program keeps its argument registers across a syscall:
+		 * give back the ones the anonymous mapping replaced. */
+		struct user_regs_struct regs;
+
+		if (thread_getregs(t, &regs) == 0) {
+			regs.rdi = t->call.args[0];
+			regs.r10 = t->call.args[3];
+			regs.r8 = t->call.args[4];
+			regs.r9 = t->call.args[5];
+			thread_setregs(t, &regs);
+		}
+	}
 	t->call.ret = r->ev.ret;	/* the recorded ids, not this run's */
 	t->set_ret = 1;
 	consume(r);
@@ -371,6 +391,11 @@ static int rp_signal(struct session *s, struct thread *t, siginfo_t *si)
 	struct replayer *r = rep(s);
 
 	if (r->diverged || r->stopped)
+		return 0;
+	/* A child the replay runs for real tells its exit with a SIGCHLD of
+	 * the kernel's, whenever it comes; the recorded one is sent again
+	 * at its own point (si_code > 0: CLD_EXITED... from the kernel). */
+	if (si->si_signo == SIGCHLD && si->si_code > 0)
 		return 0;
 	if (!is_next_for(r, s, t, EV_SIGNAL) || r->ev.sig != si->si_signo) {
 		struct sbuf sb = SBUF_INIT;

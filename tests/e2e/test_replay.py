@@ -17,6 +17,7 @@ PROGRAMS = [
     ("exitcode", ["3"]),
     ("tsc", []),
     ("reexec", []),
+    ("child", []),      # runs the dynamically linked /usr/bin/echo
 ]
 
 
