@@ -253,7 +253,6 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	const struct sc_desc *d;
 	int action, i, err;
 
-	(void)d;
 	err = pt_syscall_info(t->tid, &info);
 	if (err || info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
 		if (err != -ESRCH)

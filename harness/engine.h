@@ -281,8 +281,6 @@ struct session {
 
 	uint64_t stops;		/* ptrace stops handled */
 	uint64_t tsc_emulated;
-	uint64_t switches;
-	uint64_t slices;
 };
 
 /* Resolve the program, read its binary, build the seccomp filter.
@@ -354,7 +352,6 @@ void sched_after_stop(struct session *s, struct thread *t);
 void sched_thread_gone(struct session *s, struct thread *t);
 void sched_signal_sent(struct session *s, struct thread *t);
 void sched_process_exited(struct session *s);
-int sched_want_interrupt(struct session *s);
 void complete_call(struct session *s, struct thread *t, int64_t ret);
 /* Carry out a policy's answer (ENTRY_*) for the call t is stopped at:
  * 1 when t was resumed or completed, 0 when it stays parked. */

@@ -45,6 +45,12 @@ static inline uint64_t prng_next(struct prng *p)
 	return r;
 }
 
+/* A uniform double in [0, 1): the top 53 bits. */
+static inline double prng_unit(struct prng *p)
+{
+	return (double)(prng_next(p) >> 11) / 9007199254740992.0;
+}
+
 /* Purposes of the streams drawn from a run's seed. */
 enum {
 	PRNG_AT_RANDOM = 1,	/* AT_RANDOM bytes of each exec */

@@ -735,7 +735,6 @@ void sched_after_stop(struct session *s, struct thread *t)
 	 * timeslice also ends at its syscall stops.  The budget is the
 	 * scheduler's clock, virtual under run, so the decision is too. */
 	if (!t->in_syscall && slice_spent(s, t) && others_could_run(s)) {
-		s->slices++;
 		s->ops->slice(s, t, NULL);
 		yield(s, t);
 		return;
@@ -862,7 +861,6 @@ void sched_slice(struct session *s, struct thread *t)
 		sched_after_stop(s, t);
 		return;
 	}
-	s->slices++;
 	if (s->opts.virtual_time) {
 		s->vclock += VSLICE_NS;
 		s->last_progress = s->vclock;	/* it computed */
@@ -909,7 +907,6 @@ static int wait_over(struct session *s, struct thread *w, int64_t now)
 static void start(struct session *s, struct thread *t)
 {
 	if (t != s->last_run) {
-		s->switches++;
 		s->ops->switched(s, t);
 	}
 	s->last_run = t;
@@ -1059,11 +1056,6 @@ void sched_signal_sent(struct session *s, struct thread *sender)
 		if (w->rs == RS_WAITING && has_deliverable_signal(w))
 			interrupt_waiter(s, w);
 	}
-}
-
-int sched_want_interrupt(struct session *s)
-{
-	return others_could_run(s);
 }
 
 void sched_dispatch(struct session *s)

@@ -43,8 +43,7 @@ struct fault_rule *inject_syscall(struct fault_plan *p, struct prng *rng, struct
 			if (fnmatch(r->path, buf, 0))
 				continue;
 		}
-		/* 53 random bits: a uniform double in [0, 1). */
-		if (rule_selects(r, (double)(prng_next(rng) >> 11) / 9007199254740992.0))
+		if (rule_selects(r, prng_unit(rng)))
 			return r;
 	}
 	return NULL;
@@ -77,7 +76,7 @@ int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 			struct fault_rule *r = &p->rules[k];
 
 			if (r->target == FT_NETPOLL && r->action == FA_NETPOLL_DROP &&
-			    rule_selects(r, (double)(prng_next(rng) >> 11) / 9007199254740992.0))
+			    rule_selects(r, prng_unit(rng)))
 				hit = r;
 		}
 		if (hit) {

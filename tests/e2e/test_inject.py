@@ -32,6 +32,16 @@ def test_when_and_path_filters(ctx):
     reads = [e for e in load_trace(t)[1:] if e["e"] == "syscall" and e["nr"] == 0 and e["a"][0] == 0]
     assert reads[0].get("injected") and reads[0]["r"] == -4, reads
     assert not reads[1].get("injected"), reads
+    # path= selects by file name: only the runtime's open of the huge page
+    # size fails, every other openat runs.
+    t = ctx.path("p.gorr")
+    gorr_run(ctx, "example-nondet", "--inject",
+             "openat:error=ENOENT,path=/sys/kernel/mm/*", trace=t, check_exit=0)
+    opens = [e for e in load_trace(t)[1:] if e["e"] == "syscall" and e["nr"] == 257]
+    hit = [e for e in opens if e.get("injected")]
+    assert len(hit) == 1 and b"/sys/kernel/mm/" in dict(hit[0]["in"])[1], hit
+    assert hit[0]["r"] == -2 and len(opens) > 1
+    assert all(not e.get("injected") for e in opens if b"/sys/kernel/mm/" not in dict(e["in"])[1])
 
 
 def test_delay_is_virtual_under_run_and_real_under_record(ctx):
