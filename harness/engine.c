@@ -337,7 +337,8 @@ static void rewrite_cpumask(struct session *s, struct thread *t)
 
 	if (!s->rewrite_mask || !d || !(d->flags & SF_CPUMASK) || t->call.ret <= 0)
 		return;
-	if (who != 0 && !session_thread(s, who))
+	/* who is the program's id for a thread: virtual under gorr run. */
+	if (who != 0 && !(s->opts.virtual_time ? session_vthread(s, who) : session_thread(s, who)))
 		return;
 	if ((size_t)t->call.ret > sizeof(s->reported_mask))
 		return;

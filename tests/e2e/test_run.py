@@ -120,3 +120,11 @@ def test_run_usage(ctx):
     assert ctx.gorr_cmd("run", "--hang-timeout", "soon", "/bin/true").returncode == 2
     h = ctx.gorr_cmd("run", "--help", check_exit=0).stdout
     assert "usage: gorr run" in h and "--hang-timeout" in h and "--seed" in h
+
+
+def test_cpu_mask_by_thread_id_under_run(ctx):
+    """The program names itself by its virtual id: it still sees its mask,
+    not the single CPU gorr pinned it to."""
+    native = ctx.run([ctx.prog("affinity")], check_exit=0).stdout
+    r = run(ctx, "affinity", 1, check_exit=0)
+    assert r.stdout == native, (native, r.stdout)
