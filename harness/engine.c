@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "engine.h"
 #include "breakpoint.h"
+#include "gocall.h"
 #include "ptrace.h"
 #include "util.h"
 
@@ -618,6 +619,19 @@ static void on_event_stop(struct session *s, struct thread *t, int sig)
 	sched_after_stop(s, t);
 }
 
+/* After gorr moved t on itself (harness/gocall.c): a stop that came while
+ * it stepped goes to the event loop; otherwise t runs on. */
+static void resume_after_gc_step(struct session *s, struct thread *t)
+{
+	int status = s->gc.pending_status;
+
+	s->gc.pending_status = 0;
+	if (status)
+		on_stopped(s, t, status);
+	else
+		resume_thread(s, t);
+}
+
 static void on_signal_stop(struct session *s, struct thread *t, int sig)
 {
 	siginfo_t si;
@@ -633,12 +647,22 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 	if (sig == SIGTRAP && si.si_code == SI_KERNEL) {
 		struct user_regs_struct regs;
 
+		if (gocall_trap(s, t)) {
+			resume_after_gc_step(s, t);
+			return;
+		}
 		if (pt_getregs(t->tid, &regs) == 0 && bp_at(s, t, regs.rip - 1)) {
 			uint64_t pc = regs.rip - 1;
-			int status = 0;
+			int status = 0, action = BP_GO_ON;
 
 			bp_rewind(t, pc);
-			if (s->ops->breakpoint && s->ops->breakpoint(s, t, pc)) {
+			if (s->ops->breakpoint)
+				action = s->ops->breakpoint(s, t, pc);
+			if (action == BP_TAKEN) {
+				resume_after_gc_step(s, t);
+				return;
+			}
+			if (action == BP_STOP) {
 				/* The thread stops here. */
 				t->rs = RS_READY;
 				if (s->running == t)

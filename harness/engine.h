@@ -174,9 +174,15 @@ struct engine_ops {
 	 * next, NULL when the run is over or cannot go on. */
 	struct thread *(*pick)(struct session *s);
 	/* Optional: t hit gorr's breakpoint at pc (rip is back at pc).
-	 * Returns 1 to keep t stopped there, 0 to go on past it. */
+	 * Returns BP_GO_ON, BP_STOP (t stays stopped there) or BP_TAKEN
+	 * (the policy moved t on itself: a forced GC started). */
 	int (*breakpoint)(struct session *s, struct thread *t, uint64_t pc);
+	/* Optional: a forced GC (harness/gocall.c) on t is over; err is 0
+	 * or a negative errno with the reason in why. */
+	void (*gc_done)(struct session *s, struct thread *t, int err, const char *why);
 };
+
+enum { BP_GO_ON = 0, BP_STOP = 1, BP_TAKEN = 2 };
 
 struct session_opts {
 	char *const *argv;	/* program and its arguments */
@@ -278,6 +284,25 @@ struct session {
 		int wstatus;
 	} *dexits;
 	size_t ndexits;
+
+	/* A forced GC through the runtime's debug call protocol
+	 * (harness/gocall.c); one at a time. */
+	struct gocall {
+		pid_t tid;		/* the thread it started on; 0 when none */
+		pid_t tgid;		/* its process: later traps may come from
+					 * any of its threads */
+		int stage;
+		struct user_regs_struct saved;	/* where the thread was */
+		struct user_fpregs_struct fsaved;
+		uint64_t ret_pc;	/* called functions return here */
+		uint64_t calls;
+		int refused, tries, err;
+		char why[160];
+		int pending_status;	/* a stop that came while stepping */
+		int resolved;
+		char unsupported[300];	/* why no GC can be forced, or "" */
+		uint64_t debugcall, gc, gcstart, gosched, sweepone, gcphase;
+	} gc;
 
 	uint64_t stops;		/* ptrace stops handled */
 	uint64_t tsc_emulated;

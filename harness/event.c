@@ -179,6 +179,8 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->rule = get_blob(o, "rule");
 		ev->action = get_blob(o, "action");
 		ev->nr = (long)mp_get_int(o, "nr", -1);
+		ev->pc = mp_get_uint(o, "pc", 0);	/* gc: where it started */
+		ev->regs = get_blob(o, "regs");
 		break;
 	case EV_SLICE:
 		ev->pc = mp_get_uint(o, "pc", 0);

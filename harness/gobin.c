@@ -223,6 +223,39 @@ int gobin_frame_size(const struct gobin *b, uint64_t pc, int64_t *size)
 	return 0;
 }
 
+/* Mirrors runtime/debugcall.go debugCallCheck, which the runtime runs on
+ * the return PC of an injected call: the function must be known, must
+ * not be the runtime's, and the PC (the one before it, unless at the
+ * entry) must not be an unsafe point (pcdata table 0,
+ * internal/abi/symtab.go PCDATA_UnsafePoint; a missing table reads as
+ * safe, as in pcdatavalue).  Assembly functions are refused too: they
+ * have no stack maps for the GC the call may run. */
+int gobin_call_safe(const struct gobin *b, uint64_t pc)
+{
+	/* _func: flag after funcID; then npcdata uint32 offsets
+	 * (runtime2.go; Go 1.20 added startLine before funcID). */
+	size_t flag_at = b->pcln_magic == PCLN_GO118 ? 37 : 41;
+	size_t pcdata_at = b->pcln_magic == PCLN_GO118 ? 40 : 44;
+	uint64_t idx, entry, foff;
+	const char *name;
+	int32_t up = -1;
+
+	if (find_func(b, pc, &idx) || func_at(b, idx, &entry, &foff))
+		return 0;
+	name = pcln_str(b, b->funcname_off + (uint32_t)le32(b->pcln + foff + 4));
+	if (!name || !strncmp(name, "runtime.", 8))
+		return 0;
+	if (b->pcln[foff + flag_at] & 4)	/* abi.FuncFlagAsm */
+		return 0;
+	if (le32(b->pcln + foff + 28) > 0 && pcln_at(b, foff + pcdata_at, 4)) {
+		uint32_t off = le32(b->pcln + foff + pcdata_at);
+
+		if (off && pcvalue(b, off, entry, pc == entry ? pc : pc - 1, &up))
+			return 0;
+	}
+	return up == -1;	/* abi.UnsafePointSafe */
+}
+
 uint64_t gobin_func_entry(const struct gobin *b, const char *name)
 {
 	uint64_t i, entry;

@@ -65,6 +65,10 @@ int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc);
 /* The frame size at pc (the pcsp table): how far SP is below the caller's
  * SP minus the return address.  0 or -ENOENT. */
 int gobin_frame_size(const struct gobin *b, uint64_t pc, int64_t *size);
+/* 1 when Go's debug call protocol can inject a call that returns to pc
+ * (runtime/debugcall.go debugCallCheck): a compiled, non-runtime
+ * function at a safe point. */
+int gobin_call_safe(const struct gobin *b, uint64_t pc);
 /* Entry PC of a Go function by its full name (main.main,
  * net/http.(*conn).serve), from the pclntab; 0 when absent. */
 uint64_t gobin_func_entry(const struct gobin *b, const char *name);

@@ -648,9 +648,13 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 		sbuf_adds(sb, "--- runs ---");
 		break;
 	case EV_FAULT:
-		sbuf_addf(sb, "--- fault %.*s at %s: %.*s (INJECTED) ---",
-			  (int)ev->action.len, ev->action.p ? (const char *)ev->action.p : "",
-			  sc_name(ev->nr) ? sc_name(ev->nr) : "call",
+		sbuf_addf(sb, "--- fault %.*s at ",
+			  (int)ev->action.len, ev->action.p ? (const char *)ev->action.p : "");
+		if (ev->nr < 0 && ev->pc)	/* a forced GC: where it started */
+			print_pc(sb, ev->pc, po);
+		else
+			sbuf_adds(sb, sc_name(ev->nr) ? sc_name(ev->nr) : "call");
+		sbuf_addf(sb, ": %.*s (INJECTED) ---",
 			  (int)ev->rule.len, ev->rule.p ? (const char *)ev->rule.p : "");
 		break;
 	case EV_SLICE:

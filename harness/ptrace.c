@@ -59,6 +59,16 @@ int pt_setregs(pid_t tid, const struct user_regs_struct *regs)
 	return pt(PTRACE_SETREGS, tid, NULL, (void *)regs);
 }
 
+int pt_getfpregs(pid_t tid, struct user_fpregs_struct *fp)
+{
+	return pt(PTRACE_GETFPREGS, tid, NULL, fp);
+}
+
+int pt_setfpregs(pid_t tid, const struct user_fpregs_struct *fp)
+{
+	return pt(PTRACE_SETFPREGS, tid, NULL, (void *)fp);
+}
+
 int pt_syscall_info(pid_t tid, struct __ptrace_syscall_info *info)
 {
 	long n = ptrace((enum __ptrace_request)PTRACE_GET_SYSCALL_INFO, tid,

@@ -21,6 +21,9 @@ int pt_listen(pid_t tid);
 int pt_interrupt(pid_t tid);
 int pt_getregs(pid_t tid, struct user_regs_struct *regs);
 int pt_setregs(pid_t tid, const struct user_regs_struct *regs);
+/* x87 and SSE state (FXSAVE layout: XMM0-15, MXCSR). */
+int pt_getfpregs(pid_t tid, struct user_fpregs_struct *fp);
+int pt_setfpregs(pid_t tid, const struct user_fpregs_struct *fp);
 int pt_syscall_info(pid_t tid, struct __ptrace_syscall_info *info);
 int pt_getsiginfo(pid_t tid, siginfo_t *si);
 int pt_setsiginfo(pid_t tid, const siginfo_t *si);

@@ -328,9 +328,9 @@ int plan_unsupported(const struct fault_plan *p, struct sbuf *why)
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
-		if (p->rules[i].target != FT_SYSCALLS && p->rules[i].action != FA_NETPOLL_DROP) {
+		if (p->rules[i].action == FA_NETPOLL_DELAY) {
 			sbuf_reset(why);
-			sbuf_addf(why, "fault rule '%s': netpoll delays and gc faults are not applied "
+			sbuf_addf(why, "fault rule '%s': netpoll delays are not applied "
 				  "yet (docs/fault-plan.md, Status)", p->rules[i].text);
 			return 1;
 		}

@@ -48,14 +48,18 @@ struct fault_rule {
 
 	uint64_t matches;	/* how many times the rule matched so far */
 	uint64_t fired;
+	uint64_t entry;		/* gc@FUNC: FUNC's entry PC, once resolved */
+	int64_t next_ns;	/* gc:every: when it matches next (0: not started) */
+	int done;		/* gc@event:N: matched */
 };
 
 struct fault_plan {
 	struct fault_rule *rules;
 	size_t n;
+	int has_gc;		/* a gc rule (set when checked against the binary) */
 };
 
-#define FAULT_PLAN_INIT { NULL, 0 }
+#define FAULT_PLAN_INIT { NULL, 0, 0 }
 
 /* Add one rule; 0, or -EINVAL with a message in why (one line, quoting
  * the bad part and saying what was expected). */

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "recorder/record.h"
 #include "harness/backtrace.h"
+#include "harness/breakpoint.h"
+#include "harness/gocall.h"
 #include "harness/cli.h"
 #include "inject/inject.h"
 #include "harness/util.h"
@@ -254,6 +256,104 @@ static void write_fault(struct recorder *r, struct thread *t, const struct fault
 	commit(r);
 }
 
+/* A forced GC started on t at regs: its fault event carries the point,
+ * which a replay reaches by breakpoint and register match (as it does a
+ * timeslice's end) before starting the same call. */
+static void write_fault_gc(struct recorder *r, struct thread *t, const struct fault_rule *f,
+			   const struct user_regs_struct *regs)
+{
+	msgpack_packer *pk = trace_begin(&r->w);
+
+	pack_common(r, pk, "fault", t->vtid, 5);
+	mp_kstr(pk, "rule", f->text);
+	mp_kstr(pk, "action", "gc");
+	mp_kint(pk, "nr", -1);
+	mp_kuint(pk, "pc", regs->rip);
+	mp_kbin(pk, "regs", regs, sizeof(*regs));
+	commit(r);
+}
+
+static int start_gc(struct session *s, struct thread *t, const struct fault_rule *f,
+		    uint64_t bp_pc)
+{
+	struct user_regs_struct at;
+	int err = gocall_gc_start(s, t, bp_pc, &at);
+
+	if (!err) {
+		write_fault_gc(rec(s), t, f, &at);
+		return BP_TAKEN;
+	}
+	if (!s->opts.quiet)
+		warning("fault rule '%s': no forced GC here: %s", f->text,
+			err == -EAGAIN ? "no point where the runtime accepts a call came within "
+					 "4096 instructions" : strerror(-err));
+	/* -EBUSY, -ENOTSUP: t was not touched. */
+	return err == -EBUSY || err == -ENOTSUP ? BP_GO_ON : BP_TAKEN;
+}
+
+static int rec_breakpoint(struct session *s, struct thread *t, uint64_t pc)
+{
+	struct recorder *r = rec(s);
+	struct fault_plan *p = s->opts.plan;
+	size_t i;
+
+	if (!p || s->gc.tid)
+		return BP_GO_ON;	/* one forced GC at a time */
+	if (r->gc_site == pc && r->gc_site_tgid == t->tgid) {
+		const struct fault_rule *f = r->gc_pending;
+
+		bp_remove(s, t, pc);
+		r->gc_site = 0;
+		r->gc_pending = NULL;
+		return start_gc(s, t, f, 0);
+	}
+	for (i = 0; i < p->n; i++) {
+		struct fault_rule *f = &p->rules[i];
+
+		if (f->target == FT_GC_FUNC && f->entry == pc && t->tgid == s->leader &&
+		    rule_selects(f, prng_unit(&r->inject_rng)))
+			return start_gc(s, t, f, pc);
+	}
+	return BP_GO_ON;
+}
+
+/* gc@event:N and gc:every at a syscall stop: the thread is in the
+ * runtime, where no call can be injected; the GC runs where it returns
+ * to code that accepts one. */
+static void gc_triggers(struct session *s, struct thread *t)
+{
+	struct recorder *r = rec(s);
+	struct fault_plan *p = s->opts.plan;
+	int64_t now = sched_now(s);
+	size_t i;
+
+	for (i = 0; i < p->n && !r->gc_pending; i++) {
+		struct fault_rule *f = &p->rules[i];
+
+		if (f->target == FT_GC_EVENT && !f->done && r->events >= f->event) {
+			f->done = 1;
+			if (rule_selects(f, prng_unit(&r->inject_rng)))
+				r->gc_pending = f;
+		} else if (f->target == FT_GC_EVERY) {
+			if (!f->next_ns) {
+				f->next_ns = now + f->ns;
+			} else if (now >= f->next_ns) {
+				f->next_ns = now + f->ns;
+				if (rule_selects(f, prng_unit(&r->inject_rng)))
+					r->gc_pending = f;
+			}
+		}
+	}
+	if (r->gc_pending && !r->gc_site && !s->gc.tid && t->tgid == s->leader) {
+		uint64_t site = gocall_return_site(s, t);
+
+		if (site && bp_insert(s, t, site) == 0) {
+			r->gc_site = site;
+			r->gc_site_tgid = t->tgid;
+		}
+	}
+}
+
 static int rec_syscall_entry(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
@@ -264,6 +364,8 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 		/* The whole buffer, not strsize bytes of it. */
 		t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t,
 						1u << 30, t->call.in, &t->inbuf);
+	if (s->opts.plan && s->opts.plan->has_gc)
+		gc_triggers(s, t);
 	if (s->opts.plan) {
 		struct fault_rule *f = inject_syscall(s->opts.plan, &rec(s)->inject_rng, t);
 
@@ -328,6 +430,16 @@ static void rec_exec(struct session *s, struct thread *t, const struct exec_info
 	mp_kbool(pk, "vdso_hidden", e->vdso_hidden);
 	mp_kint(pk, "index", e->index);
 	commit(r);
+	/* The program's own image: gc@FUNC breakpoints go in now. */
+	if (e->index == 0 && s->opts.plan) {
+		size_t i;
+
+		for (i = 0; i < s->opts.plan->n; i++)
+			if (s->opts.plan->rules[i].entry &&
+			    bp_insert(s, t, s->opts.plan->rules[i].entry) && !s->opts.quiet)
+				warning("fault rule '%s': cannot set its breakpoint",
+					s->opts.plan->rules[i].text);
+	}
 }
 
 static int rec_signal(struct session *s, struct thread *t, siginfo_t *si)
@@ -396,6 +508,13 @@ static void rec_switched(struct session *s, struct thread *t)
 	commit(r);
 }
 
+static void rec_gc_done(struct session *s, struct thread *t, int err, const char *why)
+{
+	(void)t;
+	if (err && !s->opts.quiet)
+		warning("forced GC: %s", why);
+}
+
 /* user_regs_struct as the kernel lays it out (27 64-bit words). */
 static void rec_slice(struct session *s, struct thread *t, const struct user_regs_struct *regs)
 {
@@ -421,6 +540,8 @@ const struct engine_ops recorder_ops = {
 	.tsc = rec_tsc,
 	.switched = rec_switched,
 	.slice = rec_slice,
+	.breakpoint = rec_breakpoint,
+	.gc_done = rec_gc_done,
 };
 
 /* Every thread waits and nothing can wake any of them. */
@@ -453,6 +574,36 @@ static void report_hang(struct session *s)
 	sbuf_release(&sb);
 }
 
+/* What the plan needs of the program's binary, checked before it runs:
+ * gc rules need a Go binary where a GC can be forced, gc@FUNC a function
+ * by that name. */
+static int check_plan(struct session *s, struct fault_plan *p)
+{
+	struct sbuf why = SBUF_INIT;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < p->n && !err; i++) {
+		struct fault_rule *f = &p->rules[i];
+
+		if (f->action != FA_GC)
+			continue;
+		p->has_gc = 1;
+		if (gocall_gc_supported(s, &why)) {
+			error("fault rule '%s': %s", f->text, why.buf);
+			err = -ENOTSUP;
+		} else if (f->target == FT_GC_FUNC &&
+			   !(f->entry = gobin_func_entry(&s->bin, f->func))) {
+			error("fault rule '%s': no function '%s' in '%s' (a function the compiler "
+			      "inlined everywhere has no entry: mark it //go:noinline)",
+			      f->text, f->func, s->exe);
+			err = -ENOENT;
+		}
+	}
+	sbuf_release(&why);
+	return err;
+}
+
 /* Shared by record and run: both are this policy; run adds virtual time. */
 static int run_policy(struct session_opts *o, const char *path, const char *kind)
 {
@@ -464,6 +615,10 @@ static int run_policy(struct session_opts *o, const char *path, const char *kind
 	if (err) {
 		session_release(&s);
 		return EXIT_GORR_FAILURE;
+	}
+	if (o->plan && check_plan(&s, o->plan)) {
+		session_release(&s);
+		return EXIT_GORR_USAGE;
 	}
 	err = recorder_init(&r, &s, path, kind);
 	if (err) {

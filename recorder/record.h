@@ -13,6 +13,12 @@ struct recorder {
 	const char *kind;	/* "record" */
 	struct sbuf outbuf;	/* bytes of one written region, reused */
 	struct prng inject_rng;	/* prob= of fault rules */
+	/* A gc@event:N or gc:every rule that fired: the GC runs at the next
+	 * point where the runtime accepts a call, a breakpoint on a return
+	 * address (harness/gocall.h). */
+	const struct fault_rule *gc_pending;
+	uint64_t gc_site;
+	pid_t gc_site_tgid;
 };
 
 extern const struct engine_ops recorder_ops;

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "replayer/replay.h"
 #include "harness/backtrace.h"
+#include "harness/gocall.h"
 #include "harness/breakpoint.h"
 #include "harness/cli.h"
 #include "harness/engine.h"
@@ -151,6 +152,12 @@ static int is_next_for(struct replayer *r, struct session *s, struct thread *t, 
 	return r->have && r->ev.type == type && thread_of(r, s, r->ev.tid) == t;
 }
 
+/* A forced GC of the recording: it started where its registers say. */
+static int is_gc_fault(const struct trace_event *ev)
+{
+	return ev->type == EV_FAULT && ev->action.len == 2 && !memcmp(ev->action.p, "gc", 2);
+}
+
 /* The syscall t is in, as an event, for messages. */
 static void describe_call(struct sbuf *sb, struct thread *t)
 {
@@ -282,7 +289,8 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 		return ENTRY_HOLD;
 	/* A fault rule fired here in the recording: its effect (a result,
 	 * a delay) is in the events that follow. */
-	while (r->have && r->ev.type == EV_FAULT && thread_of(r, s, r->ev.tid) == t)
+	while (r->have && r->ev.type == EV_FAULT && !is_gc_fault(&r->ev) &&
+	       thread_of(r, s, r->ev.tid) == t)
 		consume(r);
 	if (!r->have)
 		return ENTRY_HOLD;
@@ -555,14 +563,27 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 				return 1;
 		}
 	if (r->slice_bp && r->slice_tid == t->tid && r->slice_pc == pc &&
-	    is_next_for(r, s, t, EV_SLICE) && thread_getregs(t, &regs) == 0 &&
-	    regs_match(&r->ev, &regs)) {
-		/* The timeslice ends here, as recorded. */
+	    (is_next_for(r, s, t, EV_SLICE) || (is_next_for(r, s, t, EV_FAULT) && is_gc_fault(&r->ev))) &&
+	    thread_getregs(t, &regs) == 0 && regs_match(&r->ev, &regs)) {
 		bp_remove(s, t, pc);
 		r->slice_bp = 0;
+		if (r->ev.type == EV_FAULT) {
+			/* The forced GC starts here, as recorded; what it
+			 * does follows in the trace. */
+			int err;
+
+			consume(r);
+			err = gocall_gc_start_here(s, t);
+			if (err) {
+				diverge(r, s, t, "cannot start the recorded forced GC");
+				return BP_STOP;
+			}
+			return BP_TAKEN;
+		}
+		/* The timeslice ends here, as recorded. */
 		r->sliced_tid = t->tid;
 		consume(r);
-		stop = 1;
+		stop = BP_STOP;
 	}
 	return stop;
 }
@@ -692,6 +713,13 @@ static struct thread *rp_pick(struct session *s)
 				r->injected = 1;
 			}
 			return t;
+		case EV_FAULT:
+			if (!is_gc_fault(&r->ev)) {
+				consume(r);
+				continue;
+			}
+			/* Reached like a timeslice's end. */
+			/* fall through */
 		case EV_SLICE:
 			if (!r->ev.regs.p) {
 				/* It switched away right after its last event:

@@ -1,0 +1,51 @@
+/* Forcing a garbage collection in the traced Go program, through the
+ * runtime's debug call protocol (runtime/asm_amd64.s debugCallV2,
+ * runtime/debugcall.go).  The thread is brought to a point where the
+ * runtime accepts an injected call (a compiled, non-runtime function at
+ * a safe point), then:
+ *   - runtime.GC is called where the binary links it (test binaries do):
+ *     it returns once a whole cycle, sweep included, is over;
+ *   - otherwise runtime.gcStart starts a cycle (gcTriggerCycle with a
+ *     cycle number no run reaches, so its test always passes), then
+ *     runtime.Gosched is called until runtime.gcphase is _GCoff again
+ *     (mark termination done), then runtime.sweepone until nothing is
+ *     left to sweep: the steps of runtime.GC itself (runtime/mgc.go).
+ * Every called function returns into the debugCallNNN frame, which the
+ * runtime accepts as the caller of further calls.  The thread goes on
+ * only after the last step.  Every decision reads the program's memory,
+ * so a replay that starts the same call at the same point repeats it. */
+#ifndef GORR_GOCALL_H
+#define GORR_GOCALL_H
+
+#include "harness/engine.h"
+
+/* Whether a GC can be forced in the session's program; 0, or -ENOTSUP
+ * with the reason in why. */
+int gocall_gc_supported(struct session *s, struct sbuf *why);
+
+/* Start a forced GC on t, stopped in user code outside a syscall (at a
+ * breakpoint of gorr's at pc when bp_pc is nonzero: its instruction is
+ * run first).  t is single-stepped to the first point the runtime
+ * accepts; *at gets its registers there (the point a replay must reach).
+ * Returns 0 (the caller resumes t), -EAGAIN when no such point came
+ * within a bounded number of steps, -EBUSY when a forced GC is already
+ * in progress, or another negative errno.  A stop that was not a step
+ * (a syscall, a signal) is left in s->gc.pending_status for the event
+ * loop. */
+int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
+		    struct user_regs_struct *at);
+
+/* Start the forced GC at exactly this point (replay: t is where *at was
+ * recorded). */
+int gocall_gc_start_here(struct session *s, struct thread *t);
+
+/* A SIGTRAP of t: 1 when it was a trap of the debug call protocol in
+ * progress on t (handled; resume t), 0 otherwise. */
+int gocall_trap(struct session *s, struct thread *t);
+
+/* The return address of the innermost frame on t's stack where a call
+ * can be injected (a place t reaches soon, when it is now deep in the
+ * runtime, in a syscall for instance); 0 when there is none. */
+uint64_t gocall_return_site(struct session *s, struct thread *t);
+
+#endif
