@@ -110,8 +110,6 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		err = file ? plan_add_file(o->plan, v, &why) : plan_add(o->plan, v, &why);
 		if (err)
 			error("%s", why.buf);
-		else if (plan_unsupported(o->plan, &why))
-			err = -1, error("%s", why.buf);
 		sbuf_release(&why);
 		return err ? -1 : 1;
 	}

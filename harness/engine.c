@@ -368,6 +368,7 @@ static void on_syscall_exit_stop(struct session *s, struct thread *t)
 		t->call.ret = pt_getregs(t->tid, &regs) == 0 ? (int64_t)regs.rax : -ENOSYS;
 	}
 	virt_exit(s, t);
+	sched_deliver_held(s, t);
 	if (sched_exit(s, t))
 		return;		/* parked: the call runs again later */
 	rewrite_cpumask(s, t);

@@ -109,6 +109,7 @@ struct thread {
 	int tty;		/* the call writes to gorr's stdout (1) or stderr (2) */
 	int replayed;		/* replay: its event was consumed at entry */
 	int injected;		/* its result was injected by a fault rule */
+	int delivered;		/* held readiness events appended to its result */
 	int stashed_status;	/* a vfork parent's stop, reported before its child's exec */
 	int has_stashed;
 	struct thread *next;	/* hash chain */
@@ -297,12 +298,23 @@ struct session {
 		uint64_t ret_pc;	/* called functions return here */
 		uint64_t calls;
 		int refused, tries, err;
+		unsigned int clear;	/* registers cleared (GOCALL_CLEAR_*) */
 		char why[160];
 		int pending_status;	/* a stop that came while stepping */
 		int resolved;
 		char unsupported[300];	/* why no GC can be forced, or "" */
 		uint64_t debugcall, gc, gcstart, gosched, sweepone, gcphase;
 	} gc;
+
+	/* Readiness events a netpoll:delay rule holds back, delivered by
+	 * a later epoll wait on the same epoll fd once due (sched.c). */
+	struct held_event {
+		pid_t tgid;
+		int epfd;
+		int64_t due;		/* on the scheduler's clock */
+		unsigned char ev[12];	/* struct epoll_event, packed */
+	} *held;
+	size_t nheld;
 
 	uint64_t stops;		/* ptrace stops handled */
 	uint64_t tsc_emulated;
@@ -384,6 +396,13 @@ int engine_apply_entry(struct session *s, struct thread *t, int action);
 /* Park t, at its syscall entry, for ns on the scheduler's clock; the call
  * then goes on as if it had just been made (an injected delay). */
 void sched_delay(struct session *s, struct thread *t, int64_t ns);
+/* Hold back a readiness event t's epoll wait returned, for ns on the
+ * scheduler's clock (netpoll:delay); the caller removed it from the
+ * result. */
+void sched_hold_event(struct session *s, struct thread *t, const unsigned char ev[12], int64_t ns);
+/* At the exit of an epoll wait: append the held events that are due
+ * (t->call.ret raised, t->delivered set). */
+void sched_deliver_held(struct session *s, struct thread *t);
 /* Hand a wait status the scheduler collected itself to the event loop. */
 void sched_handle_status(struct session *s, struct thread *t, int status);
 /* Under virtual time: note that the program did real work at this call. */

@@ -181,6 +181,7 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->nr = (long)mp_get_int(o, "nr", -1);
 		ev->pc = mp_get_uint(o, "pc", 0);	/* gc: where it started */
 		ev->regs = get_blob(o, "regs");
+		ev->clear = (unsigned int)mp_get_uint(o, "clear", 0);
 		break;
 	case EV_SLICE:
 		ev->pc = mp_get_uint(o, "pc", 0);

@@ -76,8 +76,10 @@ struct trace_event {
 	struct ev_blob path, at_random;
 	int vdso_hidden;
 
-	/* EV_FAULT: the rule as written, and its action */
+	/* EV_FAULT: the rule as written, and its action; a forced GC also
+	 * has pc, regs and the dead registers it cleared (GOCALL_CLEAR_*) */
 	struct ev_blob rule, action;
+	unsigned int clear;
 
 	/* EV_SLICE: pc, and the registers (struct user_regs_struct) */
 	struct ev_blob regs;

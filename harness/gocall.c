@@ -141,9 +141,31 @@ static int accepted_here(struct session *s, struct thread *t, const struct user_
 	return r->rsp > lo + STACK_ROOM + 64;
 }
 
+/* The runtime scans the injected call's frame, which holds every
+ * register, and the interrupted function's frame conservatively
+ * (runtime/mgcmark.go scanframeworker, FuncID_debugCallV2): a stale
+ * pointer left in a dead register keeps its object alive through the
+ * forced GC, which is then not the GC the program would have had (a
+ * finalizer that should run does not).  Registers that the Go internal
+ * ABI makes scratch at a function's entry and at a call's return
+ * (cmd/compile/abi-internal.md, amd64: R12, R13, R15, and RDX except as
+ * a closure's context at entry) are cleared for the call: they hold
+ * nothing the program can still use. */
+static void clear_regs(struct user_regs_struct *r, unsigned int mask)
+{
+	if (mask & GOCALL_CLEAR_R12)
+		r->r12 = 0;
+	if (mask & GOCALL_CLEAR_R13)
+		r->r13 = 0;
+	if (mask & GOCALL_CLEAR_R15)
+		r->r15 = 0;
+	if (mask & GOCALL_CLEAR_RDX)
+		r->rdx = 0;
+}
+
 /* Enter debugCallV2 from the current point (runtime/asm_amd64.s steps 2
  * to 5): push the PC, the frame size at SP-16, save everything. */
-static int enter(struct session *s, struct thread *t)
+static int enter(struct session *s, struct thread *t, unsigned int clear)
 {
 	struct gocall *c = &s->gc;
 	struct user_regs_struct r;
@@ -158,6 +180,7 @@ static int enter(struct session *s, struct thread *t)
 	    (err = thread_write(t, r.rsp - 16, &size, 8)))
 		return err;
 	r.rip = c->debugcall;
+	clear_regs(&r, clear);
 	if ((err = thread_setregs(t, &r)))
 		return err;
 	c->tid = t->tid;
@@ -190,11 +213,14 @@ static int step_to_accepted(struct session *s, struct thread *t, struct user_reg
 }
 
 int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
-		    struct user_regs_struct *at)
+		    struct user_regs_struct *at, unsigned int *clear)
 {
 	struct gocall *c = &s->gc;
+	struct user_regs_struct entry;
+	struct gobin_loc loc;
 	int err, status = 0;
 
+	*clear = GOCALL_CLEAR_R12 | GOCALL_CLEAR_R13 | GOCALL_CLEAR_R15 | GOCALL_CLEAR_RDX;
 	resolve(s);
 	c->pending_status = 0;
 	if (c->unsupported[0])
@@ -202,6 +228,8 @@ int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
 	if (c->tid)
 		return -EBUSY;
 	if (bp_pc) {
+		if ((err = thread_getregs(t, &entry)))
+			return err;
 		err = bp_step_over(s, t, bp_pc, &status);
 		if (err)
 			return err;
@@ -213,14 +241,29 @@ int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
 	err = step_to_accepted(s, t, at);
 	if (err)
 		return err;
+	if (bp_pc) {
+		/* At a function's entry: a scratch register the steps to
+		 * here wrote is the prologue's (R12 holds the stack bound
+		 * of a big frame); RDX is a closure's context. */
+		if (at->r12 != entry.r12)
+			*clear &= ~GOCALL_CLEAR_R12;
+		if (at->r13 != entry.r13)
+			*clear &= ~GOCALL_CLEAR_R13;
+		if (at->r15 != entry.r15)
+			*clear &= ~GOCALL_CLEAR_R15;
+		if (at->rdx != entry.rdx || gobin_pc_lookup(&s->bin, bp_pc, &loc) ||
+		    strstr(loc.func, ".func") || strstr(loc.func, "-fm"))
+			*clear &= ~GOCALL_CLEAR_RDX;
+	}
 	c->tries = 0;
 	c->calls = 0;
 	c->err = 0;
 	c->why[0] = '\0';
-	return enter(s, t);
+	c->clear = *clear;
+	return enter(s, t, *clear);
 }
 
-int gocall_gc_start_here(struct session *s, struct thread *t)
+int gocall_gc_start_here(struct session *s, struct thread *t, unsigned int clear)
 {
 	struct gocall *c = &s->gc;
 
@@ -234,7 +277,8 @@ int gocall_gc_start_here(struct session *s, struct thread *t)
 	c->err = 0;
 	c->why[0] = '\0';
 	c->pending_status = 0;
-	return enter(s, t);
+	c->clear = clear;
+	return enter(s, t, clear);
 }
 
 /* Call fn from the debugCallNNN frame, returning to its second INT3. */
@@ -313,6 +357,16 @@ static int protocol_trap(struct session *s, uint64_t pc)
 	return !strncmp(loc.func, "debugCall", 9) || !strncmp(loc.func, "runtime.debugCall", 17);
 }
 
+int gocall_trapped(struct session *s, struct thread *t, const struct user_regs_struct *r)
+{
+	unsigned char byte = 0;
+
+	if (thread_read(t, r->rip - 1, &byte, 1) || byte != 0xcc)
+		return 0;
+	return bp_at(s, t, r->rip - 1) ||
+	       (s->gc.tid && s->gc.tgid == t->tgid && protocol_trap(s, r->rip - 1));
+}
+
 int gocall_trap(struct session *s, struct thread *t)
 {
 	struct gocall *c = &s->gc;
@@ -363,7 +417,7 @@ int gocall_trap(struct session *s, struct thread *t)
 			if (++c->tries < MAX_TRIES && pt_singlestep(t->tid) == 0 &&
 			    pt_wait(t->tid, &status) == 0) {
 				if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP && !(status >> 16) &&
-				    step_to_accepted(s, t, &r) == 0 && enter(s, t) == 0)
+				    step_to_accepted(s, t, &r) == 0 && enter(s, t, c->clear) == 0)
 					return 1;
 				if (!(WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP && !(status >> 16)))
 					c->pending_status = status;

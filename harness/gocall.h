@@ -23,25 +23,40 @@
  * with the reason in why. */
 int gocall_gc_supported(struct session *s, struct sbuf *why);
 
-/* Start a forced GC on t, stopped in user code outside a syscall (at a
- * breakpoint of gorr's at pc when bp_pc is nonzero: its instruction is
- * run first).  t is single-stepped to the first point the runtime
- * accepts; *at gets its registers there (the point a replay must reach).
- * Returns 0 (the caller resumes t), -EAGAIN when no such point came
- * within a bounded number of steps, -EBUSY when a forced GC is already
- * in progress, or another negative errno.  A stop that was not a step
+/* Dead registers cleared for the call (gocall.c, clear_regs). */
+enum {
+	GOCALL_CLEAR_R12 = 1,
+	GOCALL_CLEAR_R13 = 2,
+	GOCALL_CLEAR_R15 = 4,
+	GOCALL_CLEAR_RDX = 8,
+};
+
+/* Start a forced GC on t, stopped in user code outside a syscall: at the
+ * entry of a function, on a breakpoint of gorr's at bp_pc (its
+ * instruction is run first), or with bp_pc 0 at a call's return address.
+ * t is single-stepped to the first point the runtime accepts; *at gets
+ * its registers there (the point a replay must reach) and *clear the
+ * dead registers cleared for the call.  Returns 0 (the caller resumes
+ * t), -EAGAIN when no such point came within a bounded number of steps,
+ * -EBUSY when a forced GC is already in progress (t untouched), -ENOTSUP
+ * (t untouched), or another negative errno.  A stop that was not a step
  * (a syscall, a signal) is left in s->gc.pending_status for the event
  * loop. */
 int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
-		    struct user_regs_struct *at);
+		    struct user_regs_struct *at, unsigned int *clear);
 
-/* Start the forced GC at exactly this point (replay: t is where *at was
- * recorded). */
-int gocall_gc_start_here(struct session *s, struct thread *t);
+/* Start the forced GC at exactly this point, clearing the same
+ * registers (replay: t is where *at was recorded). */
+int gocall_gc_start_here(struct session *s, struct thread *t, unsigned int clear);
 
 /* A SIGTRAP of t: 1 when it was a trap of the debug call protocol in
  * progress on t (handled; resume t), 0 otherwise. */
 int gocall_trap(struct session *s, struct thread *t);
+
+/* Whether t, stopped at r, has just run an INT3 whose SIGTRAP is still
+ * to be reported: one of gorr's breakpoints or one of the protocol's.
+ * A timeslice must not end there (a replay stops at the trap first). */
+int gocall_trapped(struct session *s, struct thread *t, const struct user_regs_struct *r);
 
 /* The return address of the innermost frame on t's stack where a call
  * can be injected (a place t reaches soon, when it is now deep in the

@@ -23,6 +23,7 @@
  * under run, which jumps to the earliest deadline when every thread waits. */
 #define _GNU_SOURCE
 #include "engine.h"
+#include "gocall.h"
 #include "ptrace.h"
 #include "util.h"
 
@@ -145,6 +146,9 @@ void sched_release(struct session *s)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pidfd = -1;
+	free(s->held);
+	s->held = NULL;
+	s->nheld = 0;
 }
 
 /* A duplicate, in gorr, of the program's fd (pidfd_getfd, Linux 5.6):
@@ -215,6 +219,42 @@ static int poll_ready(struct session *s, struct thread *t)
 			return 1;
 	}
 	return 0;
+}
+
+/* struct epoll_event on x86-64 is packed: 4 bytes of events, 8 of data
+ * (include/uapi/linux/eventpoll.h, EPOLL_PACKED). */
+#define EPEV_SIZE 12
+
+static int is_epoll_wait(const struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	return d && (d->flags & SF_POLL) && d->args[1] == A_EPEV_OUT;
+}
+
+void sched_hold_event(struct session *s, struct thread *t, const unsigned char ev[12], int64_t ns)
+{
+	struct held_event *h;
+
+	s->held = xrealloc(s->held, (s->nheld + 1) * sizeof(*s->held));
+	h = &s->held[s->nheld++];
+	h->tgid = t->tgid;
+	h->epfd = (int)t->call.args[0];
+	h->due = sched_now(s) + ns;
+	memcpy(h->ev, ev, EPEV_SIZE);
+}
+
+/* When the first event held for w's epoll fd is due; INT64_MAX if none. */
+static int64_t held_due(const struct session *s, const struct thread *w)
+{
+	int64_t due = INT64_MAX;
+	size_t i;
+
+	for (i = 0; i < s->nheld; i++)
+		if (s->held[i].tgid == w->tgid && s->held[i].epfd == (int)w->call.args[0] &&
+		    s->held[i].due < due)
+			due = s->held[i].due;
+	return due;
 }
 
 static int read_timespec(struct thread *t, uint64_t addr, int64_t *ns)
@@ -508,7 +548,7 @@ static int poll_entry(struct session *s, struct thread *t, int retry)
 		if (timeout > 0)
 			set_deadline(t, sched_now(s) + timeout, 0);
 	}
-	if (poll_ready(s, t)) {
+	if (poll_ready(s, t) || (s->nheld && is_epoll_wait(t) && held_due(s, t) <= sched_now(s))) {
 		poll_nonblocking(t);
 		return ENTRY_RUN_EXIT;
 	}
@@ -865,12 +905,14 @@ void sched_slice(struct session *s, struct thread *t)
 		s->vclock += VSLICE_NS;
 		s->last_progress = s->vclock;	/* it computed */
 	}
-	if (!others_could_run(s) || thread_getregs(t, &regs)) {
+	if (!others_could_run(s) || thread_getregs(t, &regs) || gocall_trapped(s, t, &regs)) {
 		sched_start_budget(s, t);
 		resume_thread(s, t);
 		return;
 	}
-	{
+	/* Not while a forced GC runs in its process: a step over one of
+	 * the debug call protocol's INT3s would swallow its trap. */
+	if (!(s->gc.tid && s->gc.tgid == t->tgid)) {
 		int status = 0;
 
 		if (canonicalize(t, &regs, &status)) {
@@ -891,10 +933,42 @@ void sched_delay(struct session *s, struct thread *t, int64_t ns)
 	park(s, t, W_DELAY);
 }
 
+void sched_deliver_held(struct session *s, struct thread *t)
+{
+	int64_t now = sched_now(s), n = t->call.ret, max = (int)t->call.args[2];
+	size_t i = 0;
+
+	t->delivered = 0;
+	if (!s->nheld || n < 0 || !is_epoll_wait(t))
+		return;
+	/* In hold order, so that events held together come back in the
+	 * order the kernel gave them. */
+	while (i < s->nheld && n < max) {
+		struct held_event *h = &s->held[i];
+
+		if (h->tgid != t->tgid || h->epfd != (int)t->call.args[0] || h->due > now ||
+		    thread_write(t, t->call.args[1] + (uint64_t)n * EPEV_SIZE, h->ev, EPEV_SIZE)) {
+			i++;
+			continue;
+		}
+		n++;
+		memmove(h, h + 1, (s->nheld - i - 1) * sizeof(*h));
+		s->nheld--;
+	}
+	if (n == t->call.ret)
+		return;
+	t->delivered = (int)(n - t->call.ret);
+	t->call.ret = n;
+	t->set_ret = 1;
+	t->injected = 1;
+}
+
 /* A parked thread's wait is over now (woken, timed out, or ready). */
 static int wait_over(struct session *s, struct thread *w, int64_t now)
 {
 	if (w->has_deadline && w->deadline <= now)
+		return 1;
+	if (w->wait == W_POLL && s->nheld && is_epoll_wait(w) && held_due(s, w) <= now)
 		return 1;
 	if (w->wait == W_POLL)
 		return poll_ready(s, w);
@@ -1099,6 +1173,9 @@ void sched_dispatch(struct session *s)
 					candidate = 1;
 				else if (w->has_deadline && w->deadline < earliest)
 					earliest = w->deadline;
+				if (!candidate && w->wait == W_POLL && s->nheld && is_epoll_wait(w) &&
+				    held_due(s, w) < earliest)
+					earliest = held_due(s, w);
 				break;
 			case RS_KERNEL:
 			case RS_NEW:

@@ -60,7 +60,9 @@ int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 	unsigned char evs[EPEV_SIZE * 256];
-	int64_t n = t->call.ret, i, kept = 0;
+	/* Events gorr itself delivered late (t->delivered, at the end)
+	 * are not the kernel's: no rule acts on them again. */
+	int64_t n = t->call.ret - t->delivered, i, kept = 0;
 	size_t k;
 
 	if (!p || !d || !(d->flags & SF_POLL) || d->args[1] != A_EPEV_OUT || n <= 0)
@@ -75,8 +77,7 @@ int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 		for (k = 0; k < p->n && !hit; k++) {
 			struct fault_rule *r = &p->rules[k];
 
-			if (r->target == FT_NETPOLL && r->action == FA_NETPOLL_DROP &&
-			    rule_selects(r, prng_unit(rng)))
+			if (r->target == FT_NETPOLL && rule_selects(r, prng_unit(rng)))
 				hit = r;
 		}
 		if (hit) {
@@ -89,7 +90,13 @@ int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 	}
 	if (kept == n)
 		return 0;
-	thread_write(t, t->call.args[1], evs, (size_t)kept * EPEV_SIZE);
-	t->call.ret = kept;
+	/* The delivered events move down behind the kept ones. */
+	for (i = 0; i < t->delivered && kept + i < 256; i++)
+		if (thread_read(t, t->call.args[1] + (uint64_t)(n + i) * EPEV_SIZE,
+				evs + (kept + i) * EPEV_SIZE, EPEV_SIZE))
+			break;
+	thread_write(t, t->call.args[1], evs, (size_t)(kept + i) * EPEV_SIZE);
+	t->call.ret = kept + i;
+	t->delivered = (int)i;
 	return (int)(n - kept);
 }

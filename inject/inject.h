@@ -9,11 +9,12 @@
  * prob= decisions from the run's seed. */
 struct fault_rule *inject_syscall(struct fault_plan *p, struct prng *rng, struct thread *t);
 
-/* After an epoll wait returned events: remove those a netpoll:drop rule
- * selects (each readiness event is one match).  The array in the
- * program's memory is compacted and t->call.ret lowered (the engine
- * writes it back).  Calls fired(ctx, rule, event) for each; returns how
- * many were removed. */
+/* After an epoll wait returned events: remove those a netpoll rule
+ * selects (each readiness event the kernel gave is one match).  The
+ * array in the program's memory is compacted and t->call.ret lowered
+ * (the engine writes it back).  Calls fired(ctx, rule, event) for each,
+ * which holds the event back for a netpoll:delay rule; returns how many
+ * were removed. */
 int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 		   void (*fired)(void *ctx, struct thread *t, const struct fault_rule *r,
 				 const unsigned char ev[12]),

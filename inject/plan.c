@@ -323,19 +323,6 @@ void plan_release(struct fault_plan *p)
 	p->n = 0;
 }
 
-int plan_unsupported(const struct fault_plan *p, struct sbuf *why)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (p->rules[i].action == FA_NETPOLL_DELAY) {
-			sbuf_reset(why);
-			sbuf_addf(why, "fault rule '%s': netpoll delays are not applied "
-				  "yet (docs/fault-plan.md, Status)", p->rules[i].text);
-			return 1;
-		}
-	return 0;
-}
 
 int rule_selects(struct fault_rule *r, double draw)
 {

@@ -68,9 +68,6 @@ int plan_add(struct fault_plan *p, const char *text, struct sbuf *why);
  * message names the file and line. */
 int plan_add_file(struct fault_plan *p, const char *path, struct sbuf *why);
 void plan_release(struct fault_plan *p);
-/* 1 (and a message) when the plan has a rule gorr parses but cannot
- * apply yet (netpoll, gc): better refused than silently ignored. */
-int plan_unsupported(const struct fault_plan *p, struct sbuf *why);
 
 /* Whether the rule's filters select this match (counting it): n is the
  * match number, draw a uniform number in [0, 1) from the run's seed. */

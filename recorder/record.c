@@ -260,16 +260,17 @@ static void write_fault(struct recorder *r, struct thread *t, const struct fault
  * which a replay reaches by breakpoint and register match (as it does a
  * timeslice's end) before starting the same call. */
 static void write_fault_gc(struct recorder *r, struct thread *t, const struct fault_rule *f,
-			   const struct user_regs_struct *regs)
+			   const struct user_regs_struct *regs, unsigned int clear)
 {
 	msgpack_packer *pk = trace_begin(&r->w);
 
-	pack_common(r, pk, "fault", t->vtid, 5);
+	pack_common(r, pk, "fault", t->vtid, 6);
 	mp_kstr(pk, "rule", f->text);
 	mp_kstr(pk, "action", "gc");
 	mp_kint(pk, "nr", -1);
 	mp_kuint(pk, "pc", regs->rip);
 	mp_kbin(pk, "regs", regs, sizeof(*regs));
+	mp_kuint(pk, "clear", clear);
 	commit(r);
 }
 
@@ -277,10 +278,11 @@ static int start_gc(struct session *s, struct thread *t, const struct fault_rule
 		    uint64_t bp_pc)
 {
 	struct user_regs_struct at;
-	int err = gocall_gc_start(s, t, bp_pc, &at);
+	unsigned int clear;
+	int err = gocall_gc_start(s, t, bp_pc, &at, &clear);
 
 	if (!err) {
-		write_fault_gc(rec(s), t, f, &at);
+		write_fault_gc(rec(s), t, f, &at, clear);
 		return BP_TAKEN;
 	}
 	if (!s->opts.quiet)
@@ -389,11 +391,13 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 	return ENTRY_DEFAULT;
 }
 
-/* A netpoll:drop rule removed a readiness event. */
+/* A netpoll rule removed a readiness event: dropped, or held back to
+ * be delivered by a later epoll wait (harness/sched.c). */
 static void netpoll_fired(void *ctx, struct thread *t, const struct fault_rule *f,
 			  const unsigned char ev[12])
 {
-	struct recorder *r = ctx;
+	struct session *s = ctx;
+	struct recorder *r = rec(s);
 	msgpack_packer *pk = trace_begin(&r->w);
 	uint32_t events;
 	uint64_t data;
@@ -402,17 +406,19 @@ static void netpoll_fired(void *ctx, struct thread *t, const struct fault_rule *
 	memcpy(&data, ev + 4, 8);
 	pack_common(r, pk, "fault", t->vtid, 5);
 	mp_kstr(pk, "rule", f->text);
-	mp_kstr(pk, "action", "drop");
+	mp_kstr(pk, "action", f->action == FA_NETPOLL_DELAY ? "delay" : "drop");
 	mp_kint(pk, "nr", t->call.nr);
 	mp_kuint(pk, "events", events);
 	mp_kuint(pk, "data", data);
 	commit(r);
+	if (f->action == FA_NETPOLL_DELAY)
+		sched_hold_event(s, t, ev, f->ns);
 }
 
 static void rec_syscall_exit(struct session *s, struct thread *t)
 {
 	if (s->opts.plan && inject_netpoll(s->opts.plan, &rec(s)->inject_rng, t,
-					   netpoll_fired, rec(s)) > 0) {
+					   netpoll_fired, s) > 0) {
 		t->set_ret = 1;		/* the lowered count */
 		t->injected = 1;
 	}

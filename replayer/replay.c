@@ -572,8 +572,10 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 			 * does follows in the trace. */
 			int err;
 
+			unsigned int clear = r->ev.clear;
+
 			consume(r);
-			err = gocall_gc_start_here(s, t);
+			err = gocall_gc_start_here(s, t, clear);
 			if (err) {
 				diverge(r, s, t, "cannot start the recorded forced GC");
 				return BP_STOP;
