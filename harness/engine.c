@@ -21,6 +21,7 @@ static void flush_deferred_exits(struct session *s);
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int thread_read(void *thread, uint64_t addr, void *buf, size_t len)
@@ -169,6 +170,12 @@ void resume_thread(struct session *s, struct thread *t)
 		return;
 	t->stopped = 0;
 	t->in_user = !t->want_exit;
+	if (t->in_user) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t->resumed_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	}
 	err = t->want_exit ? pt_syscall(t->tid, t->resume_sig) : pt_cont(t->tid, t->resume_sig);
 	t->resume_sig = 0;
 	/* -ESRCH: the thread died in its stop; its exit is reported next. */

@@ -74,7 +74,8 @@ struct thread {
 	int resume_sig;		/* signal to deliver when resumed */
 	int interrupt_pending;	/* PTRACE_INTERRUPT sent for a timeslice */
 	int in_user;		/* resumed into user code (may be interrupted) */
-	uint64_t run_start_ns;	/* real time it was last resumed */
+	uint64_t run_start_ns;	/* real time its timeslice started */
+	uint64_t resumed_ns;	/* real time it was last resumed */
 	int64_t run_start_v;	/* the scheduler's clock then (virtual under run) */
 	struct sc_call call;
 	struct sbuf inbuf;	/* bytes of call.in */

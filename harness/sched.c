@@ -810,8 +810,13 @@ void sched_tick(struct session *s)
 
 	if (!t || !t->in_user || t->interrupt_pending || t->stopped)
 		return;
-	if (real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns <
-	    (s->opts.virtual_time ? VIRTUAL_INTERRUPT_NS : (int64_t)s->opts.slice_ns))
+	/* Under virtual time only a thread that made no stop for that long
+	 * is interrupted: one that makes syscalls has its timeslice end at
+	 * one of them, on the virtual clock, and a real-time interrupt
+	 * would cut it at a point that depends on the machine's speed. */
+	if (s->opts.virtual_time ?
+	    real_now(CLOCK_MONOTONIC) - (int64_t)t->resumed_ns < VIRTUAL_INTERRUPT_NS :
+	    real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns < (int64_t)s->opts.slice_ns)
 		return;
 	if (!others_could_run(s))
 		return;

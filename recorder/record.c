@@ -626,6 +626,9 @@ static int run_policy(struct session_opts *o, const char *path, const char *kind
 		session_release(&s);
 		return EXIT_GORR_USAGE;
 	}
+	/* A run is reproducible by its seed: always say which. */
+	if (!strcmp(kind, "run") && !o->seed_given && !o->quiet)
+		notice("seed %llu", (unsigned long long)o->seed);
 	err = recorder_init(&r, &s, path, kind);
 	if (err) {
 		session_release(&s);
@@ -799,11 +802,6 @@ int cmd_run(int argc, char **argv)
 	o.virtual_time = 1;
 	if (!parse_run_options(argc, argv, &o, &out, run_usage, 1, &code))
 		return code;
-	/* A run is reproducible by its seed: always say which. */
-	if (!o.seed_given && !o.quiet) {
-		cli_session_seed(&o);
-		notice("seed %llu", (unsigned long long)o.seed);
-	}
 	cli_session_seed(&o);
 	code = run_policy(&o, out, "run");
 	cli_session_release(&o);
