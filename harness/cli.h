@@ -16,7 +16,9 @@
 	"  -s, --strsize N     bytes of each input buffer kept in the trace (default 64)\n" \
 	"  -q, --quiet         no notices from gorr on stderr\n" \
 	"      --inject RULE   inject a fault (docs/fault-plan.md): write:delay=10ms,\n" \
-	"                      read:error=EIO,when=3, openat:error=ENOENT,path=*.conf\n" \
+	"                      read:error=EIO,when=3, openat:error=ENOENT,path=*.conf,\n" \
+	"                      netpoll:drop, netpoll:delay=1s, gc@main.handle,\n" \
+	"                      gc@event:500, gc:every=10ms\n" \
 	"      --inject-file PLAN  rules from a file, one per line, # comments\n"
 #define CLI_RUN_HELP \
 	"      --hang-timeout DUR  under virtual time, a run in which every thread\n" \
