@@ -361,6 +361,9 @@ int cpumask_count(const cpu_set_t *m);
 int64_t sched_now(const struct session *s);
 /* t's timeslice starts now. */
 void sched_start_budget(struct session *s, struct thread *t);
+/* t's timeslice is over: it ends at t's next syscall stop (where the
+ * others get their turn, deterministically under virtual time). */
+void sched_spend_budget(struct session *s, struct thread *t);
 
 /* Engine internals shared by engine.c, sched.c and detenv.c. */
 int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e);

@@ -328,10 +328,15 @@ static void next_call(struct session *s, struct thread *t, struct user_regs_stru
 		return;
 	}
 	/* ST_START, ST_MARK: _GCoff is 0 (runtime/mgc.go). */
-	if (thread_read(t, c->gcphase, &phase, 4) == 0 && phase == 0)
+	if (thread_read(t, c->gcphase, &phase, 4) == 0 && phase == 0) {
 		call(s, t, r, c->sweepone, ST_SWEEP);
-	else
-		call(s, t, r, c->gosched, ST_MARK);
+		return;
+	}
+	/* The mark workers run on the other threads: this one yields at
+	 * its next stop rather than spin through its whole timeslice
+	 * (20 ms of virtual time, some 20000 clock reads). */
+	call(s, t, r, c->gosched, ST_MARK);
+	sched_spend_budget(s, t);
 }
 
 static void finish(struct session *s, struct thread *t)

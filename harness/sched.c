@@ -78,6 +78,12 @@ int64_t sched_now(const struct session *s)
 	return s->opts.virtual_time ? s->vclock : real_now(CLOCK_MONOTONIC);
 }
 
+void sched_spend_budget(struct session *s, struct thread *t)
+{
+	t->run_start_ns = 0;
+	t->run_start_v = sched_now(s) - (int64_t)s->opts.slice_ns;
+}
+
 void sched_start_budget(struct session *s, struct thread *t)
 {
 	t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);

@@ -77,6 +77,33 @@ static void main_main(void)
 	gobin_release(&b);
 }
 
+/* The debug call check (runtime/debugcall.go debugCallCheck): never in
+ * the runtime; in main.main some PCs are safe points and some (the
+ * prologue's stack-bound check) are not. */
+static void call_safe_points(void)
+{
+	struct gobin b;
+	struct gobin_loc loc;
+	uint64_t entry, pc, end;
+	int safe = 0, unsafe = 0;
+
+	CHECK(gobin_open(&b, cur->path) == 0, "open");
+	entry = gobin_func_entry(&b, "runtime.mallocgc");
+	CHECK(entry && !gobin_call_safe(&b, entry + 16), "runtime.mallocgc accepted");
+	entry = gobin_func_entry(&b, "main.main");
+	CHECK(entry != 0, "main.main not found");
+	for (pc = entry, end = entry + 4096; pc < end; pc++) {
+		if (gobin_pc_lookup(&b, pc, &loc) || strcmp(loc.func, "main.main"))
+			break;
+		if (gobin_call_safe(&b, pc))
+			safe++;
+		else
+			unsafe++;
+	}
+	CHECK(safe > 0 && unsafe > 0, "main.main: %d safe PCs, %d unsafe", safe, unsafe);
+	gobin_release(&b);
+}
+
 /* Every function the pclntab names sits where .symtab says. */
 static void pclntab_agrees_with_symtab(void)
 {
@@ -185,6 +212,8 @@ int main(int argc, char **argv)
 			snprintf(n3, sizeof(n3), "pclntab_agrees_with_symtab[%.60s/%.200s]", bins[i].version, name);
 			t_run(n1, opens_and_versions);
 			t_run(n2, main_main);
+			snprintf(n2, sizeof(n2), "call_safe_points[%.60s/%.200s]", bins[i].version, name);
+			t_run(n2, call_safe_points);
 			/* A stripped binary has no .symtab to compare with;
 			 * test_symbols.py checks it against addr2line. */
 			if (!cur->stripped)
