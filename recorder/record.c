@@ -301,14 +301,15 @@ static int rec_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 
 	if (!p || s->gc.tid)
 		return BP_GO_ON;	/* one forced GC at a time */
-	if (r->gc_site == pc && r->gc_site_tgid == t->tgid) {
-		const struct fault_rule *f = r->gc_pending;
+	for (i = 0; i < r->ngc_sites && t->tgid == s->leader; i++)
+		if (r->gc_sites[i] == pc) {
+			const struct fault_rule *f = r->gc_pending;
 
-		bp_remove(s, t, pc);
-		r->gc_site = 0;
-		r->gc_pending = NULL;
-		return start_gc(s, t, f, 0);
-	}
+			while (r->ngc_sites)
+				bp_remove(s, t, r->gc_sites[--r->ngc_sites]);
+			r->gc_pending = NULL;
+			return start_gc(s, t, f, 0);
+		}
 	for (i = 0; i < p->n; i++) {
 		struct fault_rule *f = &p->rules[i];
 
@@ -346,13 +347,20 @@ static void gc_triggers(struct session *s, struct thread *t)
 			}
 		}
 	}
-	if (r->gc_pending && !r->gc_site && !s->gc.tid && t->tgid == s->leader) {
+	if (r->gc_pending && !s->gc.tid && t->tgid == s->leader) {
 		uint64_t site = gocall_return_site(s, t);
 
-		if (site && bp_insert(s, t, site) == 0) {
-			r->gc_site = site;
-			r->gc_site_tgid = t->tgid;
+		for (i = 0; i < r->ngc_sites && site; i++)
+			if (r->gc_sites[i] == site)
+				site = 0;	/* armed already */
+		if (site && r->ngc_sites == GC_SITES) {
+			/* The oldest goes: its goroutine may be blocked for good. */
+			bp_remove(s, t, r->gc_sites[0]);
+			memmove(r->gc_sites, r->gc_sites + 1, (GC_SITES - 1) * sizeof(r->gc_sites[0]));
+			r->ngc_sites--;
 		}
+		if (site && bp_insert(s, t, site) == 0)
+			r->gc_sites[r->ngc_sites++] = site;
 	}
 }
 

@@ -7,6 +7,8 @@
 #include "harness/engine.h"
 #include "harness/trace.h"
 
+#define GC_SITES 8
+
 struct recorder {
 	struct trace_writer w;
 	uint64_t events;	/* events written after the header */
@@ -17,8 +19,11 @@ struct recorder {
 	 * point where the runtime accepts a call, a breakpoint on a return
 	 * address (harness/gocall.h). */
 	const struct fault_rule *gc_pending;
-	uint64_t gc_site;
-	pid_t gc_site_tgid;
+	/* Return addresses armed for it: the innermost Go frames of the
+	 * threads seen at syscall stops since (a goroutine may stay blocked
+	 * for long; the first site any thread reaches wins). */
+	uint64_t gc_sites[GC_SITES];
+	size_t ngc_sites;
 };
 
 extern const struct engine_ops recorder_ops;
