@@ -4,6 +4,7 @@
  * address is at SP + framesize, and the caller's SP just above it. */
 #define _GNU_SOURCE
 #include "harness/backtrace.h"
+#include "harness/goroutines.h"
 #include "harness/ptrace.h"
 
 #include <errno.h>
@@ -30,13 +31,17 @@ static int is_stack_top(const char *fn)
 int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max)
 {
 	struct user_regs_struct regs;
-	uint64_t pc, sp;
-	int n = 0;
 
 	if (thread_getregs(t, &regs))
 		return 0;
-	pc = regs.rip;
-	sp = regs.rsp;
+	return backtrace_from(s, t, regs.rip, regs.rsp, pcs, max);
+}
+
+int backtrace_from(struct session *s, struct thread *t, uint64_t pc, uint64_t sp,
+		   uint64_t *pcs, int max)
+{
+	int n = 0;
+
 	while (n < max) {
 		struct gobin_loc loc;
 		int64_t size;
@@ -59,18 +64,35 @@ int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max)
 void backtrace_print(struct sbuf *sb, struct session *s, struct thread *t)
 {
 	uint64_t pcs[BT_MAX];
-	int n = backtrace_pcs(s, t, pcs, BT_MAX), i;
+	int n = backtrace_pcs(s, t, pcs, BT_MAX);
+
+	backtrace_print_pcs(sb, s, pcs, n, 0);
+}
+
+void backtrace_print_pcs(struct sbuf *sb, struct session *s, const uint64_t *pcs, int n,
+			 int flags)
+{
+	const char *fi = flags & BT_GO_STYLE ? "" : "    ";
+	const char *li = flags & BT_GO_STYLE ? "\t" : "        ";
+	int i, shown = 0;
 
 	for (i = 0; i < n; i++) {
 		struct gobin_loc loc;
 		uint64_t pc = i ? pcs[i] - 1 : pcs[i];
+		int known = s->have_bin && gobin_pc_lookup(&s->bin, pc, &loc) == 0;
 
-		if (s->have_bin && gobin_pc_lookup(&s->bin, pc, &loc) == 0) {
-			sbuf_addf(sb, "    %s(...)\n", loc.func);
-			sbuf_addf(sb, "        %s:%d +%#" PRIx64 "\n", loc.file ? loc.file : "?",
+		/* Go's default tracebacks leave the runtime's frames out
+		 * (runtime/traceback.go showframe). */
+		if ((flags & BT_HIDE_RUNTIME) && known && !strncmp(loc.func, "runtime.", 8) &&
+		    (shown || i + 1 < n))
+			continue;
+		shown++;
+		if (known) {
+			sbuf_addf(sb, "%s%s(...)\n", fi, loc.func);
+			sbuf_addf(sb, "%s%s:%d +%#" PRIx64 "\n", li, loc.file ? loc.file : "?",
 				  loc.line, pcs[i] - loc.entry);
 		} else {
-			sbuf_addf(sb, "    ?()\n        pc=%#" PRIx64 "\n", pcs[i]);
+			sbuf_addf(sb, "%s?()\n%spc=%#" PRIx64 "\n", fi, li, pcs[i]);
 		}
 	}
 }
@@ -123,20 +145,23 @@ void thread_describe(struct sbuf *sb, struct session *s, struct thread *t)
 	}
 }
 
-/* runtime.g's goid field: offset 152 in Go 1.19 through 1.26, read from
- * the binaries' DWARF (stack 16, stackguard0/1, _panic, _defer, m,
- * sched gobuf, ... atomicstatus at 144).  Issue 6 reads it from DWARF
- * where the binary has it. */
+/* runtime.g's goid field: offset 152 in Go 1.19 through 1.26 (their
+ * DWARF); the layout found for the binary (harness/goroutines.c) says
+ * where it is for others. */
 #define G_GOID_OFFSET 152
 
 int goroutine_id(struct session *s, struct thread *t, int64_t *goid)
 {
 	struct user_regs_struct regs;
+	struct sbuf why = SBUF_INIT;
+	const struct go_layout *L;
 	uint64_t g;
 
 	if (!s->have_bin || !s->bin.is_go || thread_getregs(t, &regs))
 		return -ENOENT;
 	if (thread_read(t, regs.fs_base - 8, &g, 8) || !g)
 		return -ENOENT;
-	return thread_read(t, g + G_GOID_OFFSET, goid, 8) ? -EFAULT : 0;
+	L = goroutines_layout(s, &why);
+	sbuf_release(&why);
+	return thread_read(t, g + (L ? L->g_goid : G_GOID_OFFSET), goid, 8) ? -EFAULT : 0;
 }

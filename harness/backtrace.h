@@ -8,8 +8,19 @@
 
 /* The PCs of t's stack, innermost first: at most max; returns how many. */
 int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max);
+/* The same from pc and sp (a parked goroutine's saved ones), reading the
+ * memory of t's process. */
+int backtrace_from(struct session *s, struct thread *t, uint64_t pc, uint64_t sp,
+		   uint64_t *pcs, int max);
 /* "    func\n        file:line\n" per frame, as Go prints tracebacks. */
 void backtrace_print(struct sbuf *sb, struct session *s, struct thread *t);
+/* The same for pcs (innermost first; all but the first are return
+ * addresses).  BT_HIDE_RUNTIME leaves out the runtime's frames as Go's
+ * default tracebacks do (unless no other frame is left); BT_GO_STYLE
+ * indents as Go does (function at the margin, a tab before file:line). */
+enum { BT_HIDE_RUNTIME = 1, BT_GO_STYLE = 2 };
+void backtrace_print_pcs(struct sbuf *sb, struct session *s, const uint64_t *pcs, int n,
+			 int flags);
 /* The id of the goroutine t runs (0 on a system stack), read from the g
  * that Go keeps in TLS at fs:-8 on linux/amd64 (runtime/go_tls.h);
  * 0 or a negative errno. */

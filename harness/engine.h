@@ -28,6 +28,7 @@
 
 struct session;
 struct fault_plan;
+struct go_layout;
 
 /* The syscall a thread is in, from its seccomp stop to its completion. */
 struct sc_call {
@@ -316,6 +317,11 @@ struct session {
 		unsigned char ev[12];	/* struct epoll_event, packed */
 	} *held;
 	size_t nheld;
+
+	/* The Go runtime's layout (harness/goroutines.c), found once. */
+	struct go_layout *layout;
+	int layout_done;
+	char layout_err[400];
 
 	uint64_t stops;		/* ptrace stops handled */
 	uint64_t tsc_emulated;

@@ -273,6 +273,8 @@ void session_release(struct session *s)
 	free(s->order);
 	free(s->pidmap);
 	free(s->ports);
+	free(s->layout);
+	s->layout = NULL;
 	free(s->bps);
 	free(s->dexits);
 	if (s->cs_open)

@@ -1,0 +1,414 @@
+#define _GNU_SOURCE
+#include "harness/goroutines.h"
+#include "harness/backtrace.h"
+#include "harness/goruntime_tables.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A structure's member offsets, by name, from its DWARF DIE. */
+struct member_want {
+	const char *name;
+	uint32_t *off;
+	int *found;
+};
+
+static void read_members(Dwarf_Die *type, struct member_want *w, size_t nw)
+{
+	Dwarf_Die m;
+
+	if (dwarf_child(type, &m) != 0)
+		return;
+	do {
+		Dwarf_Attribute attr;
+		Dwarf_Word off;
+		const char *name;
+		size_t i;
+
+		if (dwarf_tag(&m) != DW_TAG_member || !(name = dwarf_diename(&m)) ||
+		    !dwarf_attr(&m, DW_AT_data_member_location, &attr) || dwarf_formudata(&attr, &off))
+			continue;
+		for (i = 0; i < nw; i++)
+			if (!strcmp(name, w[i].name)) {
+				*w[i].off = (uint32_t)off;
+				(*w[i].found)++;
+			}
+	} while (dwarf_siblingof(&m, &m) == 0);
+}
+
+/* The offsets from the binary's DWARF: Go's linker writes each runtime
+ * type once, as a top-level DIE of some compile unit.  libdw reads the
+ * zlib-compressed sections (SHF_COMPRESSED) itself.  0, -ENOENT when the
+ * binary has no DWARF, -EINVAL when a field is missing. */
+static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf *why)
+{
+	int fg = 0, fgobuf = 0, fm = 0, err = 0;
+	struct member_want gw[] = {
+		{ "m", &L->g_m, &fg }, { "sched", &L->g_sched, &fg },
+		{ "syscallsp", &L->g_syscallsp, &fg }, { "syscallpc", &L->g_syscallpc, &fg },
+		{ "atomicstatus", &L->g_atomicstatus, &fg }, { "goid", &L->g_goid, &fg },
+		{ "waitsince", &L->g_waitsince, &fg }, { "waitreason", &L->g_waitreason, &fg },
+		{ "gopc", &L->g_gopc, &fg }, { "startpc", &L->g_startpc, &fg },
+	};
+	int fparent = 0;
+	struct member_want pw[] = { { "parentGoid", &L->g_parentgoid, &fparent } };
+	struct member_want bw[] = {
+		{ "sp", &L->gobuf_sp, &fgobuf }, { "pc", &L->gobuf_pc, &fgobuf },
+		{ "bp", &L->gobuf_bp, &fgobuf },
+	};
+	struct member_want mw[] = { { "procid", &L->m_procid, &fm } };
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	Dwarf *dw;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dw = dwarf_begin(fd, DWARF_C_READ);
+	if (!dw) {
+		close(fd);
+		return -ENOENT;
+	}
+	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0 &&
+	       (!fg || !fgobuf || !fm)) {
+		Dwarf_Die cu, d;
+
+		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &d) == 0) {
+			do {
+				const char *name;
+
+				if (dwarf_tag(&d) != DW_TAG_structure_type || !(name = dwarf_diename(&d)))
+					continue;
+				if (!strcmp(name, "runtime.g") && !fg) {
+					read_members(&d, gw, sizeof(gw) / sizeof(gw[0]));
+					read_members(&d, pw, 1);
+				} else if (!strcmp(name, "runtime.gobuf") && !fgobuf) {
+					read_members(&d, bw, sizeof(bw) / sizeof(bw[0]));
+				} else if (!strcmp(name, "runtime.m") && !fm) {
+					read_members(&d, mw, 1);
+				}
+			} while (dwarf_siblingof(&d, &d) == 0);
+		}
+		off = next;
+	}
+	if (fg != 10 || fgobuf != 3 || fm != 1) {
+		sbuf_addf(why, "the DWARF of '%s' lacks fields of runtime.g, gobuf or m", path);
+		err = fg || fgobuf || fm ? -EINVAL : -ENOENT;
+	}
+	L->has_parentgoid = fparent == 1;
+	L->source = "DWARF";
+	dwarf_end(dw);
+	close(fd);
+	return err;
+}
+
+/* Without DWARF: the offsets measured from the DWARF of builds of the
+ * same Go release (harness/goruntime_tables.h). */
+static int layout_from_table(const struct gobin *b, struct go_layout *L, struct sbuf *why)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(go_layouts) / sizeof(go_layouts[0]); i++) {
+		size_t n = strlen(go_layouts[i].release);
+
+		/* "go1.26" matches "go1.26.8" but not "go1.260". */
+		if (!strncmp(b->go_version, go_layouts[i].release, n) &&
+		    (b->go_version[n] == '.' || b->go_version[n] == '\0')) {
+			*L = go_layouts[i].layout;
+			L->source = go_layouts[i].release;
+			return 0;
+		}
+	}
+	sbuf_addf(why, "'%s' has no DWARF (built with -ldflags=-w?) and gorr knows the runtime's "
+		  "layout without DWARF only for", b->path);
+	for (i = 0; i < sizeof(go_layouts) / sizeof(go_layouts[0]); i++)
+		sbuf_addf(why, "%s %s", i ? "," : "", go_layouts[i].release);
+	sbuf_addf(why, " (this is %s)", b->go_version[0] ? b->go_version : "an unknown version");
+	return -ENOTSUP;
+}
+
+/* runtime.allgs in a binary without .symtab: runtime.allgadd appends to
+ * it, loading its pointer, length and capacity through RIP-relative
+ * operands X, X+8 and X+16 (Go 1.19 and 1.26 alike). */
+uint64_t goroutines_allgs_from_code(struct session *s)
+{
+	uint64_t fn = gobin_func_entry(&s->bin, "runtime.allgadd");
+	uint64_t addrs[64], found = 0;
+	unsigned char code[1024];
+	size_t n, i, j, k, na = 0;
+	cs_insn *insn = NULL;
+
+	if (!fn || !s->cs_open || gobin_read_vaddr(&s->bin, fn, code, sizeof(code)))
+		return 0;
+	n = cs_disasm(s->cs, code, sizeof(code), fn, 0, &insn);
+	for (i = 0; i < n && na < 64; i++) {
+		const char *rip = strstr(insn[i].op_str, "qword ptr [rip ");
+		unsigned long long d;
+		char sign;
+
+		if (strcmp(insn[i].mnemonic, "mov") || !rip ||
+		    sscanf(rip + 15, "%c 0x%llx]", &sign, &d) != 2)
+			continue;
+		addrs[na++] = insn[i].address + insn[i].size + (sign == '-' ? -(uint64_t)d : d);
+	}
+	cs_free(insn, n);
+	for (i = 0; i < na; i++) {
+		int has8 = 0, has16 = 0;
+
+		for (j = 0; j < na; j++)
+			has8 |= addrs[j] == addrs[i] + 8;
+		for (k = 0; k < na; k++)
+			has16 |= addrs[k] == addrs[i] + 16;
+		if (has8 && has16 && (!found || addrs[i] < found))
+			found = addrs[i];
+	}
+	return found;
+}
+
+const struct go_layout *goroutines_layout(struct session *s, struct sbuf *why)
+{
+	struct go_layout L;
+	const struct gobin_sym *sym;
+	int err;
+
+	if (s->layout_done) {
+		if (!s->layout)
+			sbuf_adds(why, s->layout_err);
+		return s->layout;
+	}
+	s->layout_done = 1;
+	memset(&L, 0, sizeof(L));
+	if (!s->have_bin || !s->bin.is_go) {
+		snprintf(s->layout_err, sizeof(s->layout_err), "'%s' is not a Go program", s->exe);
+		sbuf_adds(why, s->layout_err);
+		return NULL;
+	}
+	{
+		struct sbuf w = SBUF_INIT;
+
+		err = layout_from_dwarf(s->bin.path, &L, &w);
+		if (err == -ENOENT) {
+			sbuf_reset(&w);
+			memset(&L, 0, sizeof(L));
+			err = layout_from_table(&s->bin, &L, &w);
+		}
+		if (err) {
+			snprintf(s->layout_err, sizeof(s->layout_err), "%s", w.buf);
+			sbuf_release(&w);
+			sbuf_adds(why, s->layout_err);
+			return NULL;
+		}
+		sbuf_release(&w);
+	}
+	sym = gobin_symbol(&s->bin, "runtime.allgs");
+	L.allgs = sym ? sym->addr : goroutines_allgs_from_code(s);
+	sym = gobin_symbol(&s->bin, "runtime.waitReasonStrings");
+	if (sym && sym->size >= 16) {
+		L.waitreasons = sym->addr;
+		L.nwaitreasons = sym->size / 16;
+	} else {
+		L.reason_table = go_wait_reasons(s->bin.go_version, &L.nwaitreasons);
+	}
+	if (!L.allgs) {
+		snprintf(s->layout_err, sizeof(s->layout_err),
+			 "cannot find runtime.allgs in '%s'", s->exe);
+		sbuf_adds(why, s->layout_err);
+		return NULL;
+	}
+	/* Read each g up to its last field used. */
+	L.g_size = L.g_startpc + 8;
+	if (L.g_parentgoid + 8 > L.g_size && L.has_parentgoid)
+		L.g_size = L.g_parentgoid + 8;
+	if (L.g_gopc + 8 > L.g_size)
+		L.g_size = L.g_gopc + 8;
+	if (L.g_waitreason + 1 > L.g_size)
+		L.g_size = L.g_waitreason + 1;
+	s->layout = xmalloc(sizeof(L));
+	*s->layout = L;
+	return s->layout;
+}
+
+static uint64_t u64(const unsigned char *p, uint32_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, 8);
+	return v;
+}
+
+static const char *const status_names[] = {
+	[G_IDLE] = "idle", [G_RUNNABLE] = "runnable", [G_RUNNING] = "running",
+	[G_SYSCALL] = "syscall", [G_WAITING] = "waiting", [G_DEAD] = "dead",
+	[G_COPYSTACK] = "copystack", [G_PREEMPTED] = "preempted",
+};
+
+/* The wait reason's text (runtime/runtime2.go waitReason.String). */
+static void wait_reason(struct thread *t, const struct go_layout *L, uint8_t r, char *out,
+			size_t size)
+{
+	uint64_t str[2];
+
+	out[0] = '\0';
+	if (r >= L->nwaitreasons)
+		return;
+	if (L->reason_table) {
+		snprintf(out, size, "%s", L->reason_table[r]);
+		return;
+	}
+	if (thread_read(t, L->waitreasons + 16 * (uint64_t)r, str, sizeof(str)) == 0 &&
+	    str[1] < size && thread_read(t, str[0], out, (size_t)str[1]) == 0)
+		out[str[1]] = '\0';
+	else
+		out[0] = '\0';
+}
+
+/* runtime/traceback.go isSystemGoroutine: started in the runtime (but not
+ * runtime.main); the finalizer goroutine counts as the user's only while
+ * it runs a finalizer, which a dump at a stop does not need to tell. */
+static int is_system(struct session *s, uint64_t startpc)
+{
+	struct gobin_loc loc;
+
+	if (gobin_pc_lookup(&s->bin, startpc, &loc))
+		return 0;
+	return !strncmp(loc.func, "runtime.", 8) && strcmp(loc.func, "runtime.main");
+}
+
+/* A running goroutine's registers are its thread's: the thread whose
+ * m.procid (its kernel tid, runtime/os_linux.go) matches. */
+static struct thread *thread_of_m(struct session *s, struct thread *t, const struct go_layout *L,
+				  uint64_t m)
+{
+	uint64_t procid = 0;
+
+	if (!m || thread_read(t, m + L->m_procid, &procid, 8))
+		return NULL;
+	return session_thread(s, (pid_t)procid);
+}
+
+int goroutines_read(struct session *s, struct thread *t, struct goroutine **out, size_t *n,
+		    struct sbuf *why)
+{
+	const struct go_layout *L = goroutines_layout(s, why);
+	unsigned char buf[1024];
+	uint64_t slice[2], *gs = NULL;
+	struct goroutine *v = NULL;
+	size_t i, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!L)
+		return -ENOTSUP;
+	if (L->g_size > sizeof(buf)) {
+		sbuf_adds(why, "runtime.g is larger than gorr expects");
+		return -EINVAL;
+	}
+	if (thread_read(t, L->allgs, slice, sizeof(slice)) || slice[1] > 10000000) {
+		sbuf_adds(why, "cannot read runtime.allgs");
+		return -EFAULT;
+	}
+	if (!slice[1])
+		return 0;
+	gs = xmalloc(slice[1] * 8);
+	if (thread_read(t, slice[0], gs, slice[1] * 8)) {
+		free(gs);
+		sbuf_adds(why, "cannot read runtime.allgs");
+		return -EFAULT;
+	}
+	v = xcalloc(slice[1], sizeof(*v));
+	for (i = 0; i < slice[1]; i++) {
+		struct goroutine *g = &v[k];
+		uint32_t status;
+
+		if (!gs[i] || thread_read(t, gs[i], buf, L->g_size))
+			continue;
+		memcpy(&status, buf + L->g_atomicstatus, 4);
+		status &= ~0x1000u;	/* _Gscan */
+		if (status == G_DEAD || status == G_IDLE)
+			continue;
+		g->status = status;
+		g->goid = (int64_t)u64(buf, L->g_goid);
+		g->waitsince = (int64_t)u64(buf, L->g_waitsince);
+		g->gopc = u64(buf, L->g_gopc);
+		g->startpc = u64(buf, L->g_startpc);
+		g->parent = L->has_parentgoid ? (int64_t)u64(buf, L->g_parentgoid) : 0;
+		g->system = is_system(s, g->startpc);
+		g->pc = u64(buf, L->g_sched + L->gobuf_pc);
+		g->sp = u64(buf, L->g_sched + L->gobuf_sp);
+		if (status == G_SYSCALL) {
+			/* runtime/traceback.go: a goroutine in a syscall
+			 * unwinds from syscallpc/sp. */
+			g->pc = u64(buf, L->g_syscallpc);
+			g->sp = u64(buf, L->g_syscallsp);
+		}
+		if (status == G_RUNNING || status == G_SYSCALL) {
+			struct thread *m = thread_of_m(s, t, L, u64(buf, L->g_m));
+			struct user_regs_struct regs;
+
+			g->tid = m ? m->vtid : 0;
+			if (status == G_RUNNING && m && thread_getregs(m, &regs) == 0) {
+				g->pc = regs.rip;
+				g->sp = regs.rsp;
+			}
+		}
+		if (status == G_WAITING)
+			wait_reason(t, L, buf[L->g_waitreason], g->reason, sizeof(g->reason));
+		if (!g->reason[0])
+			snprintf(g->reason, sizeof(g->reason), "%s",
+				 status < sizeof(status_names) / sizeof(status_names[0]) &&
+				 status_names[status] ? status_names[status] : "unknown");
+		g->state = g->reason;
+		k++;
+	}
+	free(gs);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
+		     const struct goroutine *g, int all)
+{
+	uint64_t pcs[BT_MAX];
+	struct gobin_loc loc;
+	int n;
+
+	sbuf_addf(sb, "goroutine %" PRId64 " [%s", g->goid, g->state);
+	if (g->tid)
+		sbuf_addf(sb, ", thread %d", (int)g->tid);
+	sbuf_adds(sb, "]:\n");
+	n = backtrace_from(s, t, g->pc, g->sp, pcs, BT_MAX);
+	backtrace_print_pcs(sb, s, pcs, n, BT_GO_STYLE | (all ? 0 : BT_HIDE_RUNTIME));
+	if (g->gopc && gobin_pc_lookup(&s->bin, g->gopc - 1, &loc) == 0) {
+		sbuf_addf(sb, "created by %s", loc.func);
+		if (g->parent)
+			sbuf_addf(sb, " in goroutine %" PRId64, g->parent);
+		sbuf_addf(sb, "\n\t%s:%d +%#" PRIx64 "\n", loc.file ? loc.file : "?", loc.line,
+			  g->gopc - loc.entry);
+	}
+}
+
+int goroutine_leaked(const struct goroutine *g)
+{
+	static const char *const blocking[] = {
+		"chan send", "chan receive", "chan send (nil chan)", "chan receive (nil chan)",
+		"select", "select (no cases)", "semacquire", "sync.Cond.Wait", "sync.Mutex.Lock",
+		"sync.RWMutex.RLock", "sync.RWMutex.Lock", "sync.WaitGroup.Wait",
+	};
+	size_t i;
+
+	if (g->system || g->status != G_WAITING)
+		return 0;
+	for (i = 0; i < sizeof(blocking) / sizeof(blocking[0]); i++)
+		if (!strcmp(g->reason, blocking[i]))
+			return 1;
+	return 0;
+}

@@ -1,0 +1,79 @@
+/* The goroutines of a stopped Go process, read from outside: the runtime's
+ * allgs slice, each g's status, wait reason, creation site and saved
+ * registers (runtime/runtime2.go), stacks unwound with the pclntab.
+ *
+ * Where the runtime's structures are laid out comes from the binary's
+ * DWARF (libdw: the Go linker writes every runtime type with its member
+ * offsets, so any Go version that keeps DWARF works) and, for binaries
+ * built with -ldflags='-s -w', from a table per Go version (measured from
+ * the DWARF of Go 1.19 and Go 1.26 builds; other versions without DWARF
+ * are refused).  runtime.allgs comes from .symtab or, stripped, from the
+ * code of runtime.allgadd. */
+#ifndef GORR_GOROUTINES_H
+#define GORR_GOROUTINES_H
+
+#include "harness/engine.h"
+
+/* runtime/runtime2.go _Gidle... (without the _Gscan bit). */
+enum {
+	G_IDLE = 0,
+	G_RUNNABLE = 1,
+	G_RUNNING = 2,
+	G_SYSCALL = 3,
+	G_WAITING = 4,
+	G_DEAD = 6,
+	G_COPYSTACK = 8,
+	G_PREEMPTED = 9,
+};
+
+struct go_layout {
+	const char *source;	/* "DWARF", or the table's Go version */
+	uint64_t allgs;		/* address of runtime.allgs ([]*g) */
+	uint64_t waitreasons;	/* address of runtime.waitReasonStrings, or 0 */
+	size_t nwaitreasons;
+	const char *const *reason_table;	/* when not read from memory */
+	/* Offsets in runtime.g. */
+	uint32_t g_m, g_sched, g_syscallsp, g_syscallpc, g_atomicstatus, g_goid,
+		 g_waitsince, g_waitreason, g_gopc, g_startpc, g_parentgoid;
+	int has_parentgoid;
+	uint32_t g_size;	/* bytes read per g: past the last field used */
+	/* Offsets in runtime.gobuf and runtime.m. */
+	uint32_t gobuf_sp, gobuf_pc, gobuf_bp, m_procid;
+};
+
+struct goroutine {
+	int64_t goid;
+	uint32_t status;	/* G_* */
+	const char *state;	/* wait reason or status, as Go's tracebacks say it */
+	int64_t waitsince;	/* the runtime's nanotime when it blocked, or 0 */
+	uint64_t gopc, startpc;
+	int64_t parent;		/* the creating goroutine's id, or 0 (before Go 1.21) */
+	uint64_t pc, sp;	/* where its stack is to be unwound from */
+	pid_t tid;		/* the thread running it (G_RUNNING, G_SYSCALL) or 0 */
+	int system;		/* the runtime's own (runtime/traceback.go isSystemGoroutine) */
+	char reason[64];
+};
+
+/* The layout for the session's program; NULL, with why said in why, when
+ * gorr cannot read its goroutines. */
+const struct go_layout *goroutines_layout(struct session *s, struct sbuf *why);
+
+/* runtime.allgs found in the code of runtime.allgadd (for binaries
+ * without .symtab); 0 when not found. */
+uint64_t goroutines_allgs_from_code(struct session *s);
+
+/* Read every goroutine (not dead) of t's process.  0 with *out (malloc'd)
+ * and *n, or a negative errno with why. */
+int goroutines_read(struct session *s, struct thread *t, struct goroutine **out, size_t *n,
+		    struct sbuf *why);
+
+/* The stack of g as Go prints it (runtime frames hidden unless all frames
+ * are the runtime's, or all is set), then "created by". */
+void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
+		     const struct goroutine *g, int all);
+
+/* Blocked on a channel or a sync primitive, and not the runtime's own:
+ * what a leak looks like when the program exits. */
+int goroutine_leaked(const struct goroutine *g);
+
+#endif

@@ -1,0 +1,144 @@
+/* The Go runtime's layout as gorr finds it, on real Go binaries (the
+ * list in GORR_GO_BINS, as for test_gobin): from DWARF in plain builds,
+ * from harness/goruntime_tables.h in stripped ones, which must agree;
+ * runtime.allgs found in code where .symtab has no entry.
+ *
+ * "test_goroutines layout BINARY" prints the layout as a table row. */
+#include "harness/engine.h"
+#include "harness/goroutines.h"
+#include "t.h"
+
+#include <errno.h>
+#include <inttypes.h>
+
+struct bin {
+	char path[512], src[512], version[64];
+	int stripped;
+};
+
+static struct bin bins[16];
+static int nbins;
+static struct bin *cur;
+
+static int open_session(struct session *s, const char *path)
+{
+	memset(s, 0, sizeof(*s));
+	if (gobin_open(&s->bin, path))
+		return -1;
+	s->have_bin = 1;
+	s->exe = s->bin.path;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &s->cs) != CS_ERR_OK)
+		return -1;
+	s->cs_open = 1;
+	return 0;
+}
+
+static void close_session(struct session *s)
+{
+	free(s->layout);
+	cs_close(&s->cs);
+	gobin_release(&s->bin);
+}
+
+static void print_layout(const struct go_layout *L)
+{
+	printf("g: m %u sched %u syscallsp %u syscallpc %u atomicstatus %u goid %u "
+	       "waitsince %u waitreason %u gopc %u startpc %u parentGoid %u (%d); "
+	       "gobuf: sp %u pc %u bp %u; m: procid %u\n",
+	       L->g_m, L->g_sched, L->g_syscallsp, L->g_syscallpc, L->g_atomicstatus, L->g_goid,
+	       L->g_waitsince, L->g_waitreason, L->g_gopc, L->g_startpc, L->g_parentgoid,
+	       L->has_parentgoid, L->gobuf_sp, L->gobuf_pc, L->gobuf_bp, L->m_procid);
+}
+
+#define SAME(f) CHECK(a->f == b->f, #f " %u (DWARF) vs %u (table)", (unsigned)a->f, (unsigned)b->f)
+
+/* The plain build's DWARF and the stripped build's table agree. */
+static void dwarf_and_table_agree(void)
+{
+	struct session s1, s2;
+	const struct go_layout *a, *b;
+	struct sbuf why = SBUF_INIT;
+	char plain[520];
+	size_t n = strlen(cur->path) - strlen("-stripped");
+
+	snprintf(plain, sizeof(plain), "%.*s", (int)n, cur->path);
+	CHECK(open_session(&s1, plain) == 0 && open_session(&s2, cur->path) == 0, "open");
+	a = goroutines_layout(&s1, &why);
+	b = goroutines_layout(&s2, &why);
+	CHECK(a && b, "%s", why.buf);
+	if (a && b) {
+		CHECK(!strcmp(a->source, "DWARF"), "plain build's layout from %s", a->source);
+		CHECK(strcmp(b->source, "DWARF"), "stripped build's layout from DWARF");
+		SAME(g_m); SAME(g_sched); SAME(g_syscallsp); SAME(g_syscallpc);
+		SAME(g_atomicstatus); SAME(g_goid); SAME(g_waitsince); SAME(g_waitreason);
+		SAME(g_gopc); SAME(g_startpc); SAME(has_parentgoid); SAME(gobuf_sp);
+		SAME(gobuf_pc); SAME(gobuf_bp); SAME(m_procid);
+		if (a->has_parentgoid)
+			SAME(g_parentgoid);
+		/* runtime.allgs from the code, as in the stripped build. */
+		CHECK(a->allgs == goroutines_allgs_from_code(&s1), "allgs %#" PRIx64 " vs code %#" PRIx64,
+		      a->allgs, goroutines_allgs_from_code(&s1));
+		CHECK(b->allgs != 0, "allgs");
+		/* The wait reasons in the binary match the table. */
+		CHECK(a->nwaitreasons == b->nwaitreasons, "%zu wait reasons in the binary, %zu in the table",
+		      a->nwaitreasons, b->nwaitreasons);
+	}
+	sbuf_release(&why);
+	close_session(&s1);
+	close_session(&s2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *list = getenv("GORR_GO_BINS");
+	int i;
+
+	if (argc == 3 && !strcmp(argv[1], "layout")) {
+		struct session s;
+		struct sbuf why = SBUF_INIT;
+		const struct go_layout *L;
+
+		if (open_session(&s, argv[2]))
+			return 1;
+		L = goroutines_layout(&s, &why);
+		if (!L) {
+			fprintf(stderr, "%s\n", why.buf);
+			return 1;
+		}
+		printf("%s, %s: ", s.bin.go_version, L->source);
+		print_layout(L);
+		close_session(&s);
+		return 0;
+	}
+	T.suite = "goroutines";
+	if (list) {
+		const char *p = list;
+
+		while (*p && nbins < 16) {
+			struct bin *b = &bins[nbins];
+
+			if (sscanf(p, "%511s %511s %63s %d", b->path, b->src, b->version, &b->stripped) == 4)
+				nbins++;
+			p = strchr(p, '\n');
+			if (!p)
+				break;
+			p++;
+		}
+	}
+	if (!nbins) {
+		printf("SKIP goroutines/binaries: no Go binaries given (GORR_GO_BINS; tests/run.py builds them)\n");
+		return 0;
+	}
+	for (i = 0; i < nbins; i++) {
+		const char *slash = strrchr(bins[i].path, '/');
+		char name[700];
+
+		if (!bins[i].stripped)
+			continue;
+		cur = &bins[i];
+		snprintf(name, sizeof(name), "dwarf_and_table_agree[%.60s/%.200s]", bins[i].version,
+			 slash ? slash + 1 : bins[i].path);
+		t_run(name, dwarf_and_table_agree);
+	}
+	return T.any_failed;
+}
