@@ -97,6 +97,32 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->hang_ns = ns;
 		return 1;
 	}
+	if (is_opt(a, "--leaks")) {
+		o->leaks = 1;
+		return 1;
+	}
+	if (is_opt(a, "--leaks-ignore")) {
+		v = opt_value("--leaks-ignore", argc, argv, i);
+		if (!*v)
+			return -1;
+		o->leaks = 1;
+		o->leaks_ignore = xrealloc(o->leaks_ignore, (o->nleaks_ignore + 1) * sizeof(char *));
+		o->leaks_ignore[o->nleaks_ignore++] = xstrdup(v);
+		return 1;
+	}
+	if (is_opt(a, "--sample")) {
+		int64_t ns;
+
+		v = opt_value("--sample", argc, argv, i);
+		if (!*v)
+			return -1;
+		if (parse_duration(v, &ns) < 0 || ns <= 0) {
+			error("--sample: '%s' is not a duration such as 1s or 10m", v);
+			return -1;
+		}
+		o->sample_ns = ns;
+		return 1;
+	}
 	if (is_opt(a, "--inject") || is_opt(a, "--inject-file")) {
 		int file = is_opt(a, "--inject-file");
 		struct sbuf why = SBUF_INIT;
@@ -133,6 +159,13 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 
 void cli_session_release(struct session_opts *o)
 {
+	size_t i;
+
+	for (i = 0; i < o->nleaks_ignore; i++)
+		free(o->leaks_ignore[i]);
+	free(o->leaks_ignore);
+	o->leaks_ignore = NULL;
+	o->nleaks_ignore = 0;
 	if (o->plan) {
 		plan_release(o->plan);
 		free(o->plan);

@@ -19,7 +19,14 @@
 	"                      read:error=EIO,when=3, openat:error=ENOENT,path=*.conf,\n" \
 	"                      netpoll:drop, netpoll:delay=1s, gc@main.handle,\n" \
 	"                      gc@event:500, gc:every=10ms\n" \
-	"      --inject-file PLAN  rules from a file, one per line, # comments\n"
+	"      --inject-file PLAN  rules from a file, one per line, # comments\n" \
+	"      --leaks         when the program exits with status 0, goroutines left\n" \
+	"                      blocked on channels or locks are leaks: gorr lists them\n" \
+	"                      and exits 123\n" \
+	"      --leaks-ignore FUNC  not a leak when FUNC is on its stack (repeatable;\n" \
+	"                      implies --leaks)\n" \
+	"      --sample DUR    every DUR on the scheduler's clock, write the goroutine\n" \
+	"                      and timer counts to the trace and stderr\n"
 #define CLI_RUN_HELP \
 	"      --hang-timeout DUR  under virtual time, a run in which every thread\n" \
 	"                      waits and only timers fire for DUR is a hang (default 1h)\n"

@@ -201,6 +201,10 @@ struct session_opts {
 	uint64_t slice_ns;	/* timeslice budget in real time (0: default) */
 	struct fault_plan *plan;	/* --inject rules, or NULL */
 	int64_t hang_ns;	/* virtual time with only timers firing that is a hang */
+	int leaks;		/* --leaks: goroutines left blocked at exit fail the run */
+	char **leaks_ignore;	/* --leaks-ignore FUNC... */
+	size_t nleaks_ignore;
+	int64_t sample_ns;	/* --sample DUR: goroutine and timer counts */
 };
 
 enum { PIN_AUTO = -1, PIN_NONE = -2 };

@@ -382,6 +382,10 @@ void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
 	int n;
 
 	sbuf_addf(sb, "goroutine %" PRId64 " [%s", g->goid, g->state);
+	/* As runtime/traceback.go goroutineheader: whole minutes blocked,
+	 * on the program's clock (waitsince is set by the GC). */
+	if (g->status == G_WAITING && g->waitsince > 0 && sched_now(s) - g->waitsince >= 60000000000LL)
+		sbuf_addf(sb, ", %" PRId64 " minutes", (int64_t)((sched_now(s) - g->waitsince) / 60000000000LL));
 	if (g->tid)
 		sbuf_addf(sb, ", thread %d", (int)g->tid);
 	sbuf_adds(sb, "]:\n");
@@ -411,4 +415,18 @@ int goroutine_leaked(const struct goroutine *g)
 		if (!strcmp(g->reason, blocking[i]))
 			return 1;
 	return 0;
+}
+
+int goroutine_on_stack(struct session *s, struct thread *t, const struct goroutine *g,
+		       const char *func)
+{
+	uint64_t pcs[BT_MAX];
+	struct gobin_loc loc;
+	int n = backtrace_from(s, t, g->pc, g->sp, pcs, BT_MAX), i;
+
+	for (i = 0; i < n; i++)
+		if (gobin_pc_lookup(&s->bin, i ? pcs[i] - 1 : pcs[i], &loc) == 0 &&
+		    !strcmp(loc.func, func))
+			return 1;
+	return gobin_pc_lookup(&s->bin, g->startpc, &loc) == 0 && !strcmp(loc.func, func);
 }

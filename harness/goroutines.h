@@ -72,6 +72,10 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
 		     const struct goroutine *g, int all);
 
+/* Whether func (a full Go function name) is on g's stack or started it. */
+int goroutine_on_stack(struct session *s, struct thread *t, const struct goroutine *g,
+		       const char *func);
+
 /* Blocked on a channel or a sync primitive, and not the runtime's own:
  * what a leak looks like when the program exits. */
 int goroutine_leaked(const struct goroutine *g);

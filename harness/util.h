@@ -17,6 +17,7 @@
  * usage errors exit 2 before anything runs. */
 enum {
 	EXIT_GORR_USAGE = 2,
+	EXIT_GORR_LEAKS = 123,	/* --leaks: goroutines left blocked at a clean exit */
 	EXIT_GORR_HANG = 124,	/* every thread waits forever (as timeout(1)) */
 	EXIT_GORR_FAILURE = 125,
 };

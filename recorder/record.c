@@ -3,6 +3,7 @@
 #include "harness/backtrace.h"
 #include "harness/breakpoint.h"
 #include "harness/gocall.h"
+#include "harness/goroutines.h"
 #include "harness/cli.h"
 #include "inject/inject.h"
 #include "harness/util.h"
@@ -127,11 +128,14 @@ int recorder_finish(struct recorder *r, struct session *s)
 	msgpack_packer *pk = trace_begin(&r->w);
 	int code = session_exit_code(s), err;
 
-	pack_common(r, pk, "end", s->leader_vtid ? s->leader_vtid : s->leader, s->hang ? 4 : 3);
+	pack_common(r, pk, "end", s->leader_vtid ? s->leader_vtid : s->leader,
+		    3 + (s->hang ? 1 : 0) + (r->nleaks ? 1 : 0));
 	if (s->hang) {
 		code = EXIT_GORR_HANG;
 		mp_kbool(pk, "hang", 1);
 	}
+	if (r->nleaks)
+		mp_kuint(pk, "leaks", r->nleaks);
 	mp_kint(pk, "status", code);
 	mp_kint(pk, "wstatus", s->leader_wstatus);
 	mp_kuint(pk, "tsc_emulated", s->tsc_emulated);
@@ -364,6 +368,38 @@ static void gc_triggers(struct session *s, struct thread *t)
 	}
 }
 
+/* --leaks, when the program's first process exits with status 0: the
+ * goroutines still blocked on channels or locks that are not the
+ * runtime's own (or --leaks-ignore'd) are leaks. */
+static void check_leaks(struct session *s, struct thread *t)
+{
+	struct recorder *r = rec(s);
+	struct sbuf why = SBUF_INIT;
+	struct goroutine *gs;
+	size_t n, i, j;
+
+	if (goroutines_read(s, t, &gs, &n, &why)) {
+		warning("--leaks: cannot read the goroutines: %s", why.buf);
+		sbuf_release(&why);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		int ignored = 0;
+
+		if (!goroutine_leaked(&gs[i]))
+			continue;
+		for (j = 0; j < s->opts.nleaks_ignore && !ignored; j++)
+			ignored = goroutine_on_stack(s, t, &gs[i], s->opts.leaks_ignore[j]);
+		if (ignored)
+			continue;
+		sbuf_addc(&r->leak_report, '\n');
+		goroutine_print(&r->leak_report, s, t, &gs[i], 0);
+		r->nleaks++;
+	}
+	free(gs);
+	sbuf_release(&why);
+}
+
 static int rec_syscall_entry(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
@@ -392,6 +428,9 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 		}
 	}
 
+	if (s->opts.leaks && t->call.nr == SYS_exit_group && t->tgid == s->leader &&
+	    (int)t->call.args[0] == 0)
+		check_leaks(s, t);
 	/* exit and exit_group never return: record them now. */
 	if (d && d->ret == R_NONE)
 		write_syscall(rec(s), t, 0);
@@ -648,6 +687,12 @@ static int run_policy(struct session_opts *o, const char *path, const char *kind
 	if (s.hang)
 		report_hang(&s);
 	code = s.hang ? EXIT_GORR_HANG : session_exit_code(&s);
+	if (r.nleaks && code == 0) {
+		fprintf(stderr, "gorr: %zu goroutine%s leaked: blocked when the program exited\n%s",
+			r.nleaks, r.nleaks == 1 ? "" : "s", r.leak_report.buf);
+		code = EXIT_GORR_LEAKS;
+	}
+	sbuf_release(&r.leak_report);
 	if (recorder_finish(&r, &s) < 0 || err || s.start_failed)
 		code = EXIT_GORR_FAILURE;
 	else if (!o->quiet && path)

@@ -24,6 +24,11 @@ struct recorder {
 	 * for long; the first site any thread reaches wins). */
 	uint64_t gc_sites[GC_SITES];
 	size_t ngc_sites;
+	/* --leaks: what the goroutines looked like at the exit. */
+	size_t nleaks;
+	struct sbuf leak_report;
+	/* --sample: when the next sample is due. */
+	int64_t next_sample;
 };
 
 extern const struct engine_ops recorder_ops;
