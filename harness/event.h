@@ -81,8 +81,10 @@ struct trace_event {
 	struct ev_blob rule, action;
 	unsigned int clear;
 
-	/* EV_SLICE: pc, and the registers (struct user_regs_struct) */
+	/* EV_SLICE: pc, and the registers (struct user_regs_struct); the
+	 * goroutine that was running, or 0 */
 	struct ev_blob regs;
+	int64_t goid;
 
 	/* EV_RDTSC */
 	int rdtscp;

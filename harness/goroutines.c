@@ -391,7 +391,10 @@ void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
 	sbuf_adds(sb, "]:\n");
 	n = backtrace_from(s, t, g->pc, g->sp, pcs, BT_MAX);
 	backtrace_print_pcs(sb, s, pcs, n, BT_GO_STYLE | (all ? 0 : BT_HIDE_RUNTIME));
-	if (g->gopc && gobin_pc_lookup(&s->bin, g->gopc - 1, &loc) == 0) {
+	/* runtime/traceback.go printcreatedby: not for goroutine 1, nor when
+	 * the runtime made it. */
+	if (g->gopc && g->goid != 1 && gobin_pc_lookup(&s->bin, g->gopc - 1, &loc) == 0 &&
+	    strncmp(loc.func, "runtime.", 8)) {
 		sbuf_addf(sb, "created by %s", loc.func);
 		if (g->parent)
 			sbuf_addf(sb, " in goroutine %" PRId64, g->parent);
@@ -429,4 +432,30 @@ int goroutine_on_stack(struct session *s, struct thread *t, const struct gorouti
 		    !strcmp(loc.func, func))
 			return 1;
 	return gobin_pc_lookup(&s->bin, g->startpc, &loc) == 0 && !strcmp(loc.func, func);
+}
+
+void goroutines_dump(struct sbuf *sb, struct session *s, struct thread *t, int system)
+{
+	struct sbuf why = SBUF_INIT;
+	struct goroutine *gs;
+	size_t n, i, shown = 0;
+
+	if (goroutines_read(s, t, &gs, &n, &why)) {
+		sbuf_addf(sb, "(no goroutine list: %s)\n", why.buf);
+		sbuf_release(&why);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		shown += system || !gs[i].system;
+	sbuf_addf(sb, "%zu goroutine%s", shown, shown == 1 ? "" : "s");
+	if (shown != n)
+		sbuf_addf(sb, " (and %zu of the runtime's own)", n - shown);
+	sbuf_adds(sb, ":\n");
+	for (i = 0; i < n; i++)
+		if (system || !gs[i].system) {
+			sbuf_addc(sb, '\n');
+			goroutine_print(sb, s, t, &gs[i], 0);
+		}
+	free(gs);
+	sbuf_release(&why);
 }

@@ -72,6 +72,10 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
 		     const struct goroutine *g, int all);
 
+/* "N goroutines:" and each of them as goroutine_print says it (the
+ * runtime's own too with system), or why they cannot be read. */
+void goroutines_dump(struct sbuf *sb, struct session *s, struct thread *t, int system);
+
 /* Whether func (a full Go function name) is on g's stack or started it. */
 int goroutine_on_stack(struct session *s, struct thread *t, const struct goroutine *g,
 		       const char *func);

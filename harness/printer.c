@@ -661,10 +661,12 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 		if (ev->regs.p) {
 			sbuf_adds(sb, "--- timeslice ends at ");
 			print_pc(sb, ev->pc, po);
-			sbuf_adds(sb, " ---");
 		} else {
-			sbuf_adds(sb, "--- timeslice ends ---");
+			sbuf_adds(sb, "--- timeslice ends");
 		}
+		if (ev->goid > 0)
+			sbuf_addf(sb, " (goroutine %" PRId64 ")", ev->goid);
+		sbuf_adds(sb, " ---");
 		break;
 	case EV_END:
 		if (ev->hang) {

@@ -572,13 +572,20 @@ static void rec_gc_done(struct session *s, struct thread *t, int err, const char
 static void rec_slice(struct session *s, struct thread *t, const struct user_regs_struct *regs)
 {
 	struct recorder *r = rec(s);
-	msgpack_packer *pk = trace_begin(&r->w);
+	msgpack_packer *pk;
 
-	pack_common(r, pk, "slice", t->vtid, regs ? 2 : 0);
+	int64_t goid = 0;
+	int has_g = goroutine_id(s, t, &goid) == 0 && goid > 0;
+
+	pk = trace_begin(&r->w);
+	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + (has_g ? 1 : 0));
 	if (regs) {
 		mp_kuint(pk, "pc", regs->rip);
 		mp_kbin(pk, "regs", regs, sizeof(*regs));
 	}
+	/* The goroutine that was running, for the reader. */
+	if (has_g)
+		mp_kint(pk, "g", goid);
 	commit(r);
 }
 
@@ -622,6 +629,11 @@ static void report_hang(struct session *s)
 		thread_describe(&sb, s, t);
 		sbuf_adds(&sb, "]:\n");
 		backtrace_print(&sb, s, t);
+	}
+	/* What the goroutines wait for says more than the threads do. */
+	if (s->have_bin && s->bin.is_go && session_thread(s, s->leader)) {
+		sbuf_addc(&sb, '\n');
+		goroutines_dump(&sb, s, session_thread(s, s->leader), 0);
 	}
 	fputs(sb.buf, stderr);
 	sbuf_release(&sb);

@@ -2,6 +2,7 @@
 #include "replayer/replay.h"
 #include "harness/backtrace.h"
 #include "harness/gocall.h"
+#include "harness/goroutines.h"
 #include "harness/breakpoint.h"
 #include "harness/cli.h"
 #include "harness/engine.h"
@@ -62,6 +63,7 @@ struct replayer {
 	size_t nbreaks;
 	int cont;		/* --continue */
 	int verbose;		/* -v: print each event as it is replayed */
+	int goroutines;		/* --goroutines: list them at each stop */
 	int quiet;
 	int stopped;		/* stopped at a breakpoint (not --continue) */
 	int diverged;
@@ -536,6 +538,10 @@ static void report_stop(struct replayer *r, struct session *s, struct thread *t,
 	}
 	sbuf_adds(&sb, "  stack:\n");
 	backtrace_print(&sb, s, t);
+	if (r->goroutines) {
+		sbuf_addc(&sb, '\n');
+		goroutines_dump(&sb, s, t, 0);
+	}
 	fputs(sb.buf, stderr);
 	sbuf_release(&sb);
 	if (!r->cont) {
@@ -861,6 +867,8 @@ static const char replay_usage[] =
 	"                      (before event N); print the event number, thread,\n"
 	"                      goroutine, pc and stack; repeatable\n"
 	"      --continue      go on after each breakpoint instead of stopping\n"
+	"      --goroutines    at each breakpoint, also list the goroutines as Go's\n"
+	"                      tracebacks do (state, stack, created by)\n"
 	"  -v, --verbose       print each event on stderr as it is replayed\n"
 	"  -q, --quiet         no notices from gorr\n"
 	"  -h, --help          show this help\n";
@@ -991,6 +999,8 @@ int cmd_replay(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--continue")) {
 			r.cont = 1;
+		} else if (!strcmp(a, "--goroutines")) {
+			r.goroutines = 1;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			r.verbose = 1;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
