@@ -18,6 +18,7 @@ static const struct {
 	{ "run", EV_RUN },
 	{ "slice", EV_SLICE },
 	{ "fault", EV_FAULT },
+	{ "sample", EV_SAMPLE },
 };
 
 static struct ev_blob get_blob(const msgpack_object *m, const char *key)
@@ -182,6 +183,11 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->pc = mp_get_uint(o, "pc", 0);	/* gc: where it started */
 		ev->regs = get_blob(o, "regs");
 		ev->clear = (unsigned int)mp_get_uint(o, "clear", 0);
+		break;
+	case EV_SAMPLE:
+		ev->sample_t = mp_get_int(o, "t", 0);
+		ev->sample_goroutines = mp_get_int(o, "goroutines", -1);
+		ev->sample_timers = mp_get_int(o, "timers", -1);
 		break;
 	case EV_SLICE:
 		ev->pc = mp_get_uint(o, "pc", 0);

@@ -22,6 +22,7 @@ enum ev_type {
 	EV_RUN,			/* the scheduler switched to this thread */
 	EV_SLICE,		/* the thread's timeslice ended here */
 	EV_FAULT,		/* a fault rule fired at the thread's next call */
+	EV_SAMPLE,		/* --sample: goroutine and timer counts */
 };
 
 struct ev_blob {
@@ -80,6 +81,10 @@ struct trace_event {
 	 * has pc, regs and the dead registers it cleared (GOCALL_CLEAR_*) */
 	struct ev_blob rule, action;
 	unsigned int clear;
+
+	/* EV_SAMPLE: when (since sampling began), goroutines, timers (-1:
+	 * unknown) */
+	int64_t sample_t, sample_goroutines, sample_timers;
 
 	/* EV_SLICE: pc, and the registers (struct user_regs_struct); the
 	 * goroutine that was running, or 0 */

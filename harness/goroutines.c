@@ -64,6 +64,12 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 		{ "bp", &L->gobuf_bp, &fgobuf },
 	};
 	struct member_want mw[] = { { "procid", &L->m_procid, &fm } };
+	uint32_t p_timers = 0, t_len = 0, t_zombies = 0;
+	int fp = 0, ft = 0, fp19 = 0;
+	struct member_want ppw[] = { { "timers", &p_timers, &fp },
+				     { "numTimers", &L->p_ntimers, &fp19 },
+				     { "deletedTimers", &L->p_dead_timers, &fp19 } };
+	struct member_want tw[] = { { "len", &t_len, &ft }, { "zombies", &t_zombies, &ft } };
 	Dwarf_Off off = 0, next;
 	size_t hsize;
 	Dwarf *dw;
@@ -78,7 +84,7 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 		return -ENOENT;
 	}
 	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0 &&
-	       (!fg || !fgobuf || !fm)) {
+	       (!fg || !fgobuf || !fm || !fp || (!ft && fp19 != 2))) {
 		Dwarf_Die cu, d;
 
 		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &d) == 0) {
@@ -94,6 +100,10 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 					read_members(&d, bw, sizeof(bw) / sizeof(bw[0]));
 				} else if (!strcmp(name, "runtime.m") && !fm) {
 					read_members(&d, mw, 1);
+				} else if (!strcmp(name, "runtime.p") && !fp) {
+					read_members(&d, ppw, 3);
+				} else if (!strcmp(name, "runtime.timers") && !ft) {
+					read_members(&d, tw, 2);
 				}
 			} while (dwarf_siblingof(&d, &d) == 0);
 		}
@@ -105,6 +115,13 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 	}
 	L->has_parentgoid = fparent == 1;
 	L->source = "DWARF";
+	if (fp == 1 && fp19 == 2) {
+		L->has_timers = 1;	/* Go 1.14 to 1.22 */
+	} else if (fp == 1 && ft == 2) {
+		L->p_ntimers = p_timers + t_len;	/* Go 1.23 and later */
+		L->p_dead_timers = p_timers + t_zombies;
+		L->has_timers = 1;
+	}
 	dwarf_end(dw);
 	close(fd);
 	return err;
@@ -210,6 +227,9 @@ const struct go_layout *goroutines_layout(struct session *s, struct sbuf *why)
 	}
 	sym = gobin_symbol(&s->bin, "runtime.allgs");
 	L.allgs = sym ? sym->addr : goroutines_allgs_from_code(s);
+	sym = gobin_symbol(&s->bin, "runtime.allp");
+	L.allp = sym ? sym->addr : 0;
+	L.has_timers = L.has_timers && L.allp;
 	sym = gobin_symbol(&s->bin, "runtime.waitReasonStrings");
 	if (sym && sym->size >= 16) {
 		L.waitreasons = sym->addr;
@@ -458,4 +478,45 @@ void goroutines_dump(struct sbuf *sb, struct session *s, struct thread *t, int s
 		}
 	free(gs);
 	sbuf_release(&why);
+}
+
+int goroutines_count(struct session *s, struct thread *t, int64_t *goroutines, int64_t *timers)
+{
+	struct sbuf why = SBUF_INIT;
+	const struct go_layout *L = goroutines_layout(s, &why);
+	uint64_t slice[2], ps[1024];
+	size_t i;
+	int err;
+
+	*goroutines = *timers = -1;
+	sbuf_release(&why);
+	if (!L)
+		return -ENOTSUP;
+	{
+		struct goroutine *gs;
+		size_t n;
+
+		err = goroutines_read(s, t, &gs, &n, &why);
+		sbuf_release(&why);
+		if (err)
+			return err;
+		/* As runtime.NumGoroutine: not the runtime's own. */
+		*goroutines = 0;
+		for (i = 0; i < n; i++)
+			*goroutines += !gs[i].system;
+		free(gs);
+	}
+	if (!L->has_timers || thread_read(t, L->allp, slice, sizeof(slice)) || slice[1] > 1024 ||
+	    thread_read(t, slice[0], ps, slice[1] * 8))
+		return 0;
+	*timers = 0;
+	for (i = 0; i < slice[1]; i++) {
+		uint32_t n = 0, dead = 0;
+
+		if (!ps[i] || thread_read(t, ps[i] + L->p_ntimers, &n, 4) ||
+		    thread_read(t, ps[i] + L->p_dead_timers, &dead, 4))
+			continue;
+		*timers += n > dead ? n - dead : 0;
+	}
+	return 0;
 }

@@ -39,6 +39,13 @@ struct go_layout {
 	uint32_t g_size;	/* bytes read per g: past the last field used */
 	/* Offsets in runtime.gobuf and runtime.m. */
 	uint32_t gobuf_sp, gobuf_pc, gobuf_bp, m_procid;
+	/* Timers (DWARF only): runtime.allp ([]*p), and in runtime.p the
+	 * 32-bit count of timers in its heap and of those deleted but not
+	 * yet removed (Go 1.19 numTimers/deletedTimers; Go 1.23+
+	 * timers.len/timers.zombies). */
+	uint64_t allp;
+	uint32_t p_ntimers, p_dead_timers;
+	int has_timers;
 };
 
 struct goroutine {
@@ -71,6 +78,10 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
  * are the runtime's, or all is set), then "created by". */
 void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
 		     const struct goroutine *g, int all);
+
+/* How many goroutines (as runtime.NumGoroutine counts them) and active
+ * timers t's process has; timers is -1 when the layout does not say. */
+int goroutines_count(struct session *s, struct thread *t, int64_t *goroutines, int64_t *timers);
 
 /* "N goroutines:" and each of them as goroutine_print says it (the
  * runtime's own too with system), or why they cannot be read. */

@@ -657,6 +657,14 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 		sbuf_addf(sb, ": %.*s (INJECTED) ---",
 			  (int)ev->rule.len, ev->rule.p ? (const char *)ev->rule.p : "");
 		break;
+	case EV_SAMPLE:
+		sbuf_adds(sb, "--- sample at ");
+		sbuf_add_duration(sb, ev->sample_t);
+		sbuf_addf(sb, ": %" PRId64 " goroutines", ev->sample_goroutines);
+		if (ev->sample_timers >= 0)
+			sbuf_addf(sb, ", %" PRId64 " timers", ev->sample_timers);
+		sbuf_adds(sb, " ---");
+		break;
 	case EV_SLICE:
 		if (ev->regs.p) {
 			sbuf_adds(sb, "--- timeslice ends at ");

@@ -326,17 +326,31 @@ int parse_duration(const char *s, int64_t *ns)
 	return 0;
 }
 
+/* As Go's time.Duration.String: 10m0s, 1h0m0.5s, 1.5s, 20ms. */
 void sbuf_add_duration(struct sbuf *sb, int64_t ns)
 {
+	char sec[32];
+	size_t n;
+
 	if (ns < 1000)
 		sbuf_addf(sb, "%lldns", (long long)ns);
 	else if (ns < 1000000)
 		sbuf_addf(sb, "%gus", (double)ns / 1e3);
 	else if (ns < 1000000000)
 		sbuf_addf(sb, "%gms", (double)ns / 1e6);
-	else if (ns < 60000000000LL)
-		sbuf_addf(sb, "%gs", (double)ns / 1e9);
-	else
-		sbuf_addf(sb, "%lldh%lldm%gs", (long long)(ns / 3600000000000LL),
-			  (long long)(ns / 60000000000LL % 60), (double)(ns % 60000000000LL) / 1e9);
+	else {
+		/* Whole seconds and up to nine decimals, trailing zeros cut. */
+		snprintf(sec, sizeof(sec), "%lld.%09lld", (long long)(ns / 1000000000LL % 60),
+			 (long long)(ns % 1000000000LL));
+		n = strlen(sec);
+		while (sec[n - 1] == '0')
+			sec[--n] = '\0';
+		if (sec[n - 1] == '.')
+			sec[--n] = '\0';
+		if (ns >= 3600000000000LL)
+			sbuf_addf(sb, "%lldh", (long long)(ns / 3600000000000LL));
+		if (ns >= 60000000000LL)
+			sbuf_addf(sb, "%lldm", (long long)(ns / 60000000000LL % 60));
+		sbuf_addf(sb, "%ss", sec);
+	}
 }

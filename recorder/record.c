@@ -400,6 +400,43 @@ static void check_leaks(struct session *s, struct thread *t)
 	sbuf_release(&why);
 }
 
+/* --sample: the goroutine and timer counts, every sample_ns of the
+ * scheduler's clock (virtual under run: simulated hours take seconds). */
+static void take_sample(struct session *s, struct thread *t)
+{
+	struct recorder *r = rec(s);
+	int64_t now = sched_now(s), ng, nt;
+	msgpack_packer *pk;
+	struct sbuf sb = SBUF_INIT;
+
+	if (!r->next_sample) {
+		r->next_sample = now + s->opts.sample_ns;
+		r->sample_start = now;
+		return;
+	}
+	if (now < r->next_sample || t->tgid != s->leader)
+		return;
+	while (r->next_sample <= now)
+		r->next_sample += s->opts.sample_ns;
+	if (goroutines_count(s, t, &ng, &nt))
+		return;
+	pk = trace_begin(&r->w);
+	pack_common(r, pk, "sample", t->vtid, 3);
+	mp_kint(pk, "t", now - r->sample_start);
+	mp_kint(pk, "goroutines", ng);
+	mp_kint(pk, "timers", nt);
+	commit(r);
+	if (!s->opts.quiet) {
+		sbuf_adds(&sb, "gorr: sample at ");
+		sbuf_add_duration(&sb, now - r->sample_start);
+		sbuf_addf(&sb, ": %lld goroutines", (long long)ng);
+		if (nt >= 0)
+			sbuf_addf(&sb, ", %lld timers", (long long)nt);
+		fprintf(stderr, "%s\n", sb.buf);
+	}
+	sbuf_release(&sb);
+}
+
 static int rec_syscall_entry(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
@@ -410,6 +447,8 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 		/* The whole buffer, not strsize bytes of it. */
 		t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t,
 						1u << 30, t->call.in, &t->inbuf);
+	if (s->opts.sample_ns)
+		take_sample(s, t);
 	if (s->opts.plan && s->opts.plan->has_gc)
 		gc_triggers(s, t);
 	if (s->opts.plan) {

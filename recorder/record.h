@@ -27,8 +27,8 @@ struct recorder {
 	/* --leaks: what the goroutines looked like at the exit. */
 	size_t nleaks;
 	struct sbuf leak_report;
-	/* --sample: when the next sample is due. */
-	int64_t next_sample;
+	/* --sample: when the next sample is due, and when sampling began. */
+	int64_t next_sample, sample_start;
 };
 
 extern const struct engine_ops recorder_ops;

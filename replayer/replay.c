@@ -642,8 +642,8 @@ static struct thread *rp_pick(struct session *s)
 		}
 		if (check_event_break(r, s))
 			return NULL;
-		if (r->ev.type == EV_UNKNOWN) {
-			consume(r);
+		if (r->ev.type == EV_UNKNOWN || r->ev.type == EV_SAMPLE) {
+			consume(r);	/* nothing the program did */
 			continue;
 		}
 		if (r->ev.type == EV_END) {

@@ -99,7 +99,7 @@ def test_hang_is_reported(ctx):
     assert re.search(r"thread 1000 \[read on fd \d+, no timeout\]", r.stderr), r.stderr
     assert "main.main.func1" in r.stderr and "runtime.futex" in r.stderr
     r = run(ctx, "blocked", 1, "--hang-timeout", "10m", timeout=60)
-    assert r.returncode == 124 and "for 0h10m0s of virtual time" in r.stderr, r.stderr
+    assert r.returncode == 124 and "for 10m0s of virtual time" in r.stderr, r.stderr
 
 
 def test_real_time_keeps_wall_time(ctx):
