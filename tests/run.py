@@ -69,6 +69,10 @@ def sources():
         progs[os.path.basename(f)[:-3]] = f
     for f in sorted(glob.glob(os.path.join(ROOT, "examples", "*", "main.go"))):
         progs["example-" + os.path.basename(os.path.dirname(f))] = f
+    # Packages with tests: their `go test -c` binary, named NAME.test.
+    for d in sorted(glob.glob(os.path.join(ROOT, "examples", "*"))):
+        if glob.glob(os.path.join(d, "*_test.go")) and not os.path.exists(os.path.join(d, "main.go")):
+            progs["example-" + os.path.basename(d) + ".test"] = d
     return progs
 
 
@@ -84,12 +88,16 @@ def build_all(toolchains):
         for name, src in sources().items():
             for stripped in (False, True):
                 out = os.path.join(outdir, name + ("-stripped" if stripped else ""))
-                if not (os.path.exists(out) and os.path.getmtime(out) > os.path.getmtime(src)):
-                    cmd = [tc.go, "build", "-o", out]
+                is_pkg = os.path.isdir(src)
+                mtime = max(os.path.getmtime(f) for f in glob.glob(os.path.join(src, "*.go"))) \
+                    if is_pkg else os.path.getmtime(src)
+                if not (os.path.exists(out) and os.path.getmtime(out) > mtime):
+                    cmd = [tc.go, "test", "-c", "-o", out] if is_pkg else [tc.go, "build", "-o", out]
                     if stripped:
                         cmd.append("-ldflags=-s -w")
-                    cmd.append(src)
-                    r = subprocess.run(cmd, env=tenv, capture_output=True, text=True)
+                    cmd.append("." if is_pkg else src)
+                    r = subprocess.run(cmd, env=tenv, capture_output=True, text=True,
+                                       cwd=src if is_pkg else None)
                     if r.returncode != 0:
                         print(f"cannot build {src} with {tc.version}:\n{r.stderr}", file=sys.stderr)
                         continue

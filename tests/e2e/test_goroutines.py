@@ -1,0 +1,127 @@
+"""Goroutine visibility (issue 6): the goroutines read from outside match
+the runtime's own view; leaks at exit; goroutine lists in hang reports and
+at replay breakpoints; --sample."""
+import os
+import re
+
+from run import ROOT, load_trace, per_toolchain
+
+HEADER = re.compile(r"^goroutine (\d+) \[([^\],]+)(?:, \d+ minutes)?(?:, thread \d+)?\]:$")
+
+
+def parse_dump(text):
+    """{goid: (state, first non-runtime function, creator)} from a Go-style dump."""
+    out = {}
+    goid = None
+    for line in text.splitlines():
+        m = HEADER.match(line)
+        if m:
+            goid = int(m.group(1))
+            out[goid] = [m.group(2), None, None]
+            continue
+        if goid is None or not line or line.startswith("\t"):
+            continue
+        if line.startswith("created by "):
+            out[goid][2] = line[len("created by "):].split(" in goroutine")[0]
+        elif out[goid][1] is None and not line.startswith("runtime."):
+            out[goid][1] = line[:line.rindex("(")]
+    return {k: tuple(v) for k, v in out.items()}
+
+
+BLOCKED = {"chan send", "chan receive", "select", "semacquire", "sync.Mutex.Lock",
+           "sync.WaitGroup.Wait", "sync.Cond.Wait", "sync.RWMutex.RLock", "sync.RWMutex.Lock"}
+
+
+def _matches_runtime(ctx, stripped):
+    prog = ctx.prog("manyg", stripped=stripped)
+    r = ctx.gorr_cmd("run", "-q", "--seed", "3", "--leaks", "--", prog, "-n", "300", timeout=120)
+    assert r.returncode == 123, r.stderr[-2000:]
+    theirs = {k: v for k, v in parse_dump(r.stdout).items() if v[0] in BLOCKED}
+    ours = parse_dump(r.stderr)
+    assert len(theirs) == 300, len(theirs)
+    assert f"gorr: 300 goroutines leaked" in r.stderr, r.stderr[:300]
+    assert ours == theirs, [(k, ours.get(k), theirs.get(k)) for k in sorted(set(ours) | set(theirs))
+                            if ours.get(k) != theirs.get(k)][:5]
+
+
+@per_toolchain
+def test_goroutine_list_matches_the_runtimes_own(ctx):
+    _matches_runtime(ctx, stripped=False)
+
+
+@per_toolchain
+def test_goroutine_list_matches_the_runtimes_own_stripped(ctx):
+    _matches_runtime(ctx, stripped=True)
+
+
+@per_toolchain
+def test_leaked_goroutines_fail_the_run(ctx):
+    for stripped in (False, True):
+        prog = ctx.prog("example-leaks.test", stripped=stripped)
+        native = ctx.run([prog], check_exit=0)
+        assert native.stdout.strip().endswith("PASS"), native
+        r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--leaks", "--", prog)
+        assert r.returncode == 123 and r.stdout.strip() == "PASS", r
+        assert "gorr: 3 goroutines leaked: blocked when the program exited" in r.stderr, r.stderr
+        got = parse_dump(r.stderr)
+        by_func = {v[1].rsplit(".", 2)[-2] + "." + v[1].rsplit(".", 1)[-1]: v for v in got.values()}
+        wg = "sync.WaitGroup.Wait" if ctx.tc.version >= "go1.20" else "semacquire"
+        mu = "sync.Mutex.Lock" if ctx.tc.version >= "go1.20" else "semacquire"
+        assert got and {v[0] for v in got.values()} == {"chan send", wg, mu}, got
+        assert any(v[1].endswith("leaks.FirstAnswer.func1") and v[2].endswith("leaks.FirstAnswer")
+                   for v in got.values()), got
+        assert any(v[2].endswith("leaks.DoubleAll") for v in got.values()), got
+        assert any(v[2].endswith("leaks.(*Cache).Refresh") for v in got.values()), got
+        assert "/examples/leaks/leaks.go:" in r.stderr
+        # The fixed code passes, and so does the same run with the three
+        # leaks ignored.
+        env = dict(os.environ, LEAKS_FIXED="1")
+        ctx.gorr_cmd("run", "-q", "--seed", "1", "--leaks", "--", prog, env=env, check_exit=0)
+        ignore = []
+        for f in ("FirstAnswer.func1", "DoubleAll.func2", "(*Cache).Refresh.func1"):
+            ignore += ["--leaks-ignore", "_" + os.path.join(ROOT, "examples/leaks") + "." + f]
+        ctx.gorr_cmd("run", "-q", "--seed", "1", *ignore, "--", prog, check_exit=0)
+    # record --leaks too, and the trace says how many.
+    t = ctx.path("lk.gorr")
+    r = ctx.gorr_cmd("record", "-q", "--leaks", "-o", t, "--", ctx.prog("example-leaks.test"))
+    assert r.returncode == 123, r
+    assert load_trace(t)[-1].get("leaks") == 3
+
+
+@per_toolchain
+def test_hang_report_lists_goroutines(ctx):
+    r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--inject", "netpoll:drop,when=3", "--",
+                     ctx.prog("example-lostwakeup"), timeout=60)
+    assert r.returncode == 124, r
+    got = parse_dump(r.stderr)
+    assert got.get(1) and got[1][0] == "IO wait", got
+    g1 = r.stderr[r.stderr.index("goroutine 1 [IO wait]:"):]
+    assert "net.(*conn).Read(...)" in g1 and "\nmain.main(...)\n\t" in g1, g1
+
+
+def test_replay_lists_goroutines_at_a_breakpoint(ctx):
+    t = ctx.path("b.gorr")
+    ctx.gorr_cmd("record", "-q", "--seed", "2", "-o", t, "--", ctx.prog("example-leaks.test"),
+                 check_exit=0)
+    r = ctx.gorr_cmd("replay", "--goroutines", "--break", "leaks.go:59", t, timeout=60)
+    assert "gorr: breakpoint leaks.go:59 at event" in r.stderr, r.stderr
+    got = parse_dump(r.stderr)
+    assert any(v[0] == "chan send" and v[1].endswith("FirstAnswer.func1") for v in got.values()), got
+    assert any(v[1] == "testing.(*T).Run" for v in got.values()), got
+
+
+@per_toolchain
+def test_sample_shows_the_timer_leak(ctx):
+    for stripped in (False, True):
+        t = ctx.path("s.gorr")
+        r = ctx.gorr_cmd("run", "--seed", "1", "--sample", "10m", "-o", t, "--",
+                         ctx.prog("example-timerleak", stripped=stripped), "-report", "1h",
+                         check_exit=0, timeout=120)
+        samples = [e for e in load_trace(t)[1:] if e["e"] == "sample"]
+        counts = [e["goroutines"] for e in samples]
+        assert len(samples) == 6 and counts == sorted(counts) and counts[-1] >= 300, counts
+        if not stripped:
+            assert all(e["timers"] == e["goroutines"] for e in samples), samples
+        assert r.stderr.count("gorr: sample at ") == 6, r.stderr
+        d = ctx.gorr_cmd("dump", t, check_exit=0).stdout
+        assert re.search(r"--- sample at 1h0m0\.\d+s: 3\d\d goroutines", d), d[-500:]
