@@ -270,24 +270,30 @@ static const char *const status_names[] = {
 	[G_COPYSTACK] = "copystack", [G_PREEMPTED] = "preempted",
 };
 
-/* The wait reason's text (runtime/runtime2.go waitReason.String). */
-static void wait_reason(struct thread *t, const struct go_layout *L, uint8_t r, char *out,
-			size_t size)
+/* The wait reasons' texts (runtime/runtime2.go waitReason.String), read
+ * from the program's runtime.waitReasonStrings once per listing. */
+struct reasons {
+	char text[256][48];
+	unsigned char have[256];
+};
+
+static const char *wait_reason(struct thread *t, const struct go_layout *L, struct reasons *c,
+			       uint8_t r)
 {
 	uint64_t str[2];
 
-	out[0] = '\0';
 	if (r >= L->nwaitreasons)
-		return;
-	if (L->reason_table) {
-		snprintf(out, size, "%s", L->reason_table[r]);
-		return;
+		return "";
+	if (L->reason_table)
+		return L->reason_table[r];
+	if (!c->have[r]) {
+		c->have[r] = 1;
+		c->text[r][0] = '\0';
+		if (thread_read(t, L->waitreasons + 16 * (uint64_t)r, str, sizeof(str)) == 0 &&
+		    str[1] < sizeof(c->text[r]) && thread_read(t, str[0], c->text[r], (size_t)str[1]) == 0)
+			c->text[r][str[1]] = '\0';
 	}
-	if (thread_read(t, L->waitreasons + 16 * (uint64_t)r, str, sizeof(str)) == 0 &&
-	    str[1] < size && thread_read(t, str[0], out, (size_t)str[1]) == 0)
-		out[str[1]] = '\0';
-	else
-		out[0] = '\0';
+	return c->text[r];
 }
 
 /* runtime/traceback.go isSystemGoroutine: started in the runtime (but not
@@ -321,6 +327,7 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 	unsigned char buf[1024];
 	uint64_t slice[2], *gs = NULL;
 	struct goroutine *v = NULL;
+	struct reasons *reasons;
 	size_t i, k = 0;
 
 	*out = NULL;
@@ -344,6 +351,7 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 		return -EFAULT;
 	}
 	v = xcalloc(slice[1], sizeof(*v));
+	reasons = xcalloc(1, sizeof(*reasons));
 	for (i = 0; i < slice[1]; i++) {
 		struct goroutine *g = &v[k];
 		uint32_t status;
@@ -380,7 +388,8 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 			}
 		}
 		if (status == G_WAITING)
-			wait_reason(t, L, buf[L->g_waitreason], g->reason, sizeof(g->reason));
+			snprintf(g->reason, sizeof(g->reason), "%s",
+				 wait_reason(t, L, reasons, buf[L->g_waitreason]));
 		if (!g->reason[0])
 			snprintf(g->reason, sizeof(g->reason), "%s",
 				 status < sizeof(status_names) / sizeof(status_names[0]) &&
@@ -389,6 +398,7 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 		k++;
 	}
 	free(gs);
+	free(reasons);
 	*out = v;
 	*n = k;
 	return 0;

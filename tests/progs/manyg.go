@@ -54,7 +54,7 @@ func main() {
 	time.Sleep(100 * time.Millisecond) // every one of them blocks
 	if *wait {
 		fmt.Println("ready")
-		select {}
+		time.Sleep(time.Hour) // (a timer: not a deadlock)
 	}
 	buf := make([]byte, 16<<20)
 	os.Stdout.Write(buf[:runtime.Stack(buf, true)])

@@ -10,6 +10,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 struct bin {
 	char path[512], src[512], version[64];
@@ -88,10 +92,104 @@ static void dwarf_and_table_agree(void)
 	close_session(&s2);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* "test_goroutines bench PROG N": start PROG -wait -n N (tests/progs/
+ * manyg.go), stop it once it says ready, and time reading its
+ * goroutines: the layout once (DWARF or table), then the list 50 times. */
+static int bench(const char *prog, const char *n)
+{
+	double t0, first, runs[50];
+	struct session s;
+	struct thread t;
+	struct sbuf why = SBUF_INIT;
+	struct goroutine *gs = NULL;
+	size_t count = 0;
+	char line[64] = "";
+	int fds[2], i;
+	pid_t pid;
+	FILE *f;
+
+	if (pipe(fds))
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		execl(prog, prog, "-wait", "-n", n, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	if (!f || !fgets(line, sizeof(line), f) || strncmp(line, "ready", 5)) {
+		fprintf(stderr, "bench: %s did not get ready\n", prog);
+		kill(pid, SIGKILL);
+		return 1;
+	}
+	kill(pid, SIGSTOP);
+	if (open_session(&s, prog))
+		return 1;
+	memset(&t, 0, sizeof(t));
+	t.tid = t.tgid = pid;
+	t0 = now_ms();
+	if (!goroutines_layout(&s, &why)) {
+		fprintf(stderr, "bench: %s\n", why.buf);
+		kill(pid, SIGKILL);
+		return 1;
+	}
+	first = now_ms() - t0;
+	for (i = 0; i < 50; i++) {
+		free(gs);
+		t0 = now_ms();
+		if (goroutines_read(&s, &t, &gs, &count, &why)) {
+			fprintf(stderr, "bench: %s\n", why.buf);
+			kill(pid, SIGKILL);
+			return 1;
+		}
+		runs[i] = now_ms() - t0;
+	}
+	qsort(runs, 50, sizeof(runs[0]), cmp_double);
+	printf("%s %s: %zu goroutines read in %.3f ms (median of 50; min %.3f, max %.3f); "
+	       "layout (%s) found in %.1f ms", s.bin.go_version, prog, count, runs[25], runs[0],
+	       runs[49], s.layout->source, first);
+	/* And the whole listing, stacks unwound and symbolized. */
+	for (i = 0; i < 10; i++) {
+		struct sbuf out = SBUF_INIT;
+
+		t0 = now_ms();
+		goroutines_dump(&out, &s, &t, 1);
+		runs[i] = now_ms() - t0;
+		sbuf_release(&out);
+	}
+	qsort(runs, 10, sizeof(runs[0]), cmp_double);
+	printf("; listed with stacks in %.3f ms (median of 10)\n", runs[5]);
+	free(gs);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close_session(&s);
+	sbuf_release(&why);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *list = getenv("GORR_GO_BINS");
 	int i;
+
+	if (argc == 4 && !strcmp(argv[1], "bench"))
+		return bench(argv[2], argv[3]);
 
 	if (argc == 3 && !strcmp(argv[1], "layout")) {
 		struct session s;
