@@ -97,6 +97,26 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->hang_ns = ns;
 		return 1;
 	}
+	if (is_opt(a, "--chaos")) {
+		v = opt_value("--chaos", argc, argv, i);
+		if (parse_count("--chaos", v, 2, &n))
+			return -1;
+		o->chaos = (int)n;
+		return 1;
+	}
+	if (is_opt(a, "--timeout")) {
+		int64_t ns;
+
+		v = opt_value("--timeout", argc, argv, i);
+		if (!*v)
+			return -1;
+		if (parse_duration(v, &ns) < 0 || ns <= 0) {
+			error("--timeout: '%s' is not a duration such as 30s or 10m", v);
+			return -1;
+		}
+		o->timeout_ns = ns;
+		return 1;
+	}
 	if (is_opt(a, "--leaks")) {
 		o->leaks = 1;
 		return 1;

@@ -28,6 +28,9 @@
 	"      --sample DUR    every DUR on the scheduler's clock, write the goroutine\n" \
 	"                      and timer counts to the trace and stderr\n"
 #define CLI_RUN_HELP \
+	"      --chaos LEVEL   perturb the schedule from the seed (docs/chaos.md):\n" \
+	"                      0 off (default for run), 1 (default for hunt), 2 more\n" \
+	"      --timeout DUR   end the run after DUR of virtual time (status 124)\n" \
 	"      --hang-timeout DUR  under virtual time, a run in which every thread\n" \
 	"                      waits and only timers fire for DUR is a hang (default 1h)\n"
 

@@ -112,6 +112,9 @@ struct thread {
 	int replayed;		/* replay: its event was consumed at entry */
 	int injected;		/* its result was injected by a fault rule */
 	int delivered;		/* held readiness events appended to its result */
+	uint64_t prio;		/* --chaos: the scheduler runs the highest first */
+	int prio_set;
+	int64_t budget_ns;	/* --chaos: this timeslice's length */
 	int stashed_status;	/* a vfork parent's stop, reported before its child's exec */
 	int has_stashed;
 	struct thread *next;	/* hash chain */
@@ -205,6 +208,8 @@ struct session_opts {
 	char **leaks_ignore;	/* --leaks-ignore FUNC... */
 	size_t nleaks_ignore;
 	int64_t sample_ns;	/* --sample DUR: goroutine and timer counts */
+	int chaos;		/* --chaos LEVEL: 0 off, 1, 2 (harness/sched.c) */
+	int64_t timeout_ns;	/* --timeout DUR: the run ends after DUR (scheduler's clock) */
 };
 
 enum { PIN_AUTO = -1, PIN_NONE = -2 };
@@ -240,6 +245,9 @@ struct session {
 	struct thread *yielded;	/* its timeslice just ended */
 	int awaiting;		/* stops that must arrive before the next pick */
 	struct prng sched_rng;
+	struct prng chaos_rng;	/* --chaos (PRNG_CHAOS) */
+	int timed_out;		/* --timeout reached */
+	int64_t start_v;	/* the scheduler's clock at the first exec */
 	uint64_t futex_order;
 	uint64_t io_generation;	/* bumped when a call may have made I/O ready */
 	int64_t vclock;		/* virtual CLOCK_MONOTONIC, ns (virtual_time) */
@@ -374,6 +382,20 @@ void sched_start_budget(struct session *s, struct thread *t);
 /* t's timeslice is over: it ends at t's next syscall stop (where the
  * others get their turn, deterministically under virtual time). */
 void sched_spend_budget(struct session *s, struct thread *t);
+
+/* --timeout: 1 (and the run ends, s->timed_out) once the scheduler's
+ * clock has gone past it. */
+int sched_check_timeout(struct session *s);
+
+/* --chaos: the knobs of a level (docs/chaos.md). */
+struct chaos_knobs {
+	double delay_prob;	/* a syscall is delayed... */
+	int64_t delay_max_ns;	/* ...by a uniform draw up to this */
+	double yield_prob;	/* a syscall ends the timeslice */
+	int64_t slice_min_ns, slice_max_ns;	/* timeslice lengths, log-uniform */
+	double reprio_prob;	/* at a timeslice's end, the thread's priority is redrawn */
+};
+const struct chaos_knobs *chaos_knobs(int level);
 
 /* Engine internals shared by engine.c, sched.c and detenv.c. */
 int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e);

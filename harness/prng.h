@@ -57,6 +57,7 @@ enum {
 	PRNG_SCHED = 2,		/* the scheduler's choices */
 	PRNG_GETRANDOM = 3,	/* getrandom under gorr run */
 	PRNG_INJECT = 4,	/* prob= of fault rules */
+	PRNG_CHAOS = 5,		/* --chaos perturbations */
 };
 
 #endif

@@ -28,6 +28,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -78,6 +79,34 @@ int64_t sched_now(const struct session *s)
 	return s->opts.virtual_time ? s->vclock : real_now(CLOCK_MONOTONIC);
 }
 
+/* The levels of --chaos, after rr's chaos mode: random priorities (a
+ * thread of low priority starves while others can run), random timeslice
+ * lengths, and at syscalls random preemption and latency.  All drawn from
+ * the seed's PRNG_CHAOS stream, so a seed is one schedule. */
+static const struct chaos_knobs knobs[] = {
+	{ 0, 0, 0, 0, 0, 0 },
+	{ 0.02, 20000000, 0.05, 100000, 20000000, 0.25 },
+	{ 0.10, 50000000, 0.20, 10000, 5000000, 0.50 },
+};
+
+const struct chaos_knobs *chaos_knobs(int level)
+{
+	if (level < 0)
+		level = 0;
+	if (level > 2)
+		level = 2;
+	return &knobs[level];
+}
+
+/* A log-uniform draw in [lo, hi]: short slices are as likely as long
+ * ones in each decade. */
+static int64_t log_uniform(struct prng *r, int64_t lo, int64_t hi)
+{
+	double u = prng_unit(r);
+
+	return (int64_t)((double)lo * pow((double)hi / (double)lo, u));
+}
+
 void sched_spend_budget(struct session *s, struct thread *t)
 {
 	t->run_start_ns = 0;
@@ -86,6 +115,11 @@ void sched_spend_budget(struct session *s, struct thread *t)
 
 void sched_start_budget(struct session *s, struct thread *t)
 {
+	if (s->opts.chaos) {
+		const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
+
+		t->budget_ns = log_uniform(&s->chaos_rng, k->slice_min_ns, k->slice_max_ns);
+	}
 	t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
 	t->run_start_v = sched_now(s);
 }
@@ -107,6 +141,17 @@ static void on_tick(int sig)
 	(void)sig;
 }
 
+int sched_check_timeout(struct session *s)
+{
+	if (!s->opts.timeout_ns || sched_now(s) - s->start_v < s->opts.timeout_ns)
+		return 0;
+	/* The run ends as a hang does (the program is killed with gorr),
+	 * and says why. */
+	s->timed_out = 1;
+	s->hang = 1;
+	return 1;
+}
+
 void sched_init(struct session *s)
 {
 	struct sigaction sa;
@@ -114,6 +159,8 @@ void sched_init(struct session *s)
 	sigset_t set;
 
 	prng_init(&s->sched_rng, s->opts.seed, PRNG_SCHED);
+	prng_init(&s->chaos_rng, s->opts.seed, PRNG_CHAOS);
+	s->start_v = sched_now(s);
 	if (s->opts.virtual_time)
 		virt_init(s);
 	s->last_progress = s->vclock;
@@ -749,6 +796,8 @@ static int others_could_run(struct session *s);
  * trace says where t went on from. */
 static void yield(struct session *s, struct thread *t)
 {
+	if (s->opts.chaos && prng_unit(&s->chaos_rng) < chaos_knobs(s->opts.chaos)->reprio_prob)
+		t->prio = prng_next(&s->chaos_rng);
 	t->rs = RS_READY;
 	s->running = NULL;
 	s->last_run = NULL;
@@ -757,10 +806,13 @@ static void yield(struct session *s, struct thread *t)
 
 static int slice_spent(struct session *s, struct thread *t)
 {
+	int64_t budget = s->opts.chaos && t->budget_ns ? t->budget_ns : (int64_t)s->opts.slice_ns;
+
 	if (s->opts.virtual_time)
-		return sched_now(s) - t->run_start_v >= (int64_t)s->opts.slice_ns;
-	return real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns >= (int64_t)s->opts.slice_ns;
+		return sched_now(s) - t->run_start_v >= budget;
+	return real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns >= budget;
 }
+
 
 /* After the running thread's stop: it goes on, unless the scheduling is
  * scripted (replay), where the policy picks at every step. */
@@ -863,7 +915,7 @@ static int step(struct thread *t, struct user_regs_struct *regs, int *other)
  * trace then holds a position that only this run had, which replay still
  * reproduces exactly from the registers.  Returns 1 when a stop that
  * was not a step must go to the event loop (*status). */
-static int canonicalize(struct thread *t, struct user_regs_struct *regs, int *status)
+static int canonicalize_spin(struct thread *t, struct user_regs_struct *regs, int *status)
 {
 	uint64_t pcs[CANON_STEPS];
 	struct user_regs_struct r = *regs, first;
@@ -926,7 +978,7 @@ void sched_slice(struct session *s, struct thread *t)
 	if (!(s->gc.tid && s->gc.tgid == t->tgid)) {
 		int status = 0;
 
-		if (canonicalize(t, &regs, &status)) {
+		if (canonicalize_spin(t, &regs, &status)) {
 			/* The thread reached a syscall or a signal while
 			 * stepping: that stop ends its timeslice instead. */
 			sched_handle_status(s, t, status);
@@ -1210,6 +1262,21 @@ void sched_dispatch(struct session *s)
 					break;
 				}
 		}
+		if (nready && s->opts.chaos) {
+			/* The ready thread of highest priority runs. */
+			int k, best = 0;
+
+			for (k = 0; k < nready; k++) {
+				if (!ready[k]->prio_set) {
+					ready[k]->prio = prng_next(&s->chaos_rng);
+					ready[k]->prio_set = 1;
+				}
+				if (ready[k]->prio > ready[best]->prio)
+					best = k;
+			}
+			ready[0] = ready[best];
+			nready = 1;
+		}
 		if (nready) {
 			struct thread *t = nready == 1 ? ready[0] :
 				ready[prng_next(&s->sched_rng) % (uint64_t)nready];
@@ -1225,7 +1292,12 @@ void sched_dispatch(struct session *s)
 		if (s->opts.virtual_time) {
 			if (earliest != INT64_MAX && earliest - s->last_progress <= s->opts.hang_ns) {
 				/* Everything waits: time jumps to the next
-				 * deadline. */
+				 * deadline (not past --timeout). */
+				if (s->opts.timeout_ns && earliest - s->start_v >= s->opts.timeout_ns) {
+					s->vclock = s->start_v + s->opts.timeout_ns;
+					sched_check_timeout(s);
+					return;
+				}
 				if (earliest > s->vclock)
 					s->vclock = earliest;
 				continue;

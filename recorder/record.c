@@ -129,11 +129,13 @@ int recorder_finish(struct recorder *r, struct session *s)
 	int code = session_exit_code(s), err;
 
 	pack_common(r, pk, "end", s->leader_vtid ? s->leader_vtid : s->leader,
-		    3 + (s->hang ? 1 : 0) + (r->nleaks ? 1 : 0));
+		    3 + (s->hang ? 1 : 0) + (s->timed_out ? 1 : 0) + (r->nleaks ? 1 : 0));
 	if (s->hang) {
 		code = EXIT_GORR_HANG;
 		mp_kbool(pk, "hang", 1);
 	}
+	if (s->timed_out)
+		mp_kbool(pk, "timeout", 1);
 	if (r->nleaks)
 		mp_kuint(pk, "leaks", r->nleaks);
 	mp_kint(pk, "status", code);
@@ -247,6 +249,9 @@ static int tty_of(struct thread *t, int fd)
 			return std;
 	return 0;
 }
+
+/* What a --chaos delay says it is, in the trace. */
+static const struct fault_rule chaos_rule = { .text = "chaos", .action = FA_DELAY };
 
 /* A fault rule fired at t's call. */
 static void write_fault(struct recorder *r, struct thread *t, const struct fault_rule *f)
@@ -447,6 +452,8 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 		/* The whole buffer, not strsize bytes of it. */
 		t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t,
 						1u << 30, t->call.in, &t->inbuf);
+	if (s->opts.timeout_ns && sched_check_timeout(s))
+		return ENTRY_HOLD;	/* the run ends here */
 	if (s->opts.sample_ns)
 		take_sample(s, t);
 	if (s->opts.plan && s->opts.plan->has_gc)
@@ -470,6 +477,21 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 	if (s->opts.leaks && t->call.nr == SYS_exit_group && t->tgid == s->leader &&
 	    (int)t->call.args[0] == 0)
 		check_leaks(s, t);
+	if (s->opts.chaos && d && d->ret != R_NONE && !(d->flags & SF_CLOCKREAD) && !s->gc.tid) {
+		const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
+
+		/* Preempted here: the others may run before it goes on. */
+		if (prng_unit(&s->chaos_rng) < k->yield_prob)
+			sched_spend_budget(s, t);
+		/* Latency: the call waits, on the scheduler's clock. */
+		if (prng_unit(&s->chaos_rng) < k->delay_prob) {
+			int64_t ns = (int64_t)(prng_unit(&s->chaos_rng) * (double)k->delay_max_ns);
+
+			write_fault(rec(s), t, &chaos_rule);
+			sched_delay(s, t, ns);
+			return ENTRY_PARKED;
+		}
+	}
 	/* exit and exit_group never return: record them now. */
 	if (d && d->ret == R_NONE)
 		write_syscall(rec(s), t, 0);
@@ -501,8 +523,32 @@ static void netpoll_fired(void *ctx, struct thread *t, const struct fault_rule *
 		sched_hold_event(s, t, ev, f->ns);
 }
 
+/* --chaos: the readiness events of an epoll wait in another order (the
+ * kernel's is the order fds became ready, which the netpoller's callers
+ * may come to depend on). */
+static void chaos_shuffle(struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+	unsigned char evs[12 * 128], tmp[12];
+	int64_t n = t->call.ret, i;
+
+	if (!d || !(d->flags & SF_POLL) || d->args[1] != A_EPEV_OUT || n < 2 || n > 128 ||
+	    thread_read(t, t->call.args[1], evs, (size_t)n * 12))
+		return;
+	for (i = n - 1; i > 0; i--) {
+		int64_t j = (int64_t)(prng_next(&s->chaos_rng) % (uint64_t)(i + 1));
+
+		memcpy(tmp, evs + 12 * i, 12);
+		memmove(evs + 12 * i, evs + 12 * j, 12);
+		memcpy(evs + 12 * j, tmp, 12);
+	}
+	thread_write(t, t->call.args[1], evs, (size_t)n * 12);
+}
+
 static void rec_syscall_exit(struct session *s, struct thread *t)
 {
+	if (s->opts.chaos)
+		chaos_shuffle(s, t);
 	if (s->opts.plan && inject_netpoll(s->opts.plan, &rec(s)->inject_rng, t,
 					   netpoll_fired, s) > 0) {
 		t->set_ret = 1;		/* the lowered count */
@@ -678,6 +724,20 @@ static void report_hang(struct session *s)
 	sbuf_release(&sb);
 }
 
+/* --timeout: the run ended at its limit; what everyone was doing. */
+static void report_timeout(struct session *s)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_adds(&sb, "gorr: timeout: the program still ran after ");
+	sbuf_add_duration(&sb, s->opts.timeout_ns);
+	sbuf_addf(&sb, " of %s time (--timeout)\n", s->opts.virtual_time ? "virtual" : "real");
+	if (s->have_bin && s->bin.is_go && session_thread(s, s->leader))
+		goroutines_dump(&sb, s, session_thread(s, s->leader), 0);
+	fputs(sb.buf, stderr);
+	sbuf_release(&sb);
+}
+
 /* What the plan needs of the program's binary, checked before it runs:
  * gc rules need a Go binary where a GC can be forced, gc@FUNC a function
  * by that name. */
@@ -735,7 +795,9 @@ static int run_policy(struct session_opts *o, const char *path, const char *kind
 	err = session_spawn(&s);
 	if (!err)
 		err = session_run(&s);
-	if (s.hang)
+	if (s.timed_out)
+		report_timeout(&s);
+	else if (s.hang)
 		report_hang(&s);
 	code = s.hang ? EXIT_GORR_HANG : session_exit_code(&s);
 	if (r.nleaks && code == 0) {
