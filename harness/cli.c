@@ -18,7 +18,7 @@ void cli_session_defaults(struct session_opts *o)
 }
 
 /* The value of an option given as "--opt V" or "--opt=V". */
-static const char *opt_value(const char *name, int argc, char **argv, int *i)
+const char *cli_opt_value(const char *name, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i];
 	size_t n = strlen(name);
@@ -34,14 +34,14 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
-static int is_opt(const char *a, const char *name)
+int cli_is_opt(const char *a, const char *name)
 {
 	size_t n = strlen(name);
 
 	return !strncmp(a, name, n) && (a[n] == '\0' || a[n] == '=');
 }
 
-static int parse_count(const char *name, const char *v, uint64_t max, uint64_t *out)
+int cli_parse_count(const char *name, const char *v, uint64_t max, uint64_t *out)
 {
 	if (!*v)
 		return -1;
@@ -58,17 +58,17 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 	const char *a = argv[*i], *v;
 	uint64_t n;
 
-	if (is_opt(a, "--seed")) {
-		v = opt_value("--seed", argc, argv, i);
-		if (parse_count("--seed", v, UINT64_MAX, &n))
+	if (cli_is_opt(a, "--seed")) {
+		v = cli_opt_value("--seed", argc, argv, i);
+		if (cli_parse_count("--seed", v, UINT64_MAX, &n))
 			return -1;
 		o->seed = n;
 		o->seed_given = 1;
 		return 1;
 	}
-	if (is_opt(a, "--cpus")) {
-		v = opt_value("--cpus", argc, argv, i);
-		if (parse_count("--cpus", v, CPU_SETSIZE, &n))
+	if (cli_is_opt(a, "--cpus")) {
+		v = cli_opt_value("--cpus", argc, argv, i);
+		if (cli_parse_count("--cpus", v, CPU_SETSIZE, &n))
 			return -1;
 		if (n == 0) {
 			error("--cpus: the program needs at least one CPU");
@@ -77,17 +77,17 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->cpus = (int)n;
 		return 1;
 	}
-	if (is_opt(a, "--pin")) {
-		v = opt_value("--pin", argc, argv, i);
-		if (parse_count("--pin", v, CPU_SETSIZE - 1, &n))
+	if (cli_is_opt(a, "--pin")) {
+		v = cli_opt_value("--pin", argc, argv, i);
+		if (cli_parse_count("--pin", v, CPU_SETSIZE - 1, &n))
 			return -1;
 		o->pin_cpu = (int)n;
 		return 1;
 	}
-	if (is_opt(a, "--hang-timeout")) {
+	if (cli_is_opt(a, "--hang-timeout")) {
 		int64_t ns;
 
-		v = opt_value("--hang-timeout", argc, argv, i);
+		v = cli_opt_value("--hang-timeout", argc, argv, i);
 		if (!*v)
 			return -1;
 		if (parse_duration(v, &ns) < 0 || ns <= 0) {
@@ -97,17 +97,17 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->hang_ns = ns;
 		return 1;
 	}
-	if (is_opt(a, "--chaos")) {
-		v = opt_value("--chaos", argc, argv, i);
-		if (parse_count("--chaos", v, 2, &n))
+	if (cli_is_opt(a, "--chaos")) {
+		v = cli_opt_value("--chaos", argc, argv, i);
+		if (cli_parse_count("--chaos", v, 2, &n))
 			return -1;
 		o->chaos = (int)n;
 		return 1;
 	}
-	if (is_opt(a, "--timeout")) {
+	if (cli_is_opt(a, "--timeout")) {
 		int64_t ns;
 
-		v = opt_value("--timeout", argc, argv, i);
+		v = cli_opt_value("--timeout", argc, argv, i);
 		if (!*v)
 			return -1;
 		if (parse_duration(v, &ns) < 0 || ns <= 0) {
@@ -117,12 +117,12 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->timeout_ns = ns;
 		return 1;
 	}
-	if (is_opt(a, "--leaks")) {
+	if (cli_is_opt(a, "--leaks")) {
 		o->leaks = 1;
 		return 1;
 	}
-	if (is_opt(a, "--leaks-ignore")) {
-		v = opt_value("--leaks-ignore", argc, argv, i);
+	if (cli_is_opt(a, "--leaks-ignore")) {
+		v = cli_opt_value("--leaks-ignore", argc, argv, i);
 		if (!*v)
 			return -1;
 		o->leaks = 1;
@@ -130,10 +130,10 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->leaks_ignore[o->nleaks_ignore++] = xstrdup(v);
 		return 1;
 	}
-	if (is_opt(a, "--sample")) {
+	if (cli_is_opt(a, "--sample")) {
 		int64_t ns;
 
-		v = opt_value("--sample", argc, argv, i);
+		v = cli_opt_value("--sample", argc, argv, i);
 		if (!*v)
 			return -1;
 		if (parse_duration(v, &ns) < 0 || ns <= 0) {
@@ -143,12 +143,12 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->sample_ns = ns;
 		return 1;
 	}
-	if (is_opt(a, "--inject") || is_opt(a, "--inject-file")) {
-		int file = is_opt(a, "--inject-file");
+	if (cli_is_opt(a, "--inject") || cli_is_opt(a, "--inject-file")) {
+		int file = cli_is_opt(a, "--inject-file");
 		struct sbuf why = SBUF_INIT;
 		int err;
 
-		v = opt_value(file ? "--inject-file" : "--inject", argc, argv, i);
+		v = cli_opt_value(file ? "--inject-file" : "--inject", argc, argv, i);
 		if (!*v)
 			return -1;
 		if (!o->plan)
@@ -163,9 +163,9 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->pin_cpu = PIN_NONE;
 		return 1;
 	}
-	if (!strcmp(a, "-s") || is_opt(a, "--strsize")) {
-		v = opt_value(a[1] == 's' ? "-s" : "--strsize", argc, argv, i);
-		if (parse_count("--strsize", v, 1 << 20, &n))
+	if (!strcmp(a, "-s") || cli_is_opt(a, "--strsize")) {
+		v = cli_opt_value(a[1] == 's' ? "-s" : "--strsize", argc, argv, i);
+		if (cli_parse_count("--strsize", v, 1 << 20, &n))
 			return -1;
 		o->strsize = (size_t)n;
 		return 1;

@@ -34,6 +34,15 @@
 	"      --hang-timeout DUR  under virtual time, a run in which every thread\n" \
 	"                      waits and only timers fire for DUR is a hang (default 1h)\n"
 
+/* The value of an option given as "--opt V" or "--opt=V" at argv[*i]
+ * (advancing *i); NULL when argv[*i] is not name, "" (said) when the
+ * value is missing. */
+const char *cli_opt_value(const char *name, int argc, char **argv, int *i);
+/* Whether a is the option name, alone or as name=value. */
+int cli_is_opt(const char *a, const char *name);
+/* A decimal count up to max; 0, or -1 after saying what is wrong. */
+int cli_parse_count(const char *name, const char *v, uint64_t max, uint64_t *out);
+
 void cli_session_defaults(struct session_opts *o);
 /* Parse the session option at argv[*i] (advancing *i past its value):
  * 1 when it was one, 0 when it is not a session option, -1 after a

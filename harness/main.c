@@ -1,5 +1,6 @@
 /* gorr: one binary, subcommands (like git and rr). */
 #include "harness/dump.h"
+#include "harness/hunt.h"
 #include "harness/util.h"
 #include "recorder/record.h"
 #include "replayer/replay.h"
@@ -17,12 +18,13 @@ static const char usage[] =
 	"  record [-o FILE] -- PROG ARGS   run PROG and record its nondeterminism\n"
 	"  run [--seed N] -- PROG ARGS     one deterministic run, in virtual time\n"
 	"  replay [--break SPEC] TRACE     re-execute a trace, deterministically\n"
+	"  hunt [-n RUNS] -- PROG ARGS     run many seeds under chaos; save a failing one\n"
 	"  dump [--json] FILE              print a trace's events, one per line\n"
 	"  version                         print gorr's version\n"
 	"  help                            show this help\n"
 	"\n"
-	"'gorr COMMAND --help' describes a command's options.\n"
-	"Not yet available: fault injection, hunt (see docs/ARCHITECTURE.md, \"Status\").\n";
+	"'gorr COMMAND --help' describes a command's options; record and run take\n"
+	"--inject RULE (fault injection, docs/fault-plan.md) and --leaks.\n";
 
 struct command {
 	const char *name;
@@ -34,6 +36,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "replay", cmd_replay },
 	{ "dump", cmd_dump },
+	{ "hunt", cmd_hunt },
 };
 
 int main(int argc, char **argv)

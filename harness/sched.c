@@ -85,8 +85,8 @@ int64_t sched_now(const struct session *s)
  * the seed's PRNG_CHAOS stream, so a seed is one schedule. */
 static const struct chaos_knobs knobs[] = {
 	{ 0, 0, 0, 0, 0, 0 },
-	{ 0.02, 20000000, 0.05, 100000, 20000000, 0.25 },
-	{ 0.10, 50000000, 0.20, 10000, 5000000, 0.50 },
+	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25 },
+	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50 },
 };
 
 const struct chaos_knobs *chaos_knobs(int level)
