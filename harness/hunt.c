@@ -727,6 +727,13 @@ static void report(struct hunt *h, double secs, const char *repro, int confirmed
 	}
 }
 
+static int cmp_seed(const void *a, const void *b)
+{
+	const struct failure *x = a, *y = b;
+
+	return x->seed < y->seed ? -1 : x->seed > y->seed;
+}
+
 int cmd_hunt(int argc, char **argv)
 {
 	struct hunt h;
@@ -801,6 +808,8 @@ int cmd_hunt(int argc, char **argv)
 		progress(&h, 0);
 	}
 	progress(&h, 1);
+	/* Jobs finish in any order: the lowest seed is the one reported. */
+	qsort(h.fails, h.nfails, sizeof(*h.fails), cmp_seed);
 	{
 		double secs = now_s() - h.t0;
 
@@ -811,28 +820,19 @@ int cmd_hunt(int argc, char **argv)
 		report(&h, secs, repro.buf ? repro.buf : "", confirmed);
 	}
 	code = h.nfails ? (h.by_verdict[V_GORR] == h.nfails ? EXIT_GORR_FAILURE : 1) : 0;
-	/* What is left of the runs (traces of failures beyond the first). */
-	{
-		char cmd[PATH_MAX + 16];
+	/* The traces of the failing runs go to DIR: the first failure's
+	 * beside the confirming run's (seed-N.hunt.gorr), the others as
+	 * seed-N.gorr. */
+	for (i = 0; i < (int)h.nfails; i++) {
+		char t[PATH_MAX], d[PATH_MAX];
 
-		snprintf(cmd, sizeof(cmd), "%s", h.tmp);
-		for (i = 0; i < (int)h.nfails; i++) {
-			char t[PATH_MAX];
-
-			snprintf(t, sizeof(t), "%s/%llu.gorr", h.tmp, (unsigned long long)h.fails[i].seed);
-			if (i > 0 && h.save) {
-				char d[PATH_MAX];
-
-				snprintf(d, sizeof(d), "%s/seed-%llu.gorr", h.save,
-					 (unsigned long long)h.fails[i].seed);
-				if (rename(t, d))
-					unlink(t);
-			} else {
-				unlink(t);
-			}
-		}
-		rmdir(cmd);
+		snprintf(t, sizeof(t), "%s/%llu.gorr", h.tmp, (unsigned long long)h.fails[i].seed);
+		snprintf(d, sizeof(d), "%.2048s/seed-%llu%s.gorr", h.save,
+			 (unsigned long long)h.fails[i].seed, i ? "" : ".hunt");
+		if (rename(t, d))
+			unlink(t);
 	}
+	rmdir(h.tmp);
 out:
 	sbuf_release(&repro);
 	free(h.pass);

@@ -851,7 +851,10 @@ static int others_could_run(struct session *s)
 
 		if (w == s->running)
 			continue;
-		if (w->rs == RS_READY)
+		/* A new thread whose first stop the kernel has not reported
+		 * yet counts as ready: when that stop arrives (the machine's
+		 * load decides) must not change the schedule. */
+		if (w->rs == RS_READY || w->rs == RS_NEW)
 			return 1;
 		if (w->rs == RS_WAITING && w->has_deadline &&
 		    (s->opts.virtual_time || w->deadline <= sched_now(s)))
@@ -876,6 +879,27 @@ void sched_tick(struct session *s)
 	    real_now(CLOCK_MONOTONIC) - (int64_t)t->resumed_ns < VIRTUAL_INTERRUPT_NS :
 	    real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns < (int64_t)s->opts.slice_ns)
 		return;
+	if (s->opts.virtual_time) {
+		/* And only once it has also used that much CPU since: a
+		 * thread the machine's load kept off the CPU (parallel hunt
+		 * jobs, a busy CI runner) has not computed, and cutting it
+		 * would make the schedule depend on the load.  One thread
+		 * runs at a time, so the process's CPU clock is the
+		 * thread's. */
+		clockid_t clk;
+		int64_t cpu;
+
+		if (clock_getcpuclockid(t->tgid, &clk))
+			return;
+		cpu = real_now(clk);
+		if (t->cpu_mark_for != t->resumed_ns) {
+			t->cpu_mark_for = t->resumed_ns;
+			t->cpu_mark = cpu;
+			return;
+		}
+		if (cpu - t->cpu_mark < VIRTUAL_INTERRUPT_NS)
+			return;
+	}
 	if (!others_could_run(s))
 		return;
 	if (pt_interrupt(t->tid) == 0)

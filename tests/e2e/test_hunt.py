@@ -1,0 +1,126 @@
+"""gorr hunt (issue 5): chaos runs find the flaky failures of examples/flaky,
+the seed fails again 10 times out of 10 with the same reason, the saved
+trace replays to the same failure; go test -exec; shards, --fail-on,
+--json, --junit; bad options."""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+from run import ROOT, per_toolchain
+
+# Each test of examples/flaky and the reason its failure has.
+PATTERNS = {
+    "TestComputeTimesOutRarely": "goroutine leak",
+    "TestNotifier": "deadlock",
+    "TestStartAll": "test failed",
+    "TestTransfers": "deadlock",
+    "TestFetchRetries": "goroutine leak",
+}
+
+
+def hunt(ctx, *args, **kw):
+    return ctx.gorr_cmd("hunt", *args, **kw)
+
+
+def _failure(stderr):
+    m = re.search(r"gorr hunt: seed (\d+) failed: ([^:\n]+)", stderr)
+    assert m, stderr[-2000:]
+    repro = re.search(r"reproduce with:\n    (.*)\n", stderr).group(1)
+    return int(m.group(1)), m.group(2), repro
+
+
+@per_toolchain
+def test_hunt_finds_each_bug_and_the_seed_reproduces(ctx):
+    prog = ctx.prog("example-flaky.test")
+    for test, reason in PATTERNS.items():
+        save = ctx.path("save-" + test)
+        r = hunt(ctx, "-n", "200", "--cpus", "2", "--save", save, "--", prog, "-test.run", f"^{test}$",
+                 timeout=300)
+        assert r.returncode == 1, (test, r.stderr[-2000:])
+        seed, got, repro = _failure(r.stderr)
+        assert got == reason, (test, got, r.stderr[-1500:])
+        assert "it fails again from the saved copy" in r.stderr, r.stderr
+        assert repro.startswith(f"gorr run --seed {seed} --chaos 1 ") and "--cpus 2" in repro, repro
+        # 10 times out of 10, with the same reason.
+        argv = [ctx.gorr] + repro.split()[1:]
+        statuses = set()
+        for _ in range(10):
+            p = ctx.run([a.strip("'") for a in argv], timeout=60)
+            statuses.add(p.returncode)
+            if reason == "deadlock":
+                assert "all goroutines are asleep" in p.stderr, p.stderr[-500:]
+            elif reason == "goroutine leak":
+                assert "goroutine" in p.stderr and "leaked" in p.stderr, p.stderr[-500:]
+            else:
+                assert f"--- FAIL: {test}" in p.stdout, p.stdout[-500:]
+        assert len(statuses) == 1 and statuses != {0}, (test, statuses)
+        # The saved trace replays to the same failure.
+        saved = os.path.join(save, f"seed-{seed}.gorr")
+        rep = ctx.gorr_cmd("replay", "-q", saved, timeout=120)
+        want = open(os.path.join(save, f"seed-{seed}.stdout")).read()
+        assert rep.stdout == want, (test, rep.stdout[-300:], want[-300:])
+        assert rep.returncode == (2 if reason == "deadlock" else 0 if reason == "goroutine leak" else 1), \
+            (test, rep.returncode, rep.stderr[-500:])
+
+
+def test_hunt_passes_a_correct_program(ctx):
+    r = hunt(ctx, "-n", "12", "--", ctx.prog("example-nondet"), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"gorr hunt: 12 runs, 0 failed; [\d.]+ runs/s", r.stderr), r.stderr
+    # The first run's output is passed through (as go test -exec needs).
+    assert "map order:" in r.stdout, r.stdout
+
+
+def test_seeds_shards_json_junit_fail_on(ctx):
+    prog = ctx.prog("example-nondet")
+    r = hunt(ctx, "-q", "--seeds", "5..14", "--shard", "1/2", "--json", "--", prog, timeout=120)
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert r.returncode == 0 and s["runs"] == 5 and s["failed"] == 0, (r, s)
+    env = dict(os.environ, JOB_COMPLETION_INDEX="2")
+    r = hunt(ctx, "-q", "-n", "10", "--shard", "3", "--json", "--", prog, env=env, timeout=120)
+    assert json.loads(r.stdout.strip().splitlines()[-1])["runs"] == 3, r.stdout  # seeds 3, 6, 9
+    junit = ctx.path("j.xml")
+    r = hunt(ctx, "-n", "4", "--keep-going", "--fail-on", "^map order", "--junit", junit,
+             "--save", ctx.path("fo"), "--json", "--", prog, timeout=120)
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert r.returncode == 1 and s["failed"] == 4 and s["by_reason"] == {"output matched --fail-on": 4}, s
+    assert s["reproducer"].startswith("gorr run --seed 1 ") and s["confirmed"], s
+    xml = open(junit).read()
+    assert 'tests="4" failures="4"' in xml and "reproduce with: gorr run --seed 1" in xml, xml
+
+
+def test_bad_hunt_options(ctx):
+    for args in (["-n", "x"], ["--seeds", "9..3"], ["--shard", "2/2"], ["--fail-on", "("],
+                 ["--seed", "3"], ["--inject", "reed:delay=1s"], ["--bogus"]):
+        r = hunt(ctx, *args, "--", ctx.prog("exitcode"))
+        assert r.returncode == 2, (args, r)
+        assert r.stderr.startswith("gorr: ") and r.stderr.count("\n") <= 2, (args, r.stderr)
+
+
+def _go_test(ctx, exec_cmd, pkg, *args):
+    env = dict(os.environ, GO111MODULE="off", GOFLAGS="-buildvcs=false", CGO_ENABLED="0",
+               GOROOT=ctx.tc.root, GOCACHE=os.path.join(ROOT, "tests", "build", "gocache"),
+               GOPATH=os.path.join(ROOT, "tests", "build", "gopath"))
+    p = subprocess.run([ctx.tc.go, "test", "-count=1", "-exec", exec_cmd, *args, "."],
+                       cwd=os.path.join(ROOT, pkg), env=env, capture_output=True, text=True,
+                       timeout=600)
+    return p
+
+
+@per_toolchain
+def test_go_test_exec(ctx):
+    save = ctx.path("gt")
+    p = _go_test(ctx, f"{ctx.gorr} hunt -n 50 --save {save} --", "tests/gopkgs/good")
+    assert p.returncode == 0 and p.stdout.startswith("ok "), (p.stdout, p.stderr)
+    p = _go_test(ctx, f"{ctx.gorr} hunt -n 50 --save {save} --", "examples/flaky", "-run", "TestStartAll")
+    out = p.stdout + p.stderr
+    assert p.returncode == 1 and "FAIL" in out, out
+    assert re.search(r"gorr hunt: seed \d+ failed: test failed", out), out
+    m = re.search(r"reproduce with:\n    (gorr run --seed \d+ .*)\n", out)
+    assert m and f"{save}/flaky.test" in m.group(1), out
+    # run and record work as -exec wrappers too.
+    for cmd in (f"{ctx.gorr} run -q --", f"{ctx.gorr} record -q -o {ctx.path('g.gorr')} --"):
+        p = _go_test(ctx, cmd, "tests/gopkgs/good")
+        assert p.returncode == 0 and p.stdout.startswith("ok "), (cmd, p.stdout, p.stderr)
