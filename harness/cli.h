@@ -26,11 +26,12 @@
 	"      --leaks-ignore FUNC  not a leak when FUNC is on its stack (repeatable;\n" \
 	"                      implies --leaks)\n" \
 	"      --sample DUR    every DUR on the scheduler's clock, write the goroutine\n" \
-	"                      and timer counts to the trace and stderr\n"
-#define CLI_RUN_HELP \
+	"                      and timer counts to the trace and stderr\n" \
 	"      --chaos LEVEL   perturb the schedule from the seed (docs/chaos.md):\n" \
-	"                      0 off (default for run), 1 (default for hunt), 2 more\n" \
-	"      --timeout DUR   end the run after DUR of virtual time (status 124)\n" \
+	"                      0 off (default), 1 (hunt's default), 2 more\n" \
+	"      --timeout DUR   end the run after DUR on the scheduler's clock (virtual\n" \
+	"                      under run); reported like a hang, status 124\n"
+#define CLI_RUN_HELP \
 	"      --hang-timeout DUR  under virtual time, a run in which every thread\n" \
 	"                      waits and only timers fire for DUR is a hang (default 1h)\n"
 
