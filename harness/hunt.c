@@ -809,7 +809,8 @@ int cmd_hunt(int argc, char **argv)
 	}
 	progress(&h, 1);
 	/* Jobs finish in any order: the lowest seed is the one reported. */
-	qsort(h.fails, h.nfails, sizeof(*h.fails), cmp_seed);
+	if (h.nfails > 1)
+		qsort(h.fails, h.nfails, sizeof(*h.fails), cmp_seed);
 	{
 		double secs = now_s() - h.t0;
 
