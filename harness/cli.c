@@ -23,15 +23,20 @@ const char *cli_opt_value(const char *name, int argc, char **argv, int *i)
 	const char *a = argv[*i];
 	size_t n = strlen(name);
 
+	const char *v;
+
 	if (!strncmp(a, name, n) && a[n] == '=')
-		return a + n + 1;
-	if (strcmp(a, name))
+		v = a + n + 1;
+	else if (strcmp(a, name))
 		return NULL;
-	if (*i + 1 >= argc) {
+	else if (*i + 1 >= argc)
+		v = "";
+	else
+		v = argv[++*i];
+	/* Missing or empty: said here, so that callers only return. */
+	if (!*v)
 		error("'%s' needs a value", name);
-		return "";
-	}
-	return argv[++*i];
+	return v;
 }
 
 int cli_is_opt(const char *a, const char *name)
@@ -48,6 +53,17 @@ int cli_parse_count(const char *name, const char *v, uint64_t max, uint64_t *out
 	if (parse_u64(v, out) < 0 || *out > max) {
 		error("%s: '%s' is not a number from 0 to %llu", name, v,
 		      (unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_parse_duration(const char *name, const char *v, int64_t *ns)
+{
+	if (!*v)
+		return -1;
+	if (parse_duration(v, ns) < 0 || *ns <= 0) {
+		error("%s: '%s' is not a duration such as 30s, 10m or 1h", name, v);
 		return -1;
 	}
 	return 0;
@@ -85,17 +101,8 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		return 1;
 	}
 	if (cli_is_opt(a, "--hang-timeout")) {
-		int64_t ns;
-
 		v = cli_opt_value("--hang-timeout", argc, argv, i);
-		if (!*v)
-			return -1;
-		if (parse_duration(v, &ns) < 0 || ns <= 0) {
-			error("--hang-timeout: '%s' is not a duration such as 10m or 1h", v);
-			return -1;
-		}
-		o->hang_ns = ns;
-		return 1;
+		return cli_parse_duration("--hang-timeout", v, &o->hang_ns) ? -1 : 1;
 	}
 	if (cli_is_opt(a, "--chaos")) {
 		v = cli_opt_value("--chaos", argc, argv, i);
@@ -105,17 +112,8 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		return 1;
 	}
 	if (cli_is_opt(a, "--timeout")) {
-		int64_t ns;
-
 		v = cli_opt_value("--timeout", argc, argv, i);
-		if (!*v)
-			return -1;
-		if (parse_duration(v, &ns) < 0 || ns <= 0) {
-			error("--timeout: '%s' is not a duration such as 30s or 10m", v);
-			return -1;
-		}
-		o->timeout_ns = ns;
-		return 1;
+		return cli_parse_duration("--timeout", v, &o->timeout_ns) ? -1 : 1;
 	}
 	if (cli_is_opt(a, "--leaks")) {
 		o->leaks = 1;
@@ -131,17 +129,8 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		return 1;
 	}
 	if (cli_is_opt(a, "--sample")) {
-		int64_t ns;
-
 		v = cli_opt_value("--sample", argc, argv, i);
-		if (!*v)
-			return -1;
-		if (parse_duration(v, &ns) < 0 || ns <= 0) {
-			error("--sample: '%s' is not a duration such as 1s or 10m", v);
-			return -1;
-		}
-		o->sample_ns = ns;
-		return 1;
+		return cli_parse_duration("--sample", v, &o->sample_ns) ? -1 : 1;
 	}
 	if (cli_is_opt(a, "--inject") || cli_is_opt(a, "--inject-file")) {
 		int file = cli_is_opt(a, "--inject-file");

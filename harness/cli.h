@@ -43,6 +43,9 @@ const char *cli_opt_value(const char *name, int argc, char **argv, int *i);
 int cli_is_opt(const char *a, const char *name);
 /* A decimal count up to max; 0, or -1 after saying what is wrong. */
 int cli_parse_count(const char *name, const char *v, uint64_t max, uint64_t *out);
+/* A positive duration as Go writes them (10ms, 1h30m); 0, or -1 after
+ * saying what is wrong. */
+int cli_parse_duration(const char *name, const char *v, int64_t *ns);
 
 void cli_session_defaults(struct session_opts *o);
 /* Parse the session option at argv[*i] (advancing *i past its value):

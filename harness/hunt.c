@@ -198,10 +198,8 @@ static int parse_args(struct hunt *h, int argc, char **argv, int *code)
 				goto bad;
 			h->chaos = (int)n;
 		} else if ((v = cli_opt_value("--timeout", argc, argv, &i))) {
-			if (parse_duration(v, &h->timeout_ns) < 0 || h->timeout_ns <= 0) {
-				error("--timeout: '%s' is not a duration such as 30s or 10m", v);
+			if (cli_parse_duration("--timeout", v, &h->timeout_ns))
 				goto bad;
-			}
 		} else if ((v = cli_opt_value("--fail-on", argc, argv, &i))) {
 			char msg[256];
 			int err;

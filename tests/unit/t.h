@@ -51,4 +51,32 @@ static inline void t_run(const char *name, void (*fn)(void))
 
 #define RUN(fn) t_run(#fn, fn)
 
+/* The Go binaries tests/run.py built, from GORR_GO_BINS: one per line,
+ * "BINARY SOURCE GOVERSION STRIPPED(0|1)".  Returns how many (at most
+ * max); 0 after printing the SKIP line of the suite when there are none. */
+struct t_bin {
+	char path[512], src[512], version[64];
+	int stripped;
+};
+
+static inline int t_go_bins(struct t_bin *bins, int max)
+{
+	const char *p = getenv("GORR_GO_BINS");
+	int n = 0;
+
+	while (p && *p && n < max) {
+		struct t_bin *b = &bins[n];
+
+		if (sscanf(p, "%511s %511s %63s %d", b->path, b->src, b->version, &b->stripped) == 4)
+			n++;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!n)
+		printf("SKIP %s/binaries: no Go binaries given (GORR_GO_BINS; tests/run.py builds them)\n",
+		       T.suite);
+	return n;
+}
+
 #endif

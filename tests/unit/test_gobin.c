@@ -11,14 +11,9 @@
 #include <errno.h>
 #include <inttypes.h>
 
-struct bin {
-	char path[512], src[512], version[64];
-	int stripped;
-};
-
-static struct bin bins[16];
+static struct t_bin bins[16];
 static int nbins;
-static struct bin *cur;
+static struct t_bin *cur;
 
 static int line_of(const char *src, const char *prefix)
 {
@@ -172,32 +167,15 @@ static int symbolize(const char *path)
 
 int main(int argc, char **argv)
 {
-	const char *list = getenv("GORR_GO_BINS");
 	int i;
 
 	if (argc == 3 && !strcmp(argv[1], "symbolize"))
 		return symbolize(argv[2]);
 	T.suite = "gobin";
 	RUN(not_go);
-	if (list) {
-		const char *p = list;
-
-		while (*p && nbins < 16) {
-			struct bin *b = &bins[nbins];
-
-			if (sscanf(p, "%511s %511s %63s %d", b->path, b->src, b->version, &b->stripped) == 4)
-				nbins++;
-			p = strchr(p, '\n');
-			if (!p)
-				break;
-			p++;
-		}
-	}
-	if (!nbins) {
-		T.name = "binaries";
-		printf("SKIP gobin/binaries: no Go binaries given (GORR_GO_BINS; tests/run.py builds them)\n");
+	nbins = t_go_bins(bins, 16);
+	if (!nbins)
 		return 0;
-	}
 	for (i = 0; i < nbins; i++) {
 		const char *slash = strrchr(bins[i].path, '/');
 		const char *name = slash ? slash + 1 : bins[i].path;

@@ -15,14 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-struct bin {
-	char path[512], src[512], version[64];
-	int stripped;
-};
-
-static struct bin bins[16];
+static struct t_bin bins[16];
 static int nbins;
-static struct bin *cur;
+static struct t_bin *cur;
 
 static int open_session(struct session *s, const char *path)
 {
@@ -185,7 +180,6 @@ static int bench(const char *prog, const char *n)
 
 int main(int argc, char **argv)
 {
-	const char *list = getenv("GORR_GO_BINS");
 	int i;
 
 	if (argc == 4 && !strcmp(argv[1], "bench"))
@@ -209,24 +203,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	T.suite = "goroutines";
-	if (list) {
-		const char *p = list;
-
-		while (*p && nbins < 16) {
-			struct bin *b = &bins[nbins];
-
-			if (sscanf(p, "%511s %511s %63s %d", b->path, b->src, b->version, &b->stripped) == 4)
-				nbins++;
-			p = strchr(p, '\n');
-			if (!p)
-				break;
-			p++;
-		}
-	}
-	if (!nbins) {
-		printf("SKIP goroutines/binaries: no Go binaries given (GORR_GO_BINS; tests/run.py builds them)\n");
+	nbins = t_go_bins(bins, 16);
+	if (!nbins)
 		return 0;
-	}
 	for (i = 0; i < nbins; i++) {
 		const char *slash = strrchr(bins[i].path, '/');
 		char name[700];
