@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -86,6 +87,8 @@ struct hunt {
 	size_t nfails;
 	int stop;
 	int first_shown;	/* the first seed's output was passed through */
+	int interrupted;	/* the signal that stopped the hunt, or 0 */
+	sigset_t oldmask;	/* the signal mask the runs get back */
 	double t0;
 	int tty;
 	char self[PATH_MAX];
@@ -341,7 +344,7 @@ static char **run_argv(struct hunt *h, uint64_t seed, int cpu, const char *trace
 	return v;
 }
 
-static pid_t spawn(char **argv, const char *out, const char *err)
+static pid_t spawn(char **argv, const char *out, const char *err, const sigset_t *oldmask)
 {
 	pid_t pid = fork();
 
@@ -351,7 +354,11 @@ static pid_t spawn(char **argv, const char *out, const char *err)
 
 		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			_exit(EXIT_GORR_FAILURE);
-		setpgid(0, 0);
+		/* In hunt's process group, so that a Ctrl-C stops every run,
+		 * and killed with hunt whatever kills it (the program then
+		 * dies with its gorr: PTRACE_O_EXITKILL). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		execv(argv[0], argv);
 		_exit(EXIT_GORR_FAILURE);
 	}
@@ -459,7 +466,6 @@ static void kill_all(struct hunt *h)
 
 	for (i = 0; i < h->jobs; i++)
 		if (h->job[i].pid > 0) {
-			kill(-h->job[i].pid, SIGKILL);
 			kill(h->job[i].pid, SIGKILL);
 			while (waitpid(h->job[i].pid, &status, 0) < 0 && errno == EINTR)
 				;
@@ -481,7 +487,7 @@ static void start_job(struct hunt *h, struct job *j, uint64_t seed, int slot)
 	snprintf(j->err, sizeof(j->err), "%s/%llu.err", h->tmp, (unsigned long long)seed);
 	snprintf(j->trace, sizeof(j->trace), "%s/%llu.gorr", h->tmp, (unsigned long long)seed);
 	v = run_argv(h, seed, j->cpu, j->trace, h->argv[0], bufs);
-	j->pid = spawn(v, j->out, j->err);
+	j->pid = spawn(v, j->out, j->err, &h->oldmask);
 	free(v);
 	h->started++;
 }
@@ -590,7 +596,7 @@ static void save_failure(struct hunt *h, struct failure *f, struct sbuf *repro, 
 	snprintf(out, sizeof(out), "%s/seed-%llu.stdout", d, (unsigned long long)f->seed);
 	snprintf(err, sizeof(err), "%s/seed-%llu.stderr", d, (unsigned long long)f->seed);
 	v = run_argv(h, f->seed, -1, trace, prog, bufs);
-	pid = spawn(v, out, err);
+	pid = spawn(v, out, err, &h->oldmask);
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	o = slurp(out, 1 << 20);
@@ -736,6 +742,7 @@ int cmd_hunt(int argc, char **argv)
 {
 	struct hunt h;
 	struct sbuf repro = SBUF_INIT;
+	sigset_t sigs;
 	int code = 0, i, confirmed = 0;
 	uint64_t s;
 	ssize_t n;
@@ -775,6 +782,12 @@ int cmd_hunt(int argc, char **argv)
 	for (s = next_seed(&h, h.first); s; s = next_seed(&h, s + 1))
 		h.total++;
 	h.tty = isatty(2);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, &h.oldmask);
 	h.t0 = now_s();
 	h.next_seed = next_seed(&h, h.first);
 	while (1) {
@@ -790,7 +803,20 @@ int cmd_hunt(int argc, char **argv)
 			running += h.job[i].pid > 0;
 		if (!running)
 			break;
-		pid = waitpid(-1, &status, 0);
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == 0) {
+			/* Nothing finished: wait for a child or for Ctrl-C,
+			 * SIGTERM, SIGHUP (blocked, taken here: no handler). */
+			siginfo_t si;
+
+			if (sigwaitinfo(&sigs, &si) > 0 && si.si_signo != SIGCHLD) {
+				h.interrupted = si.si_signo;
+				h.stop = 1;
+				kill_all(&h);
+				break;
+			}
+			continue;
+		}
 		if (pid < 0) {
 			if (errno == EINTR)
 				continue;
@@ -819,6 +845,11 @@ int cmd_hunt(int argc, char **argv)
 		report(&h, secs, repro.buf ? repro.buf : "", confirmed);
 	}
 	code = h.nfails ? (h.by_verdict[V_GORR] == h.nfails ? EXIT_GORR_FAILURE : 1) : 0;
+	if (h.interrupted && !h.nfails) {
+		fprintf(stderr, "gorr hunt: stopped by %s after %llu runs\n", strsignal(h.interrupted),
+			(unsigned long long)h.done);
+		code = 128 + h.interrupted;
+	}
 	/* The traces of the failing runs go to DIR: the first failure's
 	 * beside the confirming run's (seed-N.hunt.gorr), the others as
 	 * seed-N.gorr. */
