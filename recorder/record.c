@@ -329,6 +329,55 @@ static int rec_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 	return BP_GO_ON;
 }
 
+/* A breakpoint at a return address where the pending GC can start. */
+static void arm_gc_site(struct session *s, struct thread *t, uint64_t site)
+{
+	struct recorder *r = rec(s);
+	size_t i;
+
+	for (i = 0; i < r->ngc_sites; i++)
+		if (r->gc_sites[i] == site)
+			return;	/* armed already */
+	if (r->ngc_sites == GC_SITES) {
+		/* The oldest goes: its goroutine may be blocked for good. */
+		bp_remove(s, t, r->gc_sites[0]);
+		memmove(r->gc_sites, r->gc_sites + 1, (GC_SITES - 1) * sizeof(r->gc_sites[0]));
+		r->ngc_sites--;
+	}
+	if (bp_insert(s, t, site) == 0)
+		r->gc_sites[r->ngc_sites++] = site;
+}
+
+/* The thread at the syscall is in the runtime's scheduler, on no
+ * goroutine (an idle M): the goroutines parked in Go code will return to
+ * it when they wake (a sleep ends, a channel has data), at the return
+ * addresses their saved stacks hold. */
+static void arm_parked_sites(struct session *s, struct thread *t)
+{
+	struct sbuf why = SBUF_INIT;
+	struct goroutine *gs;
+	size_t n, i, armed = 0;
+
+	if (goroutines_read(s, t, &gs, &n, &why) == 0) {
+		for (i = 0; i < n && armed < GC_SITES; i++) {
+			uint64_t pcs[BT_MAX];
+			int k, m;
+
+			if (gs[i].system || (gs[i].status != G_WAITING && gs[i].status != G_RUNNABLE))
+				continue;
+			m = backtrace_from(s, t, gs[i].pc, gs[i].sp, pcs, BT_MAX);
+			for (k = 1; k < m; k++)
+				if (gobin_call_safe(&s->bin, pcs[k])) {
+					arm_gc_site(s, t, pcs[k]);
+					armed++;
+					break;
+				}
+		}
+		free(gs);
+	}
+	sbuf_release(&why);
+}
+
 /* gc@event:N and gc:every at a syscall stop: the thread is in the
  * runtime, where no call can be injected; the GC runs where it returns
  * to code that accepts one. */
@@ -359,17 +408,10 @@ static void gc_triggers(struct session *s, struct thread *t)
 	if (r->gc_pending && !s->gc.tid && t->tgid == s->leader) {
 		uint64_t site = gocall_return_site(s, t);
 
-		for (i = 0; i < r->ngc_sites && site; i++)
-			if (r->gc_sites[i] == site)
-				site = 0;	/* armed already */
-		if (site && r->ngc_sites == GC_SITES) {
-			/* The oldest goes: its goroutine may be blocked for good. */
-			bp_remove(s, t, r->gc_sites[0]);
-			memmove(r->gc_sites, r->gc_sites + 1, (GC_SITES - 1) * sizeof(r->gc_sites[0]));
-			r->ngc_sites--;
-		}
-		if (site && bp_insert(s, t, site) == 0)
-			r->gc_sites[r->ngc_sites++] = site;
+		if (site)
+			arm_gc_site(s, t, site);
+		else if (!r->ngc_sites)
+			arm_parked_sites(s, t);
 	}
 }
 
