@@ -1,12 +1,15 @@
 """Goroutine visibility (issue 6): the goroutines read from outside match
-the runtime's own view; leaks at exit; goroutine lists in hang reports and
-at replay breakpoints; --sample."""
+the runtime's own view (its SIGQUIT dump, and runtime.Stack(all), the same
+traceback code); leaks at exit; goroutine lists in hang reports and at
+replay breakpoints; --sample."""
 import os
 import re
 
 from run import ROOT, load_trace, per_toolchain
 
-HEADER = re.compile(r"^goroutine (\d+) \[([^\],]+)(?:, \d+ minutes)?(?:, thread \d+)?\]:$")
+# Go's headers, gorr's (", thread N") and SIGQUIT's (" gp=... m=... mp=...").
+HEADER = re.compile(r"^goroutine (\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\],]+)(?:, \d+ minutes)?"
+                    r"(?:, thread \d+)?(?:, locked to thread)?\]:$")
 
 
 def parse_dump(text):
@@ -42,6 +45,30 @@ def _matches_runtime(ctx, stripped):
     assert f"gorr: 300 goroutines leaked" in r.stderr, r.stderr[:300]
     assert ours == theirs, [(k, ours.get(k), theirs.get(k)) for k in sorted(set(ours) | set(theirs))
                             if ours.get(k) != theirs.get(k)][:5]
+
+
+def _matches_sigquit(ctx, stripped):
+    """The program sends itself SIGQUIT and the runtime prints every
+    goroutine as it dies (recorded); replay stops right before that signal
+    and gorr lists the goroutines from outside."""
+    t = ctx.path("q.gorr")
+    r = ctx.gorr_cmd("record", "-q", "-o", t, "--", ctx.prog("manyg", stripped=stripped),
+                     "-n", "300", "-quit", timeout=120)
+    assert r.returncode == 2 and "SIGQUIT: quit" in r.stderr, r.stderr[-500:]
+    n = [e["i"] for e in load_trace(t)[1:] if e["e"] == "signal" and e["sig"] == 3][0]
+    rep = ctx.gorr_cmd("replay", "--goroutines", "--break", f"event:{n}", t, timeout=120)
+    assert f"gorr: breakpoint event:{n} (before it)" in rep.stderr, rep.stderr[-500:]
+    theirs = {k: v for k, v in parse_dump(r.stderr).items() if v[0] in BLOCKED}
+    ours = {k: v for k, v in parse_dump(rep.stderr).items() if v[0] in BLOCKED}
+    assert len(theirs) == 300, len(theirs)
+    assert ours == theirs, [(k, ours.get(k), theirs.get(k)) for k in sorted(set(ours) | set(theirs))
+                            if ours.get(k) != theirs.get(k)][:5]
+
+
+@per_toolchain
+def test_goroutine_list_matches_the_sigquit_dump(ctx):
+    _matches_sigquit(ctx, stripped=False)
+    _matches_sigquit(ctx, stripped=True)
 
 
 @per_toolchain

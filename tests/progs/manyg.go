@@ -2,7 +2,9 @@
 // the runtime's own list of all goroutines (runtime.Stack with all set:
 // the traceback code the SIGQUIT dump runs) on stdout, then a clean exit.
 // gorr --leaks must find the same blocked goroutines.
-// With -wait, it prints "ready" and blocks forever instead (benchmarks).
+// With -wait, it prints "ready" and blocks forever instead (benchmarks);
+// with -quit it sends itself SIGQUIT, and the runtime prints every
+// goroutine on stderr as it dies.
 package main
 
 import (
@@ -11,12 +13,14 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 )
 
 func main() {
 	n := flag.Int("n", 300, "goroutines")
 	wait := flag.Bool("wait", false, "print ready and block")
+	quit := flag.Bool("quit", false, "end with SIGQUIT's goroutine dump")
 	flag.Parse()
 
 	var mu sync.Mutex
@@ -55,6 +59,10 @@ func main() {
 	if *wait {
 		fmt.Println("ready")
 		time.Sleep(time.Hour) // (a timer: not a deadlock)
+	}
+	if *quit {
+		syscall.Kill(os.Getpid(), syscall.SIGQUIT)
+		time.Sleep(time.Hour)
 	}
 	buf := make([]byte, 16<<20)
 	os.Stdout.Write(buf[:runtime.Stack(buf, true)])
