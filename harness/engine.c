@@ -288,6 +288,9 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 		resume_thread(s, t);
 		return;
 	}
+	/* --timeout: the run ends here, the thread left in its stop. */
+	if (s->opts.timeout_ns && sched_check_timeout(s))
+		return;
 	if (d && (d->flags & SF_GROUPEXIT))
 		doom_siblings(s, t);
 	action = s->ops->syscall_entry(s, t);

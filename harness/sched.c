@@ -107,10 +107,16 @@ static int64_t log_uniform(struct prng *r, int64_t lo, int64_t hi)
 	return (int64_t)((double)lo * pow((double)hi / (double)lo, u));
 }
 
+/* t's current timeslice length: drawn per slice under --chaos. */
+static int64_t slice_budget(const struct session *s, const struct thread *t)
+{
+	return s->opts.chaos && t->budget_ns ? t->budget_ns : (int64_t)s->opts.slice_ns;
+}
+
 void sched_spend_budget(struct session *s, struct thread *t)
 {
 	t->run_start_ns = 0;
-	t->run_start_v = sched_now(s) - (int64_t)s->opts.slice_ns;
+	t->run_start_v = sched_now(s) - slice_budget(s, t);
 }
 
 void sched_start_budget(struct session *s, struct thread *t)
@@ -160,10 +166,10 @@ void sched_init(struct session *s)
 
 	prng_init(&s->sched_rng, s->opts.seed, PRNG_SCHED);
 	prng_init(&s->chaos_rng, s->opts.seed, PRNG_CHAOS);
-	s->start_v = sched_now(s);
 	if (s->opts.virtual_time)
 		virt_init(s);
-	s->last_progress = s->vclock;
+	/* After virt_init: the virtual clock starts at its boot time. */
+	s->start_v = sched_now(s);
 	if (!s->opts.slice_ns)
 		s->opts.slice_ns = DEFAULT_SLICE_NS;
 	s->pidfd = -1;
@@ -601,7 +607,7 @@ static int poll_entry(struct session *s, struct thread *t, int retry)
 		if (timeout > 0)
 			set_deadline(t, sched_now(s) + timeout, 0);
 	}
-	if (poll_ready(s, t) || (s->nheld && is_epoll_wait(t) && held_due(s, t) <= sched_now(s))) {
+	if (poll_ready(s, t) || held_due(s, t) <= sched_now(s)) {
 		poll_nonblocking(t);
 		return ENTRY_RUN_EXIT;
 	}
@@ -806,7 +812,7 @@ static void yield(struct session *s, struct thread *t)
 
 static int slice_spent(struct session *s, struct thread *t)
 {
-	int64_t budget = s->opts.chaos && t->budget_ns ? t->budget_ns : (int64_t)s->opts.slice_ns;
+	int64_t budget = slice_budget(s, t);
 
 	if (s->opts.virtual_time)
 		return sched_now(s) - t->run_start_v >= budget;

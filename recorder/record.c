@@ -494,8 +494,6 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 		/* The whole buffer, not strsize bytes of it. */
 		t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t,
 						1u << 30, t->call.in, &t->inbuf);
-	if (s->opts.timeout_ns && sched_check_timeout(s))
-		return ENTRY_HOLD;	/* the run ends here */
 	if (s->opts.sample_ns)
 		take_sample(s, t);
 	if (s->opts.plan && s->opts.plan->has_gc)

@@ -128,3 +128,35 @@ def test_cpu_mask_by_thread_id_under_run(ctx):
     native = ctx.run([ctx.prog("affinity")], check_exit=0).stdout
     r = run(ctx, "affinity", 1, check_exit=0)
     assert r.stdout == native, (native, r.stdout)
+
+
+@per_toolchain
+def test_timeout_ends_the_run_at_its_virtual_limit(ctx):
+    # One report per virtual second: with --timeout 10s the run ends
+    # before the wake-up at 10 s after the start, so the last report is
+    # t=9s (measured from the program's own start, not the clock's zero).
+    start = time.monotonic()
+    r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--timeout", "10s", "--",
+                     ctx.prog("example-timerleak"), "-every", "1s", "-report", "1s")
+    assert time.monotonic() - start < 10
+    assert r.returncode == 124, r
+    assert r.stderr.startswith("gorr: timeout: the program still ran after 10s of virtual time"), r.stderr
+    assert r.stdout.splitlines()[-1].startswith("t=9s "), r.stdout
+    assert "goroutine 1 [sleep]:" in r.stderr, r.stderr
+
+
+@per_toolchain
+def test_chaos_same_seed_same_trace_and_replays(ctx):
+    """--chaos draws everything from the seed: the same seed gives the
+    same trace, another seed another one, and each replays."""
+    for prog in ("example-httploop", "example-nondet"):
+        dumps = []
+        for seed in (7, 7, 7, 8):
+            t = ctx.path(f"c{seed}.gorr")
+            r = run(ctx, prog, seed, "--chaos", "2", trace=t, check_exit=0, timeout=120)
+            dumps.append(ctx.gorr_cmd("dump", t, check_exit=0).stdout.split("\n", 3)[3])
+            rep = ctx.gorr_cmd("replay", "-q", t, timeout=120)
+            assert (rep.returncode, rep.stdout) == (r.returncode, r.stdout), (prog, seed, rep)
+        assert dumps[0] == dumps[1] == dumps[2], prog
+        assert dumps[3] != dumps[0], prog
+        assert "fault delay at" in dumps[0] and ": chaos (INJECTED)" in dumps[0], prog
