@@ -328,7 +328,7 @@ struct session {
 		pid_t tgid;
 		int epfd;
 		int64_t due;		/* on the scheduler's clock */
-		unsigned char ev[12];	/* struct epoll_event, packed */
+		unsigned char ev[SC_EPOLL_EVENT_SIZE];
 	} *held;
 	size_t nheld;
 
@@ -437,7 +437,8 @@ void sched_delay(struct session *s, struct thread *t, int64_t ns);
 /* Hold back a readiness event t's epoll wait returned, for ns on the
  * scheduler's clock (netpoll:delay); the caller removed it from the
  * result. */
-void sched_hold_event(struct session *s, struct thread *t, const unsigned char ev[12], int64_t ns);
+void sched_hold_event(struct session *s, struct thread *t,
+		      const unsigned char ev[SC_EPOLL_EVENT_SIZE], int64_t ns);
 /* At the exit of an epoll wait: append the held events that are due
  * (t->call.ret raised, t->delivered set). */
 void sched_deliver_held(struct session *s, struct thread *t);

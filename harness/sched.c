@@ -253,11 +253,10 @@ static int fd_ready(struct session *s, struct thread *t, int fd, short events,
 /* The fds a poll-like call waits for, all checked at once. */
 static int poll_ready(struct session *s, struct thread *t)
 {
-	const struct sc_desc *d = sc_lookup(t->call.nr);
 	struct pollfd p[64];
 	int i, n;
 
-	if (d->args[1] == A_EPEV_OUT)	/* epoll: the epoll fd is readable */
+	if (sc_is_epoll_wait(t->call.nr))	/* the epoll fd is readable */
 		return fd_ready(s, t, (int)t->call.args[0], POLLIN, 0);
 	/* poll, ppoll: struct pollfd[nfds] at argument 0 */
 	n = t->call.args[1] > 64 ? 64 : (int)t->call.args[1];
@@ -280,18 +279,8 @@ static int poll_ready(struct session *s, struct thread *t)
 	return 0;
 }
 
-/* struct epoll_event on x86-64 is packed: 4 bytes of events, 8 of data
- * (include/uapi/linux/eventpoll.h, EPOLL_PACKED). */
-#define EPEV_SIZE 12
-
-static int is_epoll_wait(const struct thread *t)
-{
-	const struct sc_desc *d = sc_lookup(t->call.nr);
-
-	return d && (d->flags & SF_POLL) && d->args[1] == A_EPEV_OUT;
-}
-
-void sched_hold_event(struct session *s, struct thread *t, const unsigned char ev[12], int64_t ns)
+void sched_hold_event(struct session *s, struct thread *t,
+		      const unsigned char ev[SC_EPOLL_EVENT_SIZE], int64_t ns)
 {
 	struct held_event *h;
 
@@ -300,15 +289,18 @@ void sched_hold_event(struct session *s, struct thread *t, const unsigned char e
 	h->tgid = t->tgid;
 	h->epfd = (int)t->call.args[0];
 	h->due = sched_now(s) + ns;
-	memcpy(h->ev, ev, EPEV_SIZE);
+	memcpy(h->ev, ev, SC_EPOLL_EVENT_SIZE);
 }
 
-/* When the first event held for w's epoll fd is due; INT64_MAX if none. */
+/* When the first event held for the epoll fd w waits on is due;
+ * INT64_MAX if none (or w is not in an epoll wait). */
 static int64_t held_due(const struct session *s, const struct thread *w)
 {
 	int64_t due = INT64_MAX;
 	size_t i;
 
+	if (!s->nheld || !sc_is_epoll_wait(w->call.nr))
+		return INT64_MAX;
 	for (i = 0; i < s->nheld; i++)
 		if (s->held[i].tgid == w->tgid && s->held[i].epfd == (int)w->call.args[0] &&
 		    s->held[i].due < due)
@@ -1032,7 +1024,7 @@ void sched_deliver_held(struct session *s, struct thread *t)
 	size_t i = 0;
 
 	t->delivered = 0;
-	if (!s->nheld || n < 0 || !is_epoll_wait(t))
+	if (!s->nheld || n < 0 || !sc_is_epoll_wait(t->call.nr))
 		return;
 	/* In hold order, so that events held together come back in the
 	 * order the kernel gave them. */
@@ -1040,7 +1032,8 @@ void sched_deliver_held(struct session *s, struct thread *t)
 		struct held_event *h = &s->held[i];
 
 		if (h->tgid != t->tgid || h->epfd != (int)t->call.args[0] || h->due > now ||
-		    thread_write(t, t->call.args[1] + (uint64_t)n * EPEV_SIZE, h->ev, EPEV_SIZE)) {
+		    thread_write(t, t->call.args[1] + (uint64_t)n * SC_EPOLL_EVENT_SIZE, h->ev,
+				 SC_EPOLL_EVENT_SIZE)) {
 			i++;
 			continue;
 		}
@@ -1061,7 +1054,7 @@ static int wait_over(struct session *s, struct thread *w, int64_t now)
 {
 	if (w->has_deadline && w->deadline <= now)
 		return 1;
-	if (w->wait == W_POLL && s->nheld && is_epoll_wait(w) && held_due(s, w) <= now)
+	if (w->wait == W_POLL && held_due(s, w) <= now)
 		return 1;
 	if (w->wait == W_POLL)
 		return poll_ready(s, w);
@@ -1143,7 +1136,7 @@ static int idle_wait(struct session *s, int64_t deadline)
 
 		if (w->rs != RS_WAITING || (w->wait != W_FD && w->wait != W_POLL))
 			continue;
-		if (w->wait == W_POLL && sc_lookup(w->call.nr)->args[1] != A_EPEV_OUT)
+		if (w->wait == W_POLL && !sc_is_epoll_wait(w->call.nr))
 			continue;	/* poll/ppoll: checked on every wake */
 		fd = dup_fd(s, w, (int)w->call.args[0]);
 		if (fd < 0)
@@ -1266,8 +1259,7 @@ void sched_dispatch(struct session *s)
 					candidate = 1;
 				else if (w->has_deadline && w->deadline < earliest)
 					earliest = w->deadline;
-				if (!candidate && w->wait == W_POLL && s->nheld && is_epoll_wait(w) &&
-				    held_due(s, w) < earliest)
+				if (!candidate && w->wait == W_POLL && held_due(s, w) < earliest)
 					earliest = held_due(s, w);
 				break;
 			case RS_KERNEL:

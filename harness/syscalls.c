@@ -125,11 +125,18 @@ size_t sc_kind_size(enum sc_kind k)
 	case A_SYSINFO_OUT: return 112;
 	case A_INT_OUT: case A_SALEN: return 4;
 	case A_SIGINFO_OUT: return 128;
-	case A_EPEV_IN: return 12;	/* packed struct epoll_event */
+	case A_EPEV_IN: return SC_EPOLL_EVENT_SIZE;
 	case A_CAP_OUT: return 24;	/* two struct __user_cap_data_struct */
 	default:
 		return 0;
 	}
+}
+
+int sc_is_epoll_wait(long nr)
+{
+	const struct sc_desc *d = sc_lookup(nr);
+
+	return d && (d->flags & SF_POLL) && d->args[1] == A_EPEV_OUT;
 }
 
 int sc_kind_is_output(enum sc_kind k)
@@ -422,7 +429,7 @@ int sc_outputs(long nr, const uint64_t args[6], int64_t ret,
 			break;
 		case A_EPEV_OUT:
 			if (ret > 0)
-				len = 12 * (uint64_t)ret;
+				len = SC_EPOLL_EVENT_SIZE * (uint64_t)ret;
 			break;
 		case A_POLLFD:
 			len = 8 * min_u64(args[i + 1], 1u << 20);

@@ -154,6 +154,10 @@ struct sc_desc {
 	uint8_t args[6];	/* enum sc_kind */
 };
 
+/* struct epoll_event on x86-64 is packed: 4 bytes of events, 8 of data
+ * (include/uapi/linux/eventpoll.h, EPOLL_PACKED). */
+#define SC_EPOLL_EVENT_SIZE 12
+
 /* The table covers numbers 0..SC_TABLE_SIZE-1; holes have a NULL name. */
 #define SC_TABLE_SIZE 468
 
@@ -169,6 +173,10 @@ size_t sc_kind_size(enum sc_kind k);
 int sc_kind_is_output(enum sc_kind k);
 /* Whether a kind is an input whose pointee is captured at entry. */
 int sc_kind_is_captured_input(enum sc_kind k);
+/* Whether nr waits on an epoll fd (args[0]) and returns events at
+ * args[1] (epoll_wait, epoll_pwait, epoll_pwait2): what the Go netpoller
+ * calls. */
+int sc_is_epoll_wait(long nr);
 
 /* Memory the kernel wrote during one call, in the tracee's address space. */
 struct sc_region {

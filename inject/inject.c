@@ -49,27 +49,22 @@ struct fault_rule *inject_syscall(struct fault_plan *p, struct prng *rng, struct
 	return NULL;
 }
 
-/* struct epoll_event on x86-64 is packed: 4 bytes of events, 8 of data
- * (include/uapi/linux/eventpoll.h, EPOLL_PACKED). */
-#define EPEV_SIZE 12
-
 int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 		   void (*fired)(void *ctx, struct thread *t, const struct fault_rule *r,
-				 const unsigned char ev[12]),
+				 const unsigned char ev[SC_EPOLL_EVENT_SIZE]),
 		   void *ctx)
 {
-	const struct sc_desc *d = sc_lookup(t->call.nr);
-	unsigned char evs[EPEV_SIZE * 256];
+	unsigned char evs[SC_EPOLL_EVENT_SIZE * 256];
 	/* Events gorr itself delivered late (t->delivered, at the end)
 	 * are not the kernel's: no rule acts on them again. */
 	int64_t n = t->call.ret - t->delivered, i, kept = 0;
 	size_t k;
 
-	if (!p || !d || !(d->flags & SF_POLL) || d->args[1] != A_EPEV_OUT || n <= 0)
+	if (!p || !sc_is_epoll_wait(t->call.nr) || n <= 0)
 		return 0;
 	if (n > 256)
 		n = 256;
-	if (thread_read(t, t->call.args[1], evs, (size_t)n * EPEV_SIZE))
+	if (thread_read(t, t->call.args[1], evs, (size_t)n * SC_EPOLL_EVENT_SIZE))
 		return 0;
 	for (i = 0; i < n; i++) {
 		struct fault_rule *hit = NULL;
@@ -81,21 +76,21 @@ int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 				hit = r;
 		}
 		if (hit) {
-			fired(ctx, t, hit, evs + i * EPEV_SIZE);
+			fired(ctx, t, hit, evs + i * SC_EPOLL_EVENT_SIZE);
 			continue;
 		}
 		if (kept != i)
-			memmove(evs + kept * EPEV_SIZE, evs + i * EPEV_SIZE, EPEV_SIZE);
+			memmove(evs + kept * SC_EPOLL_EVENT_SIZE, evs + i * SC_EPOLL_EVENT_SIZE, SC_EPOLL_EVENT_SIZE);
 		kept++;
 	}
 	if (kept == n)
 		return 0;
 	/* The delivered events move down behind the kept ones. */
 	for (i = 0; i < t->delivered && kept + i < 256; i++)
-		if (thread_read(t, t->call.args[1] + (uint64_t)(n + i) * EPEV_SIZE,
-				evs + (kept + i) * EPEV_SIZE, EPEV_SIZE))
+		if (thread_read(t, t->call.args[1] + (uint64_t)(n + i) * SC_EPOLL_EVENT_SIZE,
+				evs + (kept + i) * SC_EPOLL_EVENT_SIZE, SC_EPOLL_EVENT_SIZE))
 			break;
-	thread_write(t, t->call.args[1], evs, (size_t)(kept + i) * EPEV_SIZE);
+	thread_write(t, t->call.args[1], evs, (size_t)(kept + i) * SC_EPOLL_EVENT_SIZE);
 	t->call.ret = kept + i;
 	t->delivered = (int)i;
 	return (int)(n - kept);

@@ -17,7 +17,7 @@ struct fault_rule *inject_syscall(struct fault_plan *p, struct prng *rng, struct
  * were removed. */
 int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 		   void (*fired)(void *ctx, struct thread *t, const struct fault_rule *r,
-				 const unsigned char ev[12]),
+				 const unsigned char ev[SC_EPOLL_EVENT_SIZE]),
 		   void *ctx);
 
 #endif

@@ -542,7 +542,7 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 /* A netpoll rule removed a readiness event: dropped, or held back to
  * be delivered by a later epoll wait (harness/sched.c). */
 static void netpoll_fired(void *ctx, struct thread *t, const struct fault_rule *f,
-			  const unsigned char ev[12])
+			  const unsigned char ev[SC_EPOLL_EVENT_SIZE])
 {
 	struct session *s = ctx;
 	struct recorder *r = rec(s);
@@ -568,21 +568,21 @@ static void netpoll_fired(void *ctx, struct thread *t, const struct fault_rule *
  * may come to depend on). */
 static void chaos_shuffle(struct session *s, struct thread *t)
 {
-	const struct sc_desc *d = sc_lookup(t->call.nr);
-	unsigned char evs[12 * 128], tmp[12];
+	enum { E = SC_EPOLL_EVENT_SIZE };
+	unsigned char evs[E * 128], tmp[E];
 	int64_t n = t->call.ret, i;
 
-	if (!d || !(d->flags & SF_POLL) || d->args[1] != A_EPEV_OUT || n < 2 || n > 128 ||
-	    thread_read(t, t->call.args[1], evs, (size_t)n * 12))
+	if (!sc_is_epoll_wait(t->call.nr) || n < 2 || n > 128 ||
+	    thread_read(t, t->call.args[1], evs, (size_t)n * E))
 		return;
 	for (i = n - 1; i > 0; i--) {
 		int64_t j = (int64_t)(prng_next(&s->chaos_rng) % (uint64_t)(i + 1));
 
-		memcpy(tmp, evs + 12 * i, 12);
-		memmove(evs + 12 * i, evs + 12 * j, 12);
-		memcpy(evs + 12 * j, tmp, 12);
+		memcpy(tmp, evs + E * i, E);
+		memmove(evs + E * i, evs + E * j, E);
+		memcpy(evs + E * j, tmp, E);
 	}
-	thread_write(t, t->call.args[1], evs, (size_t)n * 12);
+	thread_write(t, t->call.args[1], evs, (size_t)n * E);
 }
 
 static void rec_syscall_exit(struct session *s, struct thread *t)
