@@ -78,7 +78,7 @@ int bp_step_over(struct session *s, struct thread *t, uint64_t pc, int *status)
 {
 	static const unsigned char int3 = 0xcc;
 	struct breakpoint *b = find(s, t->tgid, pc);
-	int err, st;
+	int err;
 
 	*status = 0;
 	if (!b)
@@ -87,13 +87,7 @@ int bp_step_over(struct session *s, struct thread *t, uint64_t pc, int *status)
 	if (!err)
 		err = bp_rewind(t, pc);
 	if (!err)
-		err = pt_singlestep(t->tid);
-	if (!err)
-		err = pt_wait(t->tid, &st);
+		err = pt_step(t->tid, status);
 	mem_write(t->tid, pc, &int3, 1);
-	if (err)
-		return err;
-	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP || (st >> 16))
-		*status = st;	/* a syscall, signal or exit came instead */
-	return 0;
+	return err;
 }

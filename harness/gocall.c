@@ -196,20 +196,39 @@ static int step_to_accepted(struct session *s, struct thread *t, struct user_reg
 	int i;
 
 	for (i = 0; i < MAX_STEPS; i++) {
-		int status;
-
 		if (thread_getregs(t, r))
 			return -ESRCH;
 		if (accepted_here(s, t, r))
 			return 0;
-		if (pt_singlestep(t->tid) || pt_wait(t->tid, &status))
+		if (pt_step(t->tid, &s->gc.pending_status))
 			return -ESRCH;
-		if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP || (status >> 16)) {
-			s->gc.pending_status = status;
+		if (s->gc.pending_status)
 			return -EAGAIN;
-		}
 	}
 	return -EAGAIN;
+}
+
+/* 0 when a forced GC can start now; -ENOTSUP, -EBUSY (one at a time). */
+static int can_start(struct session *s)
+{
+	resolve(s);
+	s->gc.pending_status = 0;
+	if (s->gc.unsupported[0])
+		return -ENOTSUP;
+	return s->gc.tid ? -EBUSY : 0;
+}
+
+/* The call starts at t's point: a fresh count of tries and calls. */
+static int begin(struct session *s, struct thread *t, unsigned int clear)
+{
+	struct gocall *c = &s->gc;
+
+	c->tries = 0;
+	c->calls = 0;
+	c->err = 0;
+	c->why[0] = '\0';
+	c->clear = clear;
+	return enter(s, t, clear);
 }
 
 int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
@@ -221,12 +240,8 @@ int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
 	int err, status = 0;
 
 	*clear = GOCALL_CLEAR_R12 | GOCALL_CLEAR_R13 | GOCALL_CLEAR_R15 | GOCALL_CLEAR_RDX;
-	resolve(s);
-	c->pending_status = 0;
-	if (c->unsupported[0])
-		return -ENOTSUP;
-	if (c->tid)
-		return -EBUSY;
+	if ((err = can_start(s)))
+		return err;
 	if (bp_pc) {
 		if ((err = thread_getregs(t, &entry)))
 			return err;
@@ -255,30 +270,14 @@ int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
 		    strstr(loc.func, ".func") || strstr(loc.func, "-fm"))
 			*clear &= ~GOCALL_CLEAR_RDX;
 	}
-	c->tries = 0;
-	c->calls = 0;
-	c->err = 0;
-	c->why[0] = '\0';
-	c->clear = *clear;
-	return enter(s, t, *clear);
+	return begin(s, t, *clear);
 }
 
 int gocall_gc_start_here(struct session *s, struct thread *t, unsigned int clear)
 {
-	struct gocall *c = &s->gc;
+	int err = can_start(s);
 
-	resolve(s);
-	if (c->unsupported[0])
-		return -ENOTSUP;
-	if (c->tid)
-		return -EBUSY;
-	c->tries = 0;
-	c->calls = 0;
-	c->err = 0;
-	c->why[0] = '\0';
-	c->pending_status = 0;
-	c->clear = clear;
-	return enter(s, t, clear);
+	return err ? err : begin(s, t, clear);
 }
 
 /* Call fn from the debugCallNNN frame, returning to its second INT3. */
@@ -309,8 +308,8 @@ static void next_call(struct session *s, struct thread *t, struct user_regs_stru
 	struct gocall *c = &s->gc;
 	uint32_t phase = 1;
 
-	if (c->stage == ST_GC) {
-		c->stage = ST_DONE;
+	if (c->stage == ST_GC || c->stage == ST_DONE) {
+		c->stage = ST_DONE;	/* nothing more to call */
 		return;
 	}
 	if (c->calls >= MAX_CALLS) {
@@ -410,8 +409,6 @@ int gocall_trap(struct session *s, struct thread *t)
 		return 1;
 	case DC_RESTORE:
 		if (c->refused) {
-			int status;
-
 			/* Refused before any frame was made (debugCallV2 is
 			 * NOSPLIT and the check runs on the system stack):
 			 * everything goes back as it was, and the next
@@ -419,16 +416,11 @@ int gocall_trap(struct session *s, struct thread *t)
 			thread_setregs(t, &c->saved);
 			pt_setfpregs(t->tid, &c->fsaved);
 			c->tid = 0;
-			if (++c->tries < MAX_TRIES && pt_singlestep(t->tid) == 0 &&
-			    pt_wait(t->tid, &status) == 0) {
-				if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP && !(status >> 16) &&
-				    step_to_accepted(s, t, &r) == 0 && enter(s, t, c->clear) == 0)
-					return 1;
-				if (!(WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP && !(status >> 16)))
-					c->pending_status = status;
-			}
+			if (++c->tries < MAX_TRIES && pt_step(t->tid, &c->pending_status) == 0 &&
+			    !c->pending_status && step_to_accepted(s, t, &r) == 0 &&
+			    enter(s, t, c->clear) == 0)
+				return 1;
 			c->err = -EAGAIN;
-			c->tid = t->tid;
 			finish(s, t);
 			return 1;
 		}

@@ -154,3 +154,17 @@ int pt_wait(pid_t tid, int *status)
 	} while (r < 0 && errno == EINTR);
 	return r == tid ? 0 : -errno;
 }
+
+int pt_step(pid_t tid, int *other)
+{
+	int status, err;
+
+	*other = 0;
+	if ((err = pt_singlestep(tid)) || (err = pt_wait(tid, &status)))
+		return err;
+	/* The step's own trap is a plain SIGTRAP stop; a syscall, a signal
+	 * or an exit can come instead. */
+	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP || (status >> 16))
+		*other = status;
+	return 0;
+}

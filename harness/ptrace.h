@@ -32,6 +32,11 @@ int pt_geteventmsg(pid_t tid, unsigned long *msg);
  * of gorr's own (the scheduler's tick) interrupts the wait: a stop must
  * never be left unreported.  0 or a negative errno. */
 int pt_wait(pid_t tid, int *status);
+/* Run one instruction (PTRACE_SINGLESTEP) and wait for it: 0 with
+ * *other 0 when the step's trap came, 0 with *other the wait status of
+ * another stop that came instead (for the event loop), or a negative
+ * errno. */
+int pt_step(pid_t tid, int *other);
 
 /* Tracee memory.  Reads and writes are all-or-nothing: a short transfer
  * is -EFAULT.  mem_write falls back to /proc/PID/mem so that read-only

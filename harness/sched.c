@@ -913,15 +913,8 @@ void sched_tick(struct session *s)
  * hand to the event loop. */
 static int step(struct thread *t, struct user_regs_struct *regs, int *other)
 {
-	int status;
-
-	*other = 0;
-	if (pt_singlestep(t->tid) || pt_wait(t->tid, &status))
+	if (pt_step(t->tid, other) || *other)
 		return -1;
-	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP || (status >> 16)) {
-		*other = status;
-		return -1;
-	}
 	if (thread_getregs(t, regs))
 		return -1;
 	regs->eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
