@@ -44,6 +44,18 @@ int thread_setregs(struct thread *t, const struct user_regs_struct *regs)
 	return pt_setregs(t->tid, regs);
 }
 
+void regs_set_arg(struct user_regs_struct *regs, int i, uint64_t v)
+{
+	switch (i) {
+	case 0: regs->rdi = v; break;
+	case 1: regs->rsi = v; break;
+	case 2: regs->rdx = v; break;
+	case 3: regs->r10 = v; break;
+	case 4: regs->r8 = v; break;
+	case 5: regs->r9 = v; break;
+	}
+}
+
 int thread_signal(struct thread *t, int sig)
 {
 	return syscall(SYS_tgkill, t->tgid, t->tid, sig) < 0 ? -errno : 0;

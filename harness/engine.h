@@ -365,6 +365,9 @@ int thread_read(void *thread, uint64_t addr, void *buf, size_t len);
 int thread_write(struct thread *t, uint64_t addr, const void *buf, size_t len);
 int thread_getregs(struct thread *t, struct user_regs_struct *regs);
 int thread_setregs(struct thread *t, const struct user_regs_struct *regs);
+/* Set syscall argument i (0-5) in regs: rdi, rsi, rdx, r10, r8, r9
+ * (the x86-64 syscall ABI, arch/x86/entry/entry_64.S). */
+void regs_set_arg(struct user_regs_struct *regs, int i, uint64_t v);
 /* Send sig to t (tgkill); 0 or a negative errno. */
 int thread_signal(struct thread *t, int sig);
 

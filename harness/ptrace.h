@@ -38,6 +38,7 @@ int pt_wait(pid_t tid, int *status);
  * errno. */
 int pt_step(pid_t tid, int *other);
 
+
 /* Tracee memory.  Reads and writes are all-or-nothing: a short transfer
  * is -EFAULT.  mem_write falls back to /proc/PID/mem so that read-only
  * mappings (code) can be written too. */

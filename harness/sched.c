@@ -578,10 +578,7 @@ static void poll_nonblocking(struct thread *t)
 		    thread_getregs(t, &regs) == 0) {
 			t->poll_arg = i;
 			t->orig_arg = t->call.args[i];
-			if (i == 2)
-				regs.rdx = 0;
-			else
-				regs.r10 = 0;
+			regs_set_arg(&regs, i, 0);
 			thread_setregs(t, &regs);
 			t->poll_rewritten = 1;
 		}
@@ -636,10 +633,7 @@ static int waitchild_entry(struct session *s, struct thread *t)
 	if (thread_getregs(t, &regs))
 		return ENTRY_RUN_EXIT;
 	t->orig_arg = t->call.args[optarg];
-	if (optarg == 2)
-		regs.rdx |= WNOHANG;
-	else
-		regs.r10 |= WNOHANG;
+	regs_set_arg(&regs, optarg, t->orig_arg | WNOHANG);
 	thread_setregs(t, &regs);
 	t->wait = W_CHILD;	/* marks the call as rewritten */
 	return ENTRY_RUN_EXIT;
@@ -678,34 +672,46 @@ int sched_entry(struct session *s, struct thread *t)
 	return ENTRY_RUN_EXIT;
 }
 
+/* At the exit of a call gorr rewrote (its argument argi was orig): the
+ * program gets its argument back, and when the call is not done it is
+ * rewound to its syscall instruction (2 bytes, 0f 05) and parked as w, to
+ * run again later.  1 when parked. */
+static int done_or_rewind(struct session *s, struct thread *t, int argi, uint64_t orig,
+			  int done, enum wait_kind w)
+{
+	struct user_regs_struct regs;
+
+	if (thread_getregs(t, &regs))
+		return 0;
+	regs_set_arg(&regs, argi, orig);
+	if (!done) {
+		regs.rip -= 2;
+		regs.rax = (uint64_t)t->call.nr;
+	}
+	thread_setregs(t, &regs);
+	if (done)
+		return 0;
+	t->in_syscall = 0;
+	park(s, t, w);
+	return 1;
+}
+
 /* At the exit stop of a call sched_entry rewrote: 1 when the thread was
  * parked instead of completing. */
 int sched_exit(struct session *s, struct thread *t);
 int sched_exit(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
-	struct user_regs_struct regs;
 	int optarg, none;
 
 	if (t->poll_rewritten && d) {
+		/* Events, an error, or its timeout is over: done.  Nothing
+		 * after all: it waits again for readiness or the deadline. */
 		t->poll_rewritten = 0;
-		if (thread_getregs(t, &regs))
+		if (!done_or_rewind(s, t, t->poll_arg, t->orig_arg,
+				    t->call.ret != 0 || (t->has_deadline && t->deadline <= sched_now(s)),
+				    W_POLL))
 			return 0;
-		if (t->poll_arg == 2)
-			regs.rdx = t->orig_arg;
-		else
-			regs.r10 = t->orig_arg;
-		if (t->call.ret != 0 || (t->has_deadline && t->deadline <= sched_now(s))) {
-			thread_setregs(t, &regs);
-			return 0;	/* events, an error, or its timeout is over */
-		}
-		/* Nothing after all: back to the syscall instruction, to wait
-		 * again for readiness or the deadline. */
-		regs.rip -= 2;
-		regs.rax = (uint64_t)t->call.nr;
-		thread_setregs(t, &regs);
-		t->in_syscall = 0;
-		park(s, t, W_POLL);
 		t->poll_rewound = 1;
 		return 1;
 	}
@@ -713,8 +719,6 @@ int sched_exit(struct session *s, struct thread *t)
 		return 0;
 	t->wait = W_NONE;
 	optarg = d->args[2] == A_HEX ? 2 : 3;
-	if (thread_getregs(t, &regs))
-		return 0;
 	/* wait4 returns 0 with WNOHANG when no child changed state; waitid
 	 * returns 0 either way and says so with si_pid == 0. */
 	none = t->call.ret == 0;
@@ -724,22 +728,10 @@ int sched_exit(struct session *s, struct thread *t)
 		if (thread_read(t, t->call.args[2] + 16, &pid, 4) == 0 && pid != 0)
 			none = 0;
 	}
-	if (optarg == 2)
-		regs.rdx = t->orig_arg;
-	else
-		regs.r10 = t->orig_arg;
-	if (!none || t->call.ret < 0) {
-		thread_setregs(t, &regs);
+	/* Not done: run again once a process has exited. */
+	if (!done_or_rewind(s, t, optarg, t->orig_arg, !none || t->call.ret < 0, W_CHILD))
 		return 0;
-	}
-	/* Back to the syscall instruction (2 bytes, 0f 05), to run it again
-	 * once a process has exited. */
-	regs.rip -= 2;
-	regs.rax = (uint64_t)t->call.nr;
-	thread_setregs(t, &regs);
-	t->in_syscall = 0;
 	t->has_deadline = 0;
-	park(s, t, W_CHILD);
 	return 1;
 }
 

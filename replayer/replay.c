@@ -326,7 +326,7 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 		if (r->ev.ret < 0)
 			goto emulate;
 		if (thread_getregs(t, &regs) == 0) {
-			regs.rdi = (uint64_t)r->ev.ret;
+			regs_set_arg(&regs, 0, (uint64_t)r->ev.ret);
 			/* MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, even for a
 			 * MAP_SHARED file mapping: gorr fills it through
 			 * /proc/PID/mem, which cannot write a read-only shared
@@ -334,9 +334,9 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 			 * program reading the file looks the same; two
 			 * processes sharing writes through a file mapping do
 			 * not replay. */
-			regs.r10 = 0x2 | 0x10 | 0x20;
-			regs.r8 = (uint64_t)-1;
-			regs.r9 = 0;
+			regs_set_arg(&regs, 3, 0x2 | 0x10 | 0x20);
+			regs_set_arg(&regs, 4, (uint64_t)-1);	/* fd */
+			regs_set_arg(&regs, 5, 0);		/* offset */
 			thread_setregs(t, &regs);
 		}
 		return ENTRY_RUN_EXIT;
@@ -384,10 +384,10 @@ static void rp_syscall_exit(struct session *s, struct thread *t)
 		struct user_regs_struct regs;
 
 		if (thread_getregs(t, &regs) == 0) {
-			regs.rdi = t->call.args[0];
-			regs.r10 = t->call.args[3];
-			regs.r8 = t->call.args[4];
-			regs.r9 = t->call.args[5];
+			int i;
+
+			for (i = 0; i < 6; i++)
+				regs_set_arg(&regs, i, t->call.args[i]);
 			thread_setregs(t, &regs);
 		}
 	}
