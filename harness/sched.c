@@ -426,11 +426,22 @@ static int64_t futex_wake_op(struct session *s, struct thread *t)
 	return woken;
 }
 
+/* The value check of FUTEX_WAIT and FUTEX_CMP_REQUEUE: 0 when *uaddr is
+ * val, else the call's error (EAGAIN, or EFAULT). */
+static int futex_check(struct thread *t, uint64_t uaddr, uint32_t val)
+{
+	uint32_t cur;
+
+	if (thread_read(t, uaddr, &cur, 4))
+		return -EFAULT;
+	return cur == val ? 0 : -EAGAIN;
+}
+
 static int futex_entry(struct session *s, struct thread *t)
 {
 	uint64_t op = t->call.args[1], uaddr = t->call.args[0];
 	int cmd = (int)(op & ~(uint64_t)(FUTEX_PRIVATE_ | FUTEX_CLOCK_REALTIME_));
-	uint32_t cur, bitset = cmd == FUTEX_WAIT_BITSET_ || cmd == FUTEX_WAKE_BITSET_ ?
+	uint32_t bitset = cmd == FUTEX_WAIT_BITSET_ || cmd == FUTEX_WAKE_BITSET_ ?
 			       (uint32_t)t->call.args[5] : ~0u;
 	int64_t n = (int64_t)(int32_t)t->call.args[2], ns;
 	int err;
@@ -442,12 +453,8 @@ static int futex_entry(struct session *s, struct thread *t)
 			thread_emulate(t, -EINVAL);
 			return ENTRY_EMULATE;
 		}
-		if (thread_read(t, uaddr, &cur, 4)) {
-			thread_emulate(t, -EFAULT);
-			return ENTRY_EMULATE;
-		}
-		if (cur != (uint32_t)t->call.args[2]) {
-			thread_emulate(t, -EAGAIN);
+		if ((err = futex_check(t, uaddr, (uint32_t)t->call.args[2]))) {
+			thread_emulate(t, err);
 			return ENTRY_EMULATE;
 		}
 		t->has_deadline = 0;
@@ -484,15 +491,10 @@ static int futex_entry(struct session *s, struct thread *t)
 	case FUTEX_CMP_REQUEUE_: {
 		int64_t woken, moved;
 
-		if (cmd == FUTEX_CMP_REQUEUE_) {
-			if (thread_read(t, uaddr, &cur, 4)) {
-				thread_emulate(t, -EFAULT);
-				return ENTRY_EMULATE;
-			}
-			if (cur != (uint32_t)t->call.args[5]) {
-				thread_emulate(t, -EAGAIN);
-				return ENTRY_EMULATE;
-			}
+		if (cmd == FUTEX_CMP_REQUEUE_ &&
+		    (err = futex_check(t, uaddr, (uint32_t)t->call.args[5]))) {
+			thread_emulate(t, err);
+			return ENTRY_EMULATE;
 		}
 		woken = futex_wake(s, t->tgid, uaddr, n, ~0u);
 		moved = futex_requeue(s, t->tgid, uaddr, t->call.args[4],
