@@ -173,6 +173,13 @@ void engine_remove_thread(struct session *s, pid_t tid)
 	}
 }
 
+int engine_wants_nondet(void *policy, long nr, const struct sc_desc *d)
+{
+	(void)policy;
+	(void)nr;
+	return !d || !(d->flags & SF_DET);
+}
+
 void resume_thread(struct session *s, struct thread *t)
 {
 	int err;

@@ -157,7 +157,8 @@ enum {
 
 struct engine_ops {
 	/* Whether syscall nr must stop (seccomp TRACE).  d is NULL for
-	 * numbers the table does not know. */
+	 * numbers the table does not know.  engine_wants_nondet is what
+	 * recording and replaying need. */
 	int (*wants)(void *policy, long nr, const struct sc_desc *d);
 	void (*exec)(struct session *s, struct thread *t, const struct exec_info *e);
 	/* At a seccomp stop.  ENTRY_DEFAULT lets the live scheduler
@@ -340,6 +341,10 @@ struct session {
 	uint64_t stops;		/* ptrace stops handled */
 	uint64_t tsc_emulated;
 };
+
+/* engine_ops.wants: every call that is not deterministic (not SF_DET),
+ * and the numbers the table does not know. */
+int engine_wants_nondet(void *policy, long nr, const struct sc_desc *d);
 
 /* Resolve the program, read its binary, build the seccomp filter.
  * Returns 0 or a negative errno after printing a one-line error. */

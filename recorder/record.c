@@ -147,15 +147,6 @@ int recorder_finish(struct recorder *r, struct session *s)
 	return err;
 }
 
-static int rec_wants(void *policy, long nr, const struct sc_desc *d)
-{
-	(void)policy;
-	(void)nr;
-	/* Everything that is not deterministic, including numbers the
-	 * table does not know. */
-	return !d || !(d->flags & SF_DET);
-}
-
 static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
@@ -715,7 +706,7 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 }
 
 const struct engine_ops recorder_ops = {
-	.wants = rec_wants,
+	.wants = engine_wants_nondet,
 	.exec = rec_exec,
 	.syscall_entry = rec_syscall_entry,
 	.syscall_exit = rec_syscall_exit,

@@ -273,13 +273,6 @@ static int runs_for_real(const struct sc_desc *d)
 	return d && ((d->flags & (SF_SPAWN | SF_EXEC)) || d->ret == R_NONE);
 }
 
-static int rp_wants(void *policy, long nr, const struct sc_desc *d)
-{
-	(void)policy;
-	(void)nr;
-	return !d || !(d->flags & SF_DET);
-}
-
 static int check_event_break(struct replayer *r, struct session *s);
 
 static int rp_syscall_entry(struct session *s, struct thread *t)
@@ -753,7 +746,7 @@ static struct thread *rp_pick(struct session *s)
 }
 
 static const struct engine_ops replay_ops = {
-	.wants = rp_wants,
+	.wants = engine_wants_nondet,
 	.exec = rp_exec,
 	.syscall_entry = rp_syscall_entry,
 	.syscall_exit = rp_syscall_exit,
