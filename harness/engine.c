@@ -184,12 +184,12 @@ void resume_thread(struct session *s, struct thread *t)
 {
 	int err;
 
-	(void)s;
 	if (!t->stopped)
 		return;
 	t->stopped = 0;
 	t->in_user = !t->want_exit;
-	if (t->in_user) {
+	/* Only run's real-time interrupt asks since when (sched_tick). */
+	if (t->in_user && s->opts.virtual_time) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -76,7 +76,7 @@ struct thread {
 	int interrupt_pending;	/* PTRACE_INTERRUPT sent for a timeslice */
 	int in_user;		/* resumed into user code (may be interrupted) */
 	uint64_t run_start_ns;	/* real time its timeslice started */
-	uint64_t resumed_ns;	/* real time it was last resumed */
+	uint64_t resumed_ns;	/* real time it was last resumed (under run) */
 	uint64_t cpu_mark_for;	/* the resume cpu_mark was taken for */
 	int64_t cpu_mark;	/* its process's CPU time then (sched_tick) */
 	int64_t run_start_v;	/* the scheduler's clock then (virtual under run) */
