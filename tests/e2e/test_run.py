@@ -148,15 +148,23 @@ def test_timeout_ends_the_run_at_its_virtual_limit(ctx):
 @per_toolchain
 def test_chaos_same_seed_same_trace_and_replays(ctx):
     """--chaos draws everything from the seed: the same seed gives the
-    same trace, another seed another one, and each replays."""
-    for prog in ("example-httploop", "example-nondet"):
+    same trace, another seed another one, and each replays.  (Not the
+    HTTP example: whether a loopback socket is ready is the kernel's
+    answer, which load can delay; docs/ARCHITECTURE.md, known limits.
+    One suite run in about ten saw its same-seed chaos traces differ.)"""
+    for prog in ("example-nondet", "example-collector"):
         dumps = []
         for seed in (7, 7, 7, 8):
             t = ctx.path(f"c{seed}.gorr")
-            r = run(ctx, prog, seed, "--chaos", "2", trace=t, check_exit=0, timeout=120)
+            r = run(ctx, prog, seed, "--chaos", "2", trace=t, timeout=120)
             dumps.append(ctx.gorr_cmd("dump", t, check_exit=0).stdout.split("\n", 3)[3])
             rep = ctx.gorr_cmd("replay", "-q", t, timeout=120)
             assert (rep.returncode, rep.stdout) == (r.returncode, r.stdout), (prog, seed, rep)
         assert dumps[0] == dumps[1] == dumps[2], prog
         assert dumps[3] != dumps[0], prog
         assert "fault delay at" in dumps[0] and ": chaos (INJECTED)" in dumps[0], prog
+    # The HTTP example under chaos still replays what was recorded.
+    t = ctx.path("h.gorr")
+    r = run(ctx, "example-httploop", 7, "--chaos", "2", trace=t, check_exit=0, timeout=120)
+    rep = ctx.gorr_cmd("replay", "-q", t, timeout=120)
+    assert (rep.returncode, rep.stdout) == (0, r.stdout), rep
