@@ -619,18 +619,14 @@ static void save_failure(struct hunt *h, struct failure *f, struct sbuf *repro, 
 	free(v);
 }
 
-static void json_str(FILE *f, const char *s)
+/* A JSON string on stdout (util.c's escaping). */
+static void json_str(const char *str)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_add_json_str(&sb, str, strlen(str));
+	fputs(sb.buf, stdout);
+	sbuf_release(&sb);
 }
 
 static void xml_str(FILE *f, const char *s)
@@ -688,15 +684,15 @@ static void report(struct hunt *h, double secs, const char *repro, int confirmed
 		for (i = 0; i < h->nfails; i++) {
 			printf("%s{\"seed\": %llu, \"reason\": ", i ? ", " : "",
 			       (unsigned long long)h->fails[i].seed);
-			json_str(stdout, verdict_names[h->fails[i].v]);
+			json_str(verdict_names[h->fails[i].v]);
 			printf(", \"detail\": ");
-			json_str(stdout, h->fails[i].detail);
+			json_str(h->fails[i].detail);
 			printf("}");
 		}
 		printf("]");
 		if (h->nfails) {
 			printf(", \"reproducer\": ");
-			json_str(stdout, repro);
+			json_str(repro);
 			printf(", \"confirmed\": %s", confirmed ? "true" : "false");
 		}
 		printf("}\n");
