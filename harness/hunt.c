@@ -235,13 +235,14 @@ static int parse_args(struct hunt *h, int argc, char **argv, int *code)
 			goto bad;
 		} else if ((used = cli_session_option(&o, argc, argv, &i)) > 0) {
 			/* Checked here (a bad fault rule stops the hunt before
-			 * it starts), passed to every run as written. */
-			for (; start <= i; start++) {
+			 * it starts), passed to every run as written; --leaks
+			 * is h->leaks, which run_argv passes once. */
+			if (cli_is_opt(a, "--leaks") || cli_is_opt(a, "--leaks-ignore"))
+				h->leaks = 1;
+			for (; start <= i && !cli_is_opt(a, "--leaks"); start++) {
 				h->pass = xrealloc(h->pass, (h->npass + 1) * sizeof(char *));
 				h->pass[h->npass++] = argv[start];
 			}
-			if (cli_is_opt(a, "--leaks") || cli_is_opt(a, "--leaks-ignore"))
-				h->leaks = 1;
 		} else {
 			if (!used)
 				error("unknown option '%s'", a);
