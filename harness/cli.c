@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/cli.h"
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "inject/plan.h"
 
 #include <stdio.h>

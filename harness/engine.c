@@ -1,17 +1,17 @@
 /* The event loop: every ptrace stop of every tracee comes through
  * session_run, which hands it to the policy and to the scheduler
- * (harness/sched.c).  Only the running thread executes program code;
+ * (harness/sched/sched.c).  Only the running thread executes program code;
  * every other thread sits in a ptrace stop until the scheduler resumes it. */
 #define _GNU_SOURCE
-#include "engine.h"
-#include "breakpoint.h"
-#include "gocall.h"
-#include "ptrace.h"
-#include "util.h"
+#include "harness/engine.h"
+#include "harness/core/breakpoint.h"
+#include "harness/core/ptrace.h"
+#include "harness/go/gocall.h"
+#include "harness/sched/detenv.h"
+#include "harness/base/util.h"
 
-void sched_slice(struct session *s, struct thread *t);
-int sched_exit(struct session *s, struct thread *t);
 static void on_stopped(struct session *s, struct thread *t, int status);
+static int apply_entry(struct session *s, struct thread *t, int action);
 static void on_gone(struct session *s, pid_t pid, int status);
 static void flush_deferred_exits(struct session *s);
 
@@ -23,69 +23,6 @@ static void flush_deferred_exits(struct session *s);
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-int thread_read(void *thread, uint64_t addr, void *buf, size_t len)
-{
-	return mem_read(((struct thread *)thread)->tid, addr, buf, len);
-}
-
-int thread_write(struct thread *t, uint64_t addr, const void *buf, size_t len)
-{
-	return mem_write(t->tid, addr, buf, len);
-}
-
-int thread_getregs(struct thread *t, struct user_regs_struct *regs)
-{
-	return pt_getregs(t->tid, regs);
-}
-
-int thread_setregs(struct thread *t, const struct user_regs_struct *regs)
-{
-	return pt_setregs(t->tid, regs);
-}
-
-void regs_set_arg(struct user_regs_struct *regs, int i, uint64_t v)
-{
-	switch (i) {
-	case 0: regs->rdi = v; break;
-	case 1: regs->rsi = v; break;
-	case 2: regs->rdx = v; break;
-	case 3: regs->r10 = v; break;
-	case 4: regs->r8 = v; break;
-	case 5: regs->r9 = v; break;
-	}
-}
-
-int thread_signal(struct thread *t, int sig)
-{
-	return syscall(SYS_tgkill, t->tgid, t->tid, sig) < 0 ? -errno : 0;
-}
-
-void thread_emulate(struct thread *t, int64_t ret)
-{
-	t->call.emulated = 1;
-	t->call.ret = ret;
-}
-
-struct thread *session_thread(struct session *s, pid_t tid)
-{
-	struct thread *t;
-
-	for (t = s->threads[tid % SESSION_HASH]; t; t = t->next)
-		if (t->tid == tid)
-			return t;
-	return NULL;
-}
-
-struct thread *session_vthread(struct session *s, pid_t vtid)
-{
-	size_t i;
-
-	for (i = 0; i < s->norder; i++)
-		if (s->order[i]->vtid == vtid && s->order[i]->rs != RS_DYING)
-			return s->order[i];
-	return NULL;
-}
 
 /* The thread group of a new tracee; /proc tells it even before the
  * clone event of its parent has been seen. */
@@ -129,48 +66,14 @@ static void assign_serial(struct session *s, struct thread *t)
 	s->order[s->norder++] = t;
 }
 
-struct thread *engine_add_thread(struct session *s, pid_t tid, pid_t tgid);
-void engine_remove_thread(struct session *s, pid_t tid);
-
-struct thread *engine_add_thread(struct session *s, pid_t tid, pid_t tgid)
+void engine_forget_thread(struct session *s, pid_t tid)
 {
-	struct thread *t = xcalloc(1, sizeof(*t));
+	struct thread *t = session_thread(s, tid);
 
-	t->tid = tid;
-	t->tgid = tgid;
-	t->vtid = tid;
-	t->rs = RS_NEW;
-	t->next = s->threads[tid % SESSION_HASH];
-	s->threads[tid % SESSION_HASH] = t;
-	s->nthreads++;
-	return t;
-}
-
-void engine_remove_thread(struct session *s, pid_t tid)
-{
-	struct thread **pp = &s->threads[tid % SESSION_HASH];
-	size_t i;
-
-	while (*pp) {
-		if ((*pp)->tid == tid) {
-			struct thread *t = *pp;
-
-			*pp = t->next;
-			for (i = 0; i < s->norder; i++)
-				if (s->order[i] == t) {
-					memmove(&s->order[i], &s->order[i + 1],
-						(s->norder - i - 1) * sizeof(*s->order));
-					s->norder--;
-					break;
-				}
-			sched_thread_gone(s, t);
-			sbuf_release(&t->inbuf);
-			free(t);
-			s->nthreads--;
-			return;
-		}
-		pp = &(*pp)->next;
-	}
+	if (!t)
+		return;
+	sched_thread_gone(s, t);
+	thread_remove(s, tid);
 }
 
 int engine_wants_nondet(void *policy, long nr, const struct sc_desc *d)
@@ -180,45 +83,9 @@ int engine_wants_nondet(void *policy, long nr, const struct sc_desc *d)
 	return !d || !(d->flags & SF_DET);
 }
 
-void resume_thread(struct session *s, struct thread *t)
-{
-	int err;
-
-	if (!t->stopped)
-		return;
-	t->stopped = 0;
-	t->in_user = !t->want_exit;
-	/* Only run's real-time interrupt asks since when (sched_tick). */
-	if (t->in_user && s->opts.virtual_time) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		t->resumed_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	}
-	err = t->want_exit ? pt_syscall(t->tid, t->resume_sig) : pt_cont(t->tid, t->resume_sig);
-	t->resume_sig = 0;
-	/* -ESRCH: the thread died in its stop; its exit is reported next. */
-	if (err && err != -ESRCH)
-		warning("cannot resume thread %d: %s", (int)t->tid, strerror(-err));
-}
-
-/* Finish the call t is stopped in (at its seccomp stop) without the
- * kernel: a seccomp stop may skip the call by setting its number to -1,
- * and the call then returns what the tracer put in rax
- * (Documentation/userspace-api/seccomp_filter.rst). */
 void complete_call(struct session *s, struct thread *t, int64_t ret)
 {
-	struct user_regs_struct regs;
-
-	if (pt_getregs(t->tid, &regs) == 0) {
-		regs.orig_rax = (uint64_t)-1;
-		regs.rax = (uint64_t)ret;
-		pt_setregs(t->tid, &regs);
-	}
-	t->call.emulated = 1;
-	t->call.ret = ret;
-	t->in_syscall = 0;
-	t->want_exit = 0;
+	thread_complete(t, ret);
 	sched_note_call(s, t);
 	s->ops->syscall_exit(s, t);
 }
@@ -265,11 +132,11 @@ static void doom_siblings(struct session *s, struct thread *t)
 	for (i = 0; i < s->norder; i++) {
 		struct thread *o = s->order[i];
 
-		if (o == t || o->tgid != t->tgid || o->rs == RS_DYING || o->doomed)
+		if (o == t || o->tgid != t->tgid || o->rs == RS_DYING || o->loop.doomed)
 			continue;
 		s->ops->thread_exit(s, o, wstatus);
-		o->doomed = 1;
-		await_set(s, &o->await_exit);
+		o->loop.doomed = 1;
+		await_set(s, &o->loop.await_exit);
 		o->rs = RS_DYING;
 	}
 }
@@ -301,10 +168,10 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	/* Before the program's first exec only gorr's own child runs. */
 	if (s->exec_count == 0) {
 		t->want_exit = d && (d->flags & SF_EXEC);
-		t->startup_call = 1;
+		t->loop.startup_call = 1;
 		if (!t->want_exit)
 			t->in_syscall = 0;
-		resume_thread(s, t);
+		thread_resume(s, t);
 		return;
 	}
 	/* --timeout: the run ends here, the thread left in its stop. */
@@ -313,12 +180,13 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 	if (d && (d->flags & SF_GROUPEXIT))
 		doom_siblings(s, t);
 	action = s->ops->syscall_entry(s, t);
-	engine_apply_entry(s, t, action);
+	apply_entry(s, t, action);
 }
 
 /* What happens to the call t is stopped at, given the policy's answer.
- * Returns 1 when t was resumed or completed, 0 when it stays parked. */
-int engine_apply_entry(struct session *s, struct thread *t, int action)
+ * Returns 1 when t was resumed or completed, 0 when it stays parked.
+ * Also the scheduler's entry hook, for a call whose delay is over. */
+static int apply_entry(struct session *s, struct thread *t, int action)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 
@@ -336,7 +204,7 @@ int engine_apply_entry(struct session *s, struct thread *t, int action)
 		break;
 	case ENTRY_HOLD:
 		/* Replay: the trace completes this call later. */
-		t->held = 1;
+		t->pol.held = 1;
 		t->rs = RS_READY;
 		if (s->running == t)
 			s->running = NULL;
@@ -353,7 +221,7 @@ int engine_apply_entry(struct session *s, struct thread *t, int action)
 		/* Parked by the scheduler: it stays in this stop. */
 		return 0;
 	}
-	resume_thread(s, t);
+	thread_resume(s, t);
 	return 1;
 }
 
@@ -402,8 +270,8 @@ static void on_syscall_exit_stop(struct session *s, struct thread *t)
 		return;		/* parked: the call runs again later */
 	rewrite_cpumask(s, t);
 	check_start(s, t);
-	if (t->startup_call) {
-		t->startup_call = 0;
+	if (t->loop.startup_call) {
+		t->loop.startup_call = 0;
 		sched_after_stop(s, t);
 		return;
 	}
@@ -418,7 +286,7 @@ static void on_syscall_exit_stop(struct session *s, struct thread *t)
 			pt_setregs(t->tid, &regs);
 		}
 	}
-	if (t->held) {
+	if (t->pol.held) {
 		t->rs = RS_READY;	/* replay completes it later */
 		if (s->running == t)
 			s->running = NULL;
@@ -449,15 +317,15 @@ static void on_clone_event(struct session *s, struct thread *t, int event)
 		kind = read_tgid(child) == t->tgid ? CLONE_KIND_THREAD : CLONE_KIND_FORK;
 	c = session_thread(s, child);
 	if (!c) {
-		c = engine_add_thread(s, child, kind == CLONE_KIND_THREAD ? t->tgid : child);
+		c = thread_add(s, child, kind == CLONE_KIND_THREAD ? t->tgid : child);
 		/* Its first stop is on its way: the next scheduling decision
 		 * waits for it, so that the set of ready threads never
 		 * depends on which stop the kernel reports first. */
-		await_set(s, &c->await_first);
+		await_set(s, &c->loop.await_first);
 	}
 	assign_serial(s, c);
 	if (kind == CLONE_KIND_VFORK)
-		c->vfork_parent = t->tid;
+		c->loop.vfork_parent = t->tid;
 	s->ops->clone(s, t, c, kind);
 	if (kind == CLONE_KIND_VFORK) {
 		/* The parent stays in clone until the child execs or exits
@@ -467,7 +335,7 @@ static void on_clone_event(struct session *s, struct thread *t, int event)
 		if (s->running == t)
 			s->running = NULL;
 		t->want_exit = t->in_syscall;
-		resume_thread(s, t);
+		thread_resume(s, t);
 		return;
 	}
 	sched_after_stop(s, t);
@@ -485,19 +353,19 @@ static void release_vfork_parent(struct session *s, struct thread *t, int at_exe
 	struct thread *p;
 	int status;
 
-	if (!t->vfork_parent)
+	if (!t->loop.vfork_parent)
 		return;
-	p = session_thread(s, t->vfork_parent);
-	t->vfork_parent = 0;
-	if (p && p->has_stashed) {
-		p->has_stashed = 0;
-		on_stopped(s, p, p->stashed_status);
+	p = session_thread(s, t->loop.vfork_parent);
+	t->loop.vfork_parent = 0;
+	if (p && p->loop.has_stashed) {
+		p->loop.has_stashed = 0;
+		on_stopped(s, p, p->loop.stashed_status);
 		return;
 	}
 	if (!p || p->rs != RS_KERNEL || p->stopped)
 		return;
 	if (!at_exec) {
-		await_set(s, &p->await_exit);
+		await_set(s, &p->loop.await_exit);
 		return;
 	}
 	if (pt_wait(p->tid, &status))
@@ -530,7 +398,7 @@ static void on_exec_event(struct session *s, struct thread *t)
 				s->running = t;
 				t->rs = RS_RUNNING;
 			}
-			engine_remove_thread(s, old->tid);
+			engine_forget_thread(s, old->tid);
 		}
 	}
 	flush_deferred_exits(s);
@@ -591,7 +459,7 @@ static void on_exit_event(struct session *s, struct thread *t)
 {
 	unsigned long msg = 0;
 
-	if (!t->doomed && pt_geteventmsg(t->tid, &msg) == 0 && s->exec_count) {
+	if (!t->loop.doomed && pt_geteventmsg(t->tid, &msg) == 0 && s->exec_count) {
 		if (sibling_in_exec(s, t)) {
 			s->dexits = xrealloc(s->dexits, (s->ndexits + 1) * sizeof(*s->dexits));
 			s->dexits[s->ndexits].copy = *t;
@@ -603,8 +471,8 @@ static void on_exit_event(struct session *s, struct thread *t)
 			s->ops->thread_exit(s, t, (int)msg);
 		}
 	}
-	await_done(s, &t->await_exit);
-	await_done(s, &t->await_first);
+	await_done(s, &t->loop.await_exit);
+	await_done(s, &t->loop.await_first);
 	release_vfork_parent(s, t, 0);
 	if (s->running == t)
 		s->running = NULL;
@@ -615,7 +483,7 @@ static void on_exit_event(struct session *s, struct thread *t)
 	t->want_exit = 0;
 	t->resume_sig = 0;
 	sched_thread_gone(s, t);
-	resume_thread(s, t);
+	thread_resume(s, t);
 }
 
 static void on_event_stop(struct session *s, struct thread *t, int sig)
@@ -635,12 +503,17 @@ static void on_event_stop(struct session *s, struct thread *t, int sig)
 	}
 	/* A new thread's first stop, the end of a group stop, or the
 	 * interrupt of a timeslice: the scheduler decides. */
-	if (t->interrupt_pending) {
-		sched_slice(s, t);
+	if (t->sch.interrupt_pending) {
+		int status = sched_slice(s, t);
+
+		/* A stop that came while the scheduler stepped t ends its
+		 * timeslice instead. */
+		if (status)
+			on_stopped(s, t, status);
 		return;
 	}
 	if (t->rs == RS_NEW) {
-		await_done(s, &t->await_first);
+		await_done(s, &t->loop.await_first);
 		t->rs = RS_READY;
 		return;
 	}
@@ -649,7 +522,7 @@ static void on_event_stop(struct session *s, struct thread *t, int sig)
 	sched_after_stop(s, t);
 }
 
-/* After gorr moved t on itself (harness/gocall.c): a stop that came while
+/* After gorr moved t on itself (harness/go/gocall.c): a stop that came while
  * it stepped goes to the event loop; otherwise t runs on. */
 static void resume_after_gc_step(struct session *s, struct thread *t)
 {
@@ -659,7 +532,7 @@ static void resume_after_gc_step(struct session *s, struct thread *t)
 	if (status)
 		on_stopped(s, t, status);
 	else
-		resume_thread(s, t);
+		thread_resume(s, t);
 }
 
 static void on_signal_stop(struct session *s, struct thread *t, int sig)
@@ -671,13 +544,20 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 	 * handshake (SIGSTOP, SIGCONT): not the program's. */
 	if (s->exec_count == 0 || pt_getsiginfo(t->tid, &si) < 0) {
 		t->resume_sig = sig;
-		resume_thread(s, t);
+		thread_resume(s, t);
 		return;
 	}
 	if (sig == SIGTRAP && si.si_code == SI_KERNEL) {
 		struct user_regs_struct regs;
 
-		if (gocall_trap(s, t)) {
+		int trap = gocall_trap(s, t);
+
+		if (trap) {
+			/* The forced GC's thread called Gosched while the mark
+			 * workers run: it yields at its next stop rather than
+			 * spin through its whole timeslice. */
+			if (trap == GOCALL_TRAP_YIELD)
+				sched_spend_budget(s, t);
 			resume_after_gc_step(s, t);
 			return;
 		}
@@ -703,7 +583,7 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 				on_stopped(s, t, status);
 				return;
 			}
-			resume_thread(s, t);
+			thread_resume(s, t);
 			return;
 		}
 	}
@@ -712,7 +592,7 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 		if (handled == -ESRCH)
 			return;
 		if (handled > 0) {
-			resume_thread(s, t);
+			thread_resume(s, t);
 			return;
 		}
 	}
@@ -722,12 +602,7 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 		pt_setsiginfo(t->tid, &si);
 	/* Delivery is part of the thread's run: it goes on. */
 	if (t->rs == RS_RUNNING || t->rs == RS_KERNEL || t->rs == RS_DYING)
-		resume_thread(s, t);
-}
-
-void sched_handle_status(struct session *s, struct thread *t, int status)
-{
-	on_stopped(s, t, status);
+		thread_resume(s, t);
 }
 
 static int vfork_child_of(struct session *s, struct thread *p)
@@ -735,7 +610,7 @@ static int vfork_child_of(struct session *s, struct thread *p)
 	size_t i;
 
 	for (i = 0; i < s->norder; i++)
-		if (s->order[i]->vfork_parent == p->tid)
+		if (s->order[i]->loop.vfork_parent == p->tid)
 			return 1;
 	return 0;
 }
@@ -751,7 +626,7 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 		/* gorr's own start-up handshake (SIGSTOP, SIGCONT). */
 		if (event == 0)
 			t->resume_sig = sig;
-		resume_thread(s, t);
+		thread_resume(s, t);
 		return;
 	}
 	if (sig == (SIGTRAP | 0x80)) {
@@ -759,13 +634,13 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 			/* Its child's exec stop is still to come: the parent's
 			 * return is handled with it, in the same order on
 			 * every run. */
-			t->stashed_status = status;
-			t->has_stashed = 1;
+			t->loop.stashed_status = status;
+			t->loop.has_stashed = 1;
 			return;
 		}
 		if (t->rs == RS_KERNEL) {
 			/* The vfork parent's clone returned. */
-			await_done(s, &t->await_exit);
+			await_done(s, &t->loop.await_exit);
 			t->rs = RS_READY;
 			t->in_syscall = 1;
 			on_syscall_exit_stop(s, t);
@@ -811,20 +686,24 @@ static void on_gone(struct session *s, pid_t pid, int status)
 	}
 	if (t) {
 		/* Gone without the stops we waited for. */
-		await_done(s, &t->await_exit);
-		await_done(s, &t->await_first);
+		await_done(s, &t->loop.await_exit);
+		await_done(s, &t->loop.await_first);
 		if (s->running == t)
 			s->running = NULL;
-		engine_remove_thread(s, pid);
+		engine_forget_thread(s, pid);
 	}
 	sched_process_exited(s);
 }
 
 int session_run(struct session *s)
 {
+	static const struct sched_hooks hooks = {
+		.complete = complete_call,
+		.entry = apply_entry,
+	};
 	int err = 0;
 
-	sched_init(s);
+	sched_init(s, &hooks);
 	while (!s->leader_done && !s->hang && !s->stop_requested) {
 		struct thread *t;
 		int status;
@@ -853,9 +732,9 @@ int session_run(struct session *s)
 		if (!t) {
 			/* A new thread or child whose parent's clone event
 			 * has not been seen yet. */
-			t = engine_add_thread(s, pid, read_tgid(pid));
+			t = thread_add(s, pid, read_tgid(pid));
 			t->stopped = 1;
-			await_set(s, &t->await_first);	/* done by its first stop */
+			await_set(s, &t->loop.await_first);	/* done by its first stop */
 		}
 		on_stopped(s, t, status);
 	}

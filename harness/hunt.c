@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #include "harness/hunt.h"
 #include "harness/cli.h"
-#include "harness/util.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

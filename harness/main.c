@@ -1,7 +1,7 @@
 /* gorr: one binary, subcommands (like git and rr). */
-#include "harness/dump.h"
+#include "harness/trace/dump.h"
 #include "harness/hunt.h"
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "recorder/record.h"
 #include "replayer/replay.h"
 

@@ -2,10 +2,11 @@
  * reading its binary, the seccomp filter, CPU choice, and starting the
  * program under ptrace. */
 #define _GNU_SOURCE
-#include "engine.h"
-#include "ptrace.h"
-#include "sha256.h"
-#include "util.h"
+#include "harness/engine.h"
+#include "harness/core/ptrace.h"
+#include "harness/sched/detenv.h"
+#include "harness/base/sha256.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +29,6 @@
 		       PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |	\
 		       PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |	\
 		       PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)
-
-struct thread *engine_add_thread(struct session *s, pid_t tid, pid_t tgid);
-void engine_remove_thread(struct session *s, pid_t tid);
 
 int cpumask_count(const cpu_set_t *m)
 {
@@ -266,7 +264,7 @@ void session_release(struct session *s)
 
 	for (i = 0; i < SESSION_HASH; i++)
 		while (s->threads[i])
-			engine_remove_thread(s, s->threads[i]->tid);
+			engine_forget_thread(s, s->threads[i]->tid);
 	if (s->filter)
 		seccomp_release(s->filter);
 	free(s->bpf);
@@ -341,7 +339,7 @@ int session_spawn(struct session *s)
 		return err;
 	}
 	s->leader = pid;
-	s->running = engine_add_thread(s, pid, pid);
+	s->running = thread_add(s, pid, pid);
 	s->running->rs = RS_RUNNING;
 	/* The terminal sends ^C and ^\ to the whole foreground process
 	 * group, the program included: let the program react (and the

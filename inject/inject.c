@@ -57,7 +57,7 @@ int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 	unsigned char evs[SC_EPOLL_EVENT_SIZE * 256];
 	/* Events gorr itself delivered late (t->delivered, at the end)
 	 * are not the kernel's: no rule acts on them again. */
-	int64_t n = t->call.ret - t->delivered, i, kept = 0;
+	int64_t n = t->call.ret - t->pol.delivered, i, kept = 0;
 	size_t k;
 
 	if (!p || !sc_is_epoll_wait(t->call.nr) || n <= 0)
@@ -86,12 +86,12 @@ int inject_netpoll(struct fault_plan *p, struct prng *rng, struct thread *t,
 	if (kept == n)
 		return 0;
 	/* The delivered events move down behind the kept ones. */
-	for (i = 0; i < t->delivered && kept + i < 256; i++)
+	for (i = 0; i < t->pol.delivered && kept + i < 256; i++)
 		if (thread_read(t, t->call.args[1] + (uint64_t)(n + i) * SC_EPOLL_EVENT_SIZE,
 				evs + (kept + i) * SC_EPOLL_EVENT_SIZE, SC_EPOLL_EVENT_SIZE))
 			break;
 	thread_write(t, t->call.args[1], evs, (size_t)(kept + i) * SC_EPOLL_EVENT_SIZE);
 	t->call.ret = kept + i;
-	t->delivered = (int)i;
+	t->pol.delivered = (int)i;
 	return (int)(n - kept);
 }

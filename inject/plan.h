@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#include "harness/syscalls.h"
-#include "harness/util.h"
+#include "harness/base/syscalls.h"
+#include "harness/base/util.h"
 
 enum fault_action {
 	FA_DELAY,		/* SYSCALL...:delay=DUR */

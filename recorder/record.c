@@ -1,12 +1,12 @@
 #define _GNU_SOURCE
 #include "recorder/record.h"
-#include "harness/backtrace.h"
-#include "harness/breakpoint.h"
-#include "harness/gocall.h"
-#include "harness/goroutines.h"
+#include "harness/go/backtrace.h"
+#include "harness/core/breakpoint.h"
+#include "harness/go/gocall.h"
+#include "harness/go/goroutines.h"
 #include "harness/cli.h"
 #include "inject/inject.h"
-#include "harness/util.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -167,8 +167,8 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 	pk = trace_begin(&r->w);
 	pack_common(r, pk, "syscall", t->vtid,
 		    3 + (with_result ? 1 : 0) + (t->call.nin ? 1 : 0) + (nout ? 1 : 0) +
-		    (incut ? 1 : 0) + (t->call.emulated ? 1 : 0) + (t->tty ? 1 : 0) +
-		    (t->injected ? 1 : 0));
+		    (incut ? 1 : 0) + (t->call.emulated ? 1 : 0) + (t->pol.tty ? 1 : 0) +
+		    (t->pol.injected ? 1 : 0));
 	mp_kint(pk, "nr", t->call.nr);
 	mp_kuint(pk, "pc", t->call.pc);
 	mp_str(pk, "a");
@@ -190,9 +190,9 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 		mp_kuint(pk, "incut", incut);
 	if (t->call.emulated)
 		mp_kbool(pk, "emulated", 1);
-	if (t->tty)
-		mp_kint(pk, "tty", t->tty);
-	if (t->injected)
+	if (t->pol.tty)
+		mp_kint(pk, "tty", t->pol.tty);
+	if (t->pol.injected)
 		mp_kbool(pk, "injected", 1);
 	if (nout) {
 		mp_str(pk, "out");
@@ -376,7 +376,7 @@ static void gc_triggers(struct session *s, struct thread *t)
 {
 	struct recorder *r = rec(s);
 	struct fault_plan *p = s->opts.plan;
-	int64_t now = sched_now(s);
+	int64_t now = session_now(s);
 	size_t i;
 
 	for (i = 0; i < p->n && !r->gc_pending; i++) {
@@ -443,7 +443,7 @@ static void check_leaks(struct session *s, struct thread *t)
 static void take_sample(struct session *s, struct thread *t)
 {
 	struct recorder *r = rec(s);
-	int64_t now = sched_now(s), ng, nt;
+	int64_t now = session_now(s), ng, nt;
 	msgpack_packer *pk;
 	struct sbuf sb = SBUF_INIT;
 
@@ -479,9 +479,9 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 
-	t->tty = 0;
-	t->injected = 0;
-	if (d && (d->flags & SF_FDOUT) && (t->tty = tty_of(t, (int)t->call.args[0])))
+	t->pol.tty = 0;
+	t->pol.injected = 0;
+	if (d && (d->flags & SF_FDOUT) && (t->pol.tty = tty_of(t, (int)t->call.args[0])))
 		/* The whole buffer, not strsize bytes of it. */
 		t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t,
 						1u << 30, t->call.in, &t->inbuf);
@@ -495,7 +495,7 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 		if (f) {
 			write_fault(rec(s), t, f);
 			if (f->action == FA_ERROR) {
-				t->injected = 1;
+				t->pol.injected = 1;
 				thread_emulate(t, -(int64_t)f->err);
 				return ENTRY_EMULATE;
 			}
@@ -531,7 +531,7 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 }
 
 /* A netpoll rule removed a readiness event: dropped, or held back to
- * be delivered by a later epoll wait (harness/sched.c). */
+ * be delivered by a later epoll wait (harness/sched/sched.c). */
 static void netpoll_fired(void *ctx, struct thread *t, const struct fault_rule *f,
 			  const unsigned char ev[SC_EPOLL_EVENT_SIZE])
 {
@@ -583,7 +583,7 @@ static void rec_syscall_exit(struct session *s, struct thread *t)
 	if (s->opts.plan && inject_netpoll(s->opts.plan, &rec(s)->inject_rng, t,
 					   netpoll_fired, s) > 0) {
 		t->set_ret = 1;		/* the lowered count */
-		t->injected = 1;
+		t->pol.injected = 1;
 	}
 	write_syscall(rec(s), t, 1);
 }

@@ -5,7 +5,7 @@
 #define GORR_RECORD_H
 
 #include "harness/engine.h"
-#include "harness/trace.h"
+#include "harness/trace/trace.h"
 
 #define GC_SITES 8
 
@@ -17,7 +17,7 @@ struct recorder {
 	struct prng inject_rng;	/* prob= of fault rules */
 	/* A gc@event:N or gc:every rule that fired: the GC runs at the next
 	 * point where the runtime accepts a call, a breakpoint on a return
-	 * address (harness/gocall.h). */
+	 * address (harness/go/gocall.h). */
 	const struct fault_rule *gc_pending;
 	/* Return addresses armed for it: the innermost Go frames of the
 	 * threads seen at syscall stops since (a goroutine may stay blocked

@@ -1,15 +1,16 @@
 #define _GNU_SOURCE
 #include "replayer/replay.h"
-#include "harness/backtrace.h"
-#include "harness/gocall.h"
-#include "harness/goroutines.h"
-#include "harness/breakpoint.h"
+#include "harness/go/backtrace.h"
+#include "harness/go/gocall.h"
+#include "harness/go/goroutines.h"
+#include "harness/core/breakpoint.h"
 #include "harness/cli.h"
 #include "harness/engine.h"
-#include "harness/event.h"
-#include "harness/sha256.h"
-#include "harness/trace.h"
-#include "harness/util.h"
+#include "harness/trace/event.h"
+#include "harness/trace/printer.h"
+#include "harness/base/sha256.h"
+#include "harness/trace/trace.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -344,7 +345,7 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 emulate:
 	apply_outputs(r, t);
 	thread_emulate(t, r->ev.ret);
-	t->replayed = 1;
+	t->pol.replayed = 1;
 	consume(r);
 	return ENTRY_EMULATE;
 }
@@ -353,8 +354,8 @@ static void rp_syscall_exit(struct session *s, struct thread *t)
 {
 	struct replayer *r = rep(s);
 
-	if (t->replayed) {	/* emulated at entry: already consumed */
-		t->replayed = 0;
+	if (t->pol.replayed) {	/* emulated at entry: already consumed */
+		t->pol.replayed = 0;
 		return;
 	}
 	if (r->diverged || r->stopped)
@@ -362,12 +363,12 @@ static void rp_syscall_exit(struct session *s, struct thread *t)
 	if (!is_next_for(r, s, t, EV_SYSCALL)) {
 		/* A call that ran for real and returned before its turn (a
 		 * vfork parent): complete it when the trace says. */
-		t->held = 2;
+		t->pol.held = 2;
 		return;
 	}
 	if (r->ev.nr != t->call.nr) {
 		diverge_call(r, s, t);
-		t->held = 2;
+		t->pol.held = 2;
 		return;
 	}
 	apply_outputs(r, t);
@@ -645,16 +646,16 @@ static struct thread *rp_pick(struct session *s)
 		}
 		t = thread_of(r, s, r->ev.tid);
 		if (t && r->ev.type != EV_RUN && r->cur_tid && t->tid != r->cur_tid &&
-		    !(r->ev.type == EV_SYSCALL && t->held)) {
+		    !(r->ev.type == EV_SYSCALL && t->pol.held)) {
 			/* Another thread's event with no switch before it: the
 			 * running thread causes it (exits of the threads its
 			 * exit_group ends): run that one. */
 			struct thread *cur = session_thread(s, r->cur_tid);
 
-			if (cur && cur->rs == RS_READY && !cur->held)
+			if (cur && cur->rs == RS_READY && !cur->pol.held)
 				return cur;
 		}
-		if (t && r->ev.type != EV_RUN && !(r->ev.type == EV_SYSCALL && t->held)) {
+		if (t && r->ev.type != EV_RUN && !(r->ev.type == EV_SYSCALL && t->pol.held)) {
 			r->cur_tid = t->tid;
 			/* It runs on from its timeslice's end: not parked there. */
 			if (r->sliced_tid == t->tid && r->ev.type != EV_SLICE)
@@ -673,7 +674,7 @@ static struct thread *rp_pick(struct session *s)
 			 * exit): it must reach that point first. */
 			struct thread *cur = r->cur_tid ? session_thread(s, r->cur_tid) : NULL;
 
-			if (cur && cur != t && cur->rs == RS_READY && !cur->held &&
+			if (cur && cur != t && cur->rs == RS_READY && !cur->pol.held &&
 			    r->sliced_tid != cur->tid)
 				return cur;
 			consume(r);
@@ -682,23 +683,23 @@ static struct thread *rp_pick(struct session *s)
 			continue;
 		}
 		case EV_SYSCALL:
-			if (t->held == 1) {
+			if (t->pol.held == 1) {
 				/* Parked in the recording: its call completes now. */
 				if (!call_matches(r, t)) {
 					diverge_call(r, s, t);
 					return NULL;
 				}
-				t->held = 0;
+				t->pol.held = 0;
 				apply_outputs(r, t);
-				t->replayed = 1;
+				t->pol.replayed = 1;
 				complete_call(s, t, r->ev.ret);
 				consume(r);
 				continue;
 			}
-			if (t->held == 2) {
+			if (t->pol.held == 2) {
 				struct user_regs_struct regs;
 
-				t->held = 0;
+				t->pol.held = 0;
 				apply_outputs(r, t);
 				if (thread_getregs(t, &regs) == 0) {
 					regs.rax = (uint64_t)r->ev.ret;

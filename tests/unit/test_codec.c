@@ -1,7 +1,7 @@
 /* The trace codec: round trips, and the reader's verdict on damage. */
-#include "harness/event.h"
-#include "harness/sha256.h"
-#include "harness/trace.h"
+#include "harness/trace/event.h"
+#include "harness/base/sha256.h"
+#include "harness/trace/trace.h"
 #include "t.h"
 
 #include <fcntl.h>

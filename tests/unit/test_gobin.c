@@ -5,7 +5,7 @@
  * "test_gobin symbolize BINARY" reads hex PCs on stdin and prints
  * "FUNC FILE:LINE" per PC, for the end-to-end comparison with
  * `go tool addr2line`. */
-#include "harness/gobin.h"
+#include "harness/go/gobin.h"
 #include "t.h"
 
 #include <errno.h>

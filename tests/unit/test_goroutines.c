@@ -1,11 +1,11 @@
 /* The Go runtime's layout as gorr finds it, on real Go binaries (the
  * list in GORR_GO_BINS, as for test_gobin): from DWARF in plain builds,
- * from harness/goruntime_tables.h in stripped ones, which must agree;
+ * from harness/go/goruntime_tables.h in stripped ones, which must agree;
  * runtime.allgs found in code where .symtab has no entry.
  *
  * "test_goroutines layout BINARY" prints the layout as a table row. */
 #include "harness/engine.h"
-#include "harness/goroutines.h"
+#include "harness/go/goroutines.h"
 #include "t.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* The syscall table against libseccomp's names, and the output-region
  * computation on synthetic memory. */
-#include "harness/syscalls.h"
-#include "harness/util.h"
+#include "harness/base/syscalls.h"
+#include "harness/base/util.h"
 #include "t.h"
 
 #include <errno.h>

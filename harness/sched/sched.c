@@ -22,10 +22,11 @@
  * The scheduler's clock is CLOCK_MONOTONIC under record and a virtual clock
  * under run, which jumps to the earliest deadline when every thread waits. */
 #define _GNU_SOURCE
-#include "engine.h"
-#include "gocall.h"
-#include "ptrace.h"
-#include "util.h"
+#include "harness/sched/sched.h"
+#include "harness/sched/virt.h"
+#include "harness/go/gocall.h"
+#include "harness/core/ptrace.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -74,11 +75,6 @@ static int64_t real_now(clockid_t clk)
 	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
 }
 
-int64_t sched_now(const struct session *s)
-{
-	return s->opts.virtual_time ? s->vclock : real_now(CLOCK_MONOTONIC);
-}
-
 /* The levels of --chaos, after rr's chaos mode: random priorities (a
  * thread of low priority starves while others can run), random timeslice
  * lengths, and at syscalls random preemption and latency.  All drawn from
@@ -110,13 +106,13 @@ static int64_t log_uniform(struct prng *r, int64_t lo, int64_t hi)
 /* t's current timeslice length: drawn per slice under --chaos. */
 static int64_t slice_budget(const struct session *s, const struct thread *t)
 {
-	return s->opts.chaos && t->budget_ns ? t->budget_ns : (int64_t)s->opts.slice_ns;
+	return s->opts.chaos && t->chaos.budget_ns ? t->chaos.budget_ns : (int64_t)s->opts.slice_ns;
 }
 
 void sched_spend_budget(struct session *s, struct thread *t)
 {
-	t->run_start_ns = 0;
-	t->run_start_v = sched_now(s) - slice_budget(s, t);
+	t->sch.run_start_ns = 0;
+	t->sch.run_start_v = session_now(s) - slice_budget(s, t);
 }
 
 void sched_start_budget(struct session *s, struct thread *t)
@@ -124,10 +120,10 @@ void sched_start_budget(struct session *s, struct thread *t)
 	if (s->opts.chaos) {
 		const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
 
-		t->budget_ns = log_uniform(&s->chaos_rng, k->slice_min_ns, k->slice_max_ns);
+		t->chaos.budget_ns = log_uniform(&s->chaos_rng, k->slice_min_ns, k->slice_max_ns);
 	}
-	t->run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
-	t->run_start_v = sched_now(s);
+	t->sch.run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
+	t->sch.run_start_v = session_now(s);
 }
 
 /* CLOCK_REALTIME (and the like) minus the scheduler's clock. */
@@ -149,7 +145,7 @@ static void on_tick(int sig)
 
 int sched_check_timeout(struct session *s)
 {
-	if (!s->opts.timeout_ns || sched_now(s) - s->start_v < s->opts.timeout_ns)
+	if (!s->opts.timeout_ns || session_now(s) - s->start_v < s->opts.timeout_ns)
 		return 0;
 	/* The run ends as a hang does (the program is killed with gorr),
 	 * and says why. */
@@ -158,18 +154,22 @@ int sched_check_timeout(struct session *s)
 	return 1;
 }
 
-void sched_init(struct session *s)
+void sched_init(struct session *s, const struct sched_hooks *hooks)
 {
 	struct sigaction sa;
 	struct itimerval it;
 	sigset_t set;
 
+	s->sched_hooks = hooks;
+	/* sched_tick's real-time interrupt under run asks since when the
+	 * thread runs. */
+	s->stamp_resumes = s->opts.virtual_time;
 	prng_init(&s->sched_rng, s->opts.seed, PRNG_SCHED);
 	prng_init(&s->chaos_rng, s->opts.seed, PRNG_CHAOS);
 	if (s->opts.virtual_time)
 		virt_init(s);
 	/* After virt_init: the virtual clock starts at its boot time. */
-	s->start_v = sched_now(s);
+	s->start_v = session_now(s);
 	if (!s->opts.slice_ns)
 		s->opts.slice_ns = DEFAULT_SLICE_NS;
 	s->pidfd = -1;
@@ -288,7 +288,7 @@ void sched_hold_event(struct session *s, struct thread *t,
 	h = &s->held[s->nheld++];
 	h->tgid = t->tgid;
 	h->epfd = (int)t->call.args[0];
-	h->due = sched_now(s) + ns;
+	h->due = session_now(s) + ns;
 	memcpy(h->ev, ev, SC_EPOLL_EVENT_SIZE);
 }
 
@@ -322,7 +322,7 @@ static int read_timespec(struct thread *t, uint64_t addr, int64_t *ns)
 
 static void park(struct session *s, struct thread *t, enum wait_kind kind)
 {
-	t->wait = kind;
+	t->sch.wait = kind;
 	t->rs = RS_WAITING;
 	if (s->running == t)
 		s->running = NULL;
@@ -330,9 +330,9 @@ static void park(struct session *s, struct thread *t, enum wait_kind kind)
 
 static void set_deadline(struct thread *t, int64_t deadline, int64_t result)
 {
-	t->has_deadline = 1;
-	t->deadline = deadline;
-	t->wait_result = result;
+	t->sch.has_deadline = 1;
+	t->sch.deadline = deadline;
+	t->sch.wait_result = result;
 }
 
 /* Wake up to n futex waiters on (tgid, uaddr) whose bitset matches, in
@@ -350,17 +350,17 @@ static int futex_wake(struct session *s, pid_t tgid, uint64_t uaddr, int64_t n, 
 		for (i = 0; i < s->norder; i++) {
 			struct thread *w = s->order[i];
 
-			if (w->rs == RS_WAITING && w->wait == W_FUTEX && w->tgid == tgid &&
-			    w->uaddr == uaddr && (w->bitset & bitset) &&
-			    (!best || w->wait_order < best->wait_order))
+			if (w->rs == RS_WAITING && w->sch.wait == W_FUTEX && w->tgid == tgid &&
+			    w->sch.uaddr == uaddr && (w->sch.bitset & bitset) &&
+			    (!best || w->sch.wait_order < best->sch.wait_order))
 				best = w;
 		}
 		if (!best)
 			break;
-		best->wait = W_NONE;
-		best->has_deadline = 1;		/* complete with wait_result... */
-		best->deadline = INT64_MIN;	/* ...now */
-		best->wait_result = 0;
+		best->sch.wait = W_NONE;
+		best->sch.has_deadline = 1;		/* complete with wait_result... */
+		best->sch.deadline = INT64_MIN;	/* ...now */
+		best->sch.wait_result = 0;
 		best->rs = RS_WAITING;
 		woken++;
 	}
@@ -376,8 +376,8 @@ static int futex_requeue(struct session *s, pid_t tgid, uint64_t uaddr, uint64_t
 	for (i = 0; i < s->norder && moved < n; i++) {
 		struct thread *w = s->order[i];
 
-		if (w->rs == RS_WAITING && w->wait == W_FUTEX && w->tgid == tgid && w->uaddr == uaddr) {
-			w->uaddr = uaddr2;
+		if (w->rs == RS_WAITING && w->sch.wait == W_FUTEX && w->tgid == tgid && w->sch.uaddr == uaddr) {
+			w->sch.uaddr = uaddr2;
 			moved++;
 		}
 	}
@@ -457,7 +457,7 @@ static int futex_entry(struct session *s, struct thread *t)
 			thread_emulate(t, err);
 			return ENTRY_EMULATE;
 		}
-		t->has_deadline = 0;
+		t->sch.has_deadline = 0;
 		if (t->call.args[3]) {
 			err = read_timespec(t, t->call.args[3], &ns);
 			if (err) {
@@ -468,15 +468,15 @@ static int futex_entry(struct session *s, struct thread *t)
 			 * absolute on CLOCK_MONOTONIC, or CLOCK_REALTIME with
 			 * FUTEX_CLOCK_REALTIME (futex(2)). */
 			if (cmd == FUTEX_WAIT_)
-				set_deadline(t, sched_now(s) + ns, -ETIMEDOUT);
+				set_deadline(t, session_now(s) + ns, -ETIMEDOUT);
 			else
 				set_deadline(t, ns - clock_offset(s, op & FUTEX_CLOCK_REALTIME_ ?
 								   CLOCK_REALTIME : CLOCK_MONOTONIC),
 					     -ETIMEDOUT);
 		}
-		t->uaddr = uaddr;
-		t->bitset = bitset;
-		t->wait_order = ++s->futex_order;
+		t->sch.uaddr = uaddr;
+		t->sch.bitset = bitset;
+		t->sch.wait_order = ++s->futex_order;
 		park(s, t, W_FUTEX);
 		return -1;
 	case FUTEX_WAKE_:
@@ -532,9 +532,9 @@ static int sleep_entry(struct session *s, struct thread *t)
 		if (t->call.args[1] & TIMER_ABSTIME)
 			deadline = ns - clock_offset(s, clk);
 		else
-			deadline = sched_now(s) + ns;
+			deadline = session_now(s) + ns;
 	} else {
-		deadline = sched_now(s) + ns;
+		deadline = session_now(s) + ns;
 	}
 	set_deadline(t, deadline, 0);
 	park(s, t, W_SLEEP);
@@ -578,11 +578,11 @@ static void poll_nonblocking(struct thread *t)
 	for (i = 0; i < d->nargs; i++)
 		if (d->args[i] == A_TIMEOUT_MS && (int)t->call.args[i] != 0 &&
 		    thread_getregs(t, &regs) == 0) {
-			t->poll_arg = i;
-			t->orig_arg = t->call.args[i];
+			t->sch.poll_arg = i;
+			t->sch.orig_arg = t->call.args[i];
 			regs_set_arg(&regs, i, 0);
 			thread_setregs(t, &regs);
-			t->poll_rewritten = 1;
+			t->sch.poll_rewritten = 1;
 		}
 }
 
@@ -594,11 +594,11 @@ static int poll_entry(struct session *s, struct thread *t, int retry)
 	if (timeout == 0)
 		return ENTRY_RUN_EXIT;
 	if (!retry) {
-		t->has_deadline = 0;
+		t->sch.has_deadline = 0;
 		if (timeout > 0)
-			set_deadline(t, sched_now(s) + timeout, 0);
+			set_deadline(t, session_now(s) + timeout, 0);
 	}
-	if (poll_ready(s, t) || held_due(s, t) <= sched_now(s)) {
+	if (poll_ready(s, t) || held_due(s, t) <= session_now(s)) {
 		poll_nonblocking(t);
 		return ENTRY_RUN_EXIT;
 	}
@@ -613,9 +613,9 @@ static int fd_entry(struct session *s, struct thread *t)
 
 	if (fd_ready(s, t, (int)t->call.args[0], events, 1))
 		return ENTRY_RUN_EXIT;
-	t->has_deadline = 0;
-	t->wait_fd = (int)t->call.args[0];
-	t->wait_events = events;
+	t->sch.has_deadline = 0;
+	t->sch.wait_fd = (int)t->call.args[0];
+	t->sch.wait_events = events;
 	park(s, t, W_FD);
 	return -1;
 }
@@ -634,10 +634,10 @@ static int waitchild_entry(struct session *s, struct thread *t)
 		return ENTRY_RUN_EXIT;
 	if (thread_getregs(t, &regs))
 		return ENTRY_RUN_EXIT;
-	t->orig_arg = t->call.args[optarg];
-	regs_set_arg(&regs, optarg, t->orig_arg | WNOHANG);
+	t->sch.orig_arg = t->call.args[optarg];
+	regs_set_arg(&regs, optarg, t->sch.orig_arg | WNOHANG);
 	thread_setregs(t, &regs);
-	t->wait = W_CHILD;	/* marks the call as rewritten */
+	t->sch.wait = W_CHILD;	/* marks the call as rewritten */
 	return ENTRY_RUN_EXIT;
 }
 
@@ -654,12 +654,12 @@ int sched_entry(struct session *s, struct thread *t)
 	if (d->flags & SF_SLEEP)
 		return sleep_entry(s, t);
 	if (d->flags & SF_POLL) {
-		int retry = t->retrying;
+		int retry = t->sch.retrying;
 
-		t->retrying = 0;
-		if (retry && t->has_deadline && t->deadline <= sched_now(s)) {
+		t->sch.retrying = 0;
+		if (retry && t->sch.has_deadline && t->sch.deadline <= session_now(s)) {
 			/* Its timeout ran out while it waited: it returns 0. */
-			t->has_deadline = 0;
+			t->sch.has_deadline = 0;
 			thread_emulate(t, 0);
 			return ENTRY_EMULATE;
 		}
@@ -700,26 +700,25 @@ static int done_or_rewind(struct session *s, struct thread *t, int argi, uint64_
 
 /* At the exit stop of a call sched_entry rewrote: 1 when the thread was
  * parked instead of completing. */
-int sched_exit(struct session *s, struct thread *t);
 int sched_exit(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 	int optarg, none;
 
-	if (t->poll_rewritten && d) {
+	if (t->sch.poll_rewritten && d) {
 		/* Events, an error, or its timeout is over: done.  Nothing
 		 * after all: it waits again for readiness or the deadline. */
-		t->poll_rewritten = 0;
-		if (!done_or_rewind(s, t, t->poll_arg, t->orig_arg,
-				    t->call.ret != 0 || (t->has_deadline && t->deadline <= sched_now(s)),
+		t->sch.poll_rewritten = 0;
+		if (!done_or_rewind(s, t, t->sch.poll_arg, t->sch.orig_arg,
+				    t->call.ret != 0 || (t->sch.has_deadline && t->sch.deadline <= session_now(s)),
 				    W_POLL))
 			return 0;
-		t->poll_rewound = 1;
+		t->sch.poll_rewound = 1;
 		return 1;
 	}
-	if (t->wait != W_CHILD || !d)
+	if (t->sch.wait != W_CHILD || !d)
 		return 0;
-	t->wait = W_NONE;
+	t->sch.wait = W_NONE;
 	optarg = d->args[2] == A_HEX ? 2 : 3;
 	/* wait4 returns 0 with WNOHANG when no child changed state; waitid
 	 * returns 0 either way and says so with si_pid == 0. */
@@ -731,9 +730,9 @@ int sched_exit(struct session *s, struct thread *t)
 			none = 0;
 	}
 	/* Not done: run again once a process has exited. */
-	if (!done_or_rewind(s, t, optarg, t->orig_arg, !none || t->call.ret < 0, W_CHILD))
+	if (!done_or_rewind(s, t, optarg, t->sch.orig_arg, !none || t->call.ret < 0, W_CHILD))
 		return 0;
-	t->has_deadline = 0;
+	t->sch.has_deadline = 0;
 	return 1;
 }
 
@@ -764,8 +763,8 @@ void sched_process_exited(struct session *s)
 	for (i = 0; i < s->norder; i++) {
 		struct thread *w = s->order[i];
 
-		if (w->rs == RS_WAITING && w->wait == W_CHILD) {
-			w->wait = W_NONE;
+		if (w->rs == RS_WAITING && w->sch.wait == W_CHILD) {
+			w->sch.wait = W_NONE;
 			w->rs = RS_READY;
 		}
 	}
@@ -789,7 +788,7 @@ static int others_could_run(struct session *s);
 static void yield(struct session *s, struct thread *t)
 {
 	if (s->opts.chaos && prng_unit(&s->chaos_rng) < chaos_knobs(s->opts.chaos)->reprio_prob)
-		t->prio = prng_next(&s->chaos_rng);
+		t->chaos.prio = prng_next(&s->chaos_rng);
 	t->rs = RS_READY;
 	s->running = NULL;
 	s->last_run = NULL;
@@ -801,8 +800,8 @@ static int slice_spent(struct session *s, struct thread *t)
 	int64_t budget = slice_budget(s, t);
 
 	if (s->opts.virtual_time)
-		return sched_now(s) - t->run_start_v >= budget;
-	return real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns >= budget;
+		return session_now(s) - t->sch.run_start_v >= budget;
+	return real_now(CLOCK_MONOTONIC) - (int64_t)t->sch.run_start_ns >= budget;
 }
 
 
@@ -812,7 +811,7 @@ void sched_after_stop(struct session *s, struct thread *t)
 {
 	if (t != s->running) {
 		if (t->rs == RS_DYING || t->rs == RS_KERNEL)
-			resume_thread(s, t);
+			thread_resume(s, t);
 		return;
 	}
 	if (s->ops->pick) {
@@ -829,7 +828,7 @@ void sched_after_stop(struct session *s, struct thread *t)
 		yield(s, t);
 		return;
 	}
-	resume_thread(s, t);
+	thread_resume(s, t);
 }
 
 /* Is there a thread, other than the running one, that could run if the
@@ -848,10 +847,10 @@ static int others_could_run(struct session *s)
 		 * load decides) must not change the schedule. */
 		if (w->rs == RS_READY || w->rs == RS_NEW)
 			return 1;
-		if (w->rs == RS_WAITING && w->has_deadline &&
-		    (s->opts.virtual_time || w->deadline <= sched_now(s)))
+		if (w->rs == RS_WAITING && w->sch.has_deadline &&
+		    (s->opts.virtual_time || w->sch.deadline <= session_now(s)))
 			return 1;
-		if (w->rs == RS_WAITING && (w->wait == W_POLL || w->wait == W_FD))
+		if (w->rs == RS_WAITING && (w->sch.wait == W_POLL || w->sch.wait == W_FD))
 			return 1;
 	}
 	return 0;
@@ -861,7 +860,7 @@ void sched_tick(struct session *s)
 {
 	struct thread *t = s->running;
 
-	if (!t || !t->in_user || t->interrupt_pending || t->stopped)
+	if (!t || !t->in_user || t->sch.interrupt_pending || t->stopped)
 		return;
 	/* Under virtual time only a thread that made no stop for that long
 	 * is interrupted: one that makes syscalls has its timeslice end at
@@ -869,7 +868,7 @@ void sched_tick(struct session *s)
 	 * would cut it at a point that depends on the machine's speed. */
 	if (s->opts.virtual_time ?
 	    real_now(CLOCK_MONOTONIC) - (int64_t)t->resumed_ns < VIRTUAL_INTERRUPT_NS :
-	    real_now(CLOCK_MONOTONIC) - (int64_t)t->run_start_ns < (int64_t)s->opts.slice_ns)
+	    real_now(CLOCK_MONOTONIC) - (int64_t)t->sch.run_start_ns < (int64_t)s->opts.slice_ns)
 		return;
 	if (s->opts.virtual_time) {
 		/* And only once it has also used that much CPU since: a
@@ -884,18 +883,18 @@ void sched_tick(struct session *s)
 		if (clock_getcpuclockid(t->tgid, &clk))
 			return;
 		cpu = real_now(clk);
-		if (t->cpu_mark_for != t->resumed_ns) {
-			t->cpu_mark_for = t->resumed_ns;
-			t->cpu_mark = cpu;
+		if (t->sch.cpu_mark_for != t->resumed_ns) {
+			t->sch.cpu_mark_for = t->resumed_ns;
+			t->sch.cpu_mark = cpu;
 			return;
 		}
-		if (cpu - t->cpu_mark < VIRTUAL_INTERRUPT_NS)
+		if (cpu - t->sch.cpu_mark < VIRTUAL_INTERRUPT_NS)
 			return;
 	}
 	if (!others_could_run(s))
 		return;
 	if (pt_interrupt(t->tid) == 0)
-		t->interrupt_pending = 1;
+		t->sch.interrupt_pending = 1;
 }
 
 #define CANON_STEPS 256
@@ -962,16 +961,14 @@ static int canonicalize_spin(struct thread *t, struct user_regs_struct *regs, in
 	return 0;
 }
 
-/* The running thread stopped for its timeslice (PTRACE_INTERRUPT). */
-void sched_slice(struct session *s, struct thread *t);
-void sched_slice(struct session *s, struct thread *t)
+int sched_slice(struct session *s, struct thread *t)
 {
 	struct user_regs_struct regs;
 
-	t->interrupt_pending = 0;
+	t->sch.interrupt_pending = 0;
 	if (t != s->running) {
 		sched_after_stop(s, t);
-		return;
+		return 0;
 	}
 	if (s->opts.virtual_time) {
 		s->vclock += VSLICE_NS;
@@ -979,38 +976,37 @@ void sched_slice(struct session *s, struct thread *t)
 	}
 	if (!others_could_run(s) || thread_getregs(t, &regs) || gocall_trapped(s, t, &regs)) {
 		sched_start_budget(s, t);
-		resume_thread(s, t);
-		return;
+		thread_resume(s, t);
+		return 0;
 	}
 	/* Not while a forced GC runs in its process: a step over one of
 	 * the debug call protocol's INT3s would swallow its trap. */
 	if (!(s->gc.tid && s->gc.tgid == t->tgid)) {
 		int status = 0;
 
-		if (canonicalize_spin(t, &regs, &status)) {
-			/* The thread reached a syscall or a signal while
-			 * stepping: that stop ends its timeslice instead. */
-			sched_handle_status(s, t, status);
-			return;
-		}
+		/* The thread reached a syscall or a signal while stepping:
+		 * that stop ends its timeslice instead. */
+		if (canonicalize_spin(t, &regs, &status))
+			return status;
 	}
 	s->ops->slice(s, t, &regs);
 	yield(s, t);
+	return 0;
 }
 
 void sched_delay(struct session *s, struct thread *t, int64_t ns)
 {
-	t->has_deadline = 1;
-	t->deadline = sched_now(s) + ns;
+	t->sch.has_deadline = 1;
+	t->sch.deadline = session_now(s) + ns;
 	park(s, t, W_DELAY);
 }
 
 void sched_deliver_held(struct session *s, struct thread *t)
 {
-	int64_t now = sched_now(s), n = t->call.ret, max = (int)t->call.args[2];
+	int64_t now = session_now(s), n = t->call.ret, max = (int)t->call.args[2];
 	size_t i = 0;
 
-	t->delivered = 0;
+	t->pol.delivered = 0;
 	if (!s->nheld || n < 0 || !sc_is_epoll_wait(t->call.nr))
 		return;
 	/* In hold order, so that events held together come back in the
@@ -1030,23 +1026,23 @@ void sched_deliver_held(struct session *s, struct thread *t)
 	}
 	if (n == t->call.ret)
 		return;
-	t->delivered = (int)(n - t->call.ret);
+	t->pol.delivered = (int)(n - t->call.ret);
 	t->call.ret = n;
 	t->set_ret = 1;
-	t->injected = 1;
+	t->pol.injected = 1;
 }
 
 /* A parked thread's wait is over now (woken, timed out, or ready). */
 static int wait_over(struct session *s, struct thread *w, int64_t now)
 {
-	if (w->has_deadline && w->deadline <= now)
+	if (w->sch.has_deadline && w->sch.deadline <= now)
 		return 1;
-	if (w->wait == W_POLL && held_due(s, w) <= now)
+	if (w->sch.wait == W_POLL && held_due(s, w) <= now)
 		return 1;
-	if (w->wait == W_POLL)
+	if (w->sch.wait == W_POLL)
 		return poll_ready(s, w);
-	if (w->wait == W_FD)
-		return fd_ready(s, w, w->wait_fd, w->wait_events, 1);
+	if (w->sch.wait == W_FD)
+		return fd_ready(s, w, w->sch.wait_fd, w->sch.wait_events, 1);
 	return 0;
 }
 
@@ -1057,41 +1053,41 @@ static void start(struct session *s, struct thread *t)
 		s->ops->switched(s, t);
 	}
 	s->last_run = t;
-	if (t->rs == RS_WAITING && t->wait == W_DELAY) {
+	if (t->rs == RS_WAITING && t->sch.wait == W_DELAY) {
 		/* The injected delay is over: the call goes on now, and may
 		 * park again (a futex wait...). */
-		t->wait = W_NONE;
-		t->has_deadline = 0;
+		t->sch.wait = W_NONE;
+		t->sch.has_deadline = 0;
 		t->rs = RS_RUNNING;
 		s->running = t;
 		sched_start_budget(s, t);
-		engine_apply_entry(s, t, ENTRY_DEFAULT);
+		s->sched_hooks->entry(s, t, ENTRY_DEFAULT);
 		return;
 	}
-	if (t->rs == RS_WAITING && t->wait == W_POLL && t->poll_rewound) {
+	if (t->rs == RS_WAITING && t->sch.wait == W_POLL && t->sch.poll_rewound) {
 		/* Rewound to its syscall instruction (sched_exit): resumed,
 		 * it makes the call again and gorr looks again. */
-		t->poll_rewound = 0;
-		t->retrying = 1;
+		t->sch.poll_rewound = 0;
+		t->sch.retrying = 1;
 	} else if (t->rs == RS_WAITING) {
-		if (t->has_deadline && t->deadline <= sched_now(s)) {
+		if (t->sch.has_deadline && t->sch.deadline <= session_now(s)) {
 			/* Woken or timed out: the call completes here. */
-			t->has_deadline = 0;
-			t->wait = W_NONE;
-			complete_call(s, t, t->wait_result);
-		} else if (t->wait == W_POLL || t->wait == W_FD) {
+			t->sch.has_deadline = 0;
+			t->sch.wait = W_NONE;
+			s->sched_hooks->complete(s, t, t->sch.wait_result);
+		} else if (t->sch.wait == W_POLL || t->sch.wait == W_FD) {
 			/* Ready: the kernel runs it and will not block. */
-			if (t->wait == W_POLL)
+			if (t->sch.wait == W_POLL)
 				poll_nonblocking(t);
-			t->wait = W_NONE;
+			t->sch.wait = W_NONE;
 			t->want_exit = 1;
 		}
 	}
-	t->wait = W_NONE;
+	t->sch.wait = W_NONE;
 	t->rs = RS_RUNNING;
 	s->running = t;
 	sched_start_budget(s, t);
-	resume_thread(s, t);
+	thread_resume(s, t);
 }
 
 /* Whether a tracee has a stop or an exit waiting to be reported; it
@@ -1121,15 +1117,15 @@ static int idle_wait(struct session *s, int64_t deadline)
 		struct thread *w = s->order[k];
 		int fd;
 
-		if (w->rs != RS_WAITING || (w->wait != W_FD && w->wait != W_POLL))
+		if (w->rs != RS_WAITING || (w->sch.wait != W_FD && w->sch.wait != W_POLL))
 			continue;
-		if (w->wait == W_POLL && !sc_is_epoll_wait(w->call.nr))
+		if (w->sch.wait == W_POLL && !sc_is_epoll_wait(w->call.nr))
 			continue;	/* poll/ppoll: checked on every wake */
 		fd = dup_fd(s, w, (int)w->call.args[0]);
 		if (fd < 0)
 			continue;
 		p[n].fd = fd;
-		p[n].events = w->wait == W_FD ? w->wait_events : POLLIN;
+		p[n].events = w->sch.wait == W_FD ? w->sch.wait_events : POLLIN;
 		dups[n++] = fd;
 	}
 	timeout = IDLE_POLL_MS;
@@ -1181,14 +1177,14 @@ static int has_deliverable_signal(struct thread *t)
  * that the signal is delivered when it runs, as the kernel would. */
 static void interrupt_waiter(struct session *s, struct thread *w)
 {
-	if (w->wait == W_CHILD) {
-		w->wait = W_NONE;
+	if (w->sch.wait == W_CHILD) {
+		w->sch.wait = W_NONE;
 		w->rs = RS_READY;	/* rewound: it runs its call again */
 		return;
 	}
-	w->has_deadline = 1;
-	w->deadline = INT64_MIN;
-	w->wait_result = -EINTR;
+	w->sch.has_deadline = 1;
+	w->sch.deadline = INT64_MIN;
+	w->sch.wait_result = -EINTR;
 	(void)s;
 }
 
@@ -1212,7 +1208,7 @@ void sched_dispatch(struct session *s)
 	while (!s->running && !s->awaiting && s->exec_count && !s->hang && !s->stop_requested) {
 		struct thread *ready[256];
 		int nready = 0, others = 0;
-		int64_t now = sched_now(s), earliest = INT64_MAX;
+		int64_t now = session_now(s), earliest = INT64_MAX;
 		size_t i;
 
 		if (s->ops->pick) {
@@ -1240,13 +1236,13 @@ void sched_dispatch(struct session *s)
 				candidate = 1;
 				break;
 			case RS_WAITING:
-				if (w->wait == W_CHILD)
+				if (w->sch.wait == W_CHILD)
 					break;	/* made ready when a process exits */
 				if (wait_over(s, w, now))
 					candidate = 1;
-				else if (w->has_deadline && w->deadline < earliest)
-					earliest = w->deadline;
-				if (!candidate && w->wait == W_POLL && held_due(s, w) < earliest)
+				else if (w->sch.has_deadline && w->sch.deadline < earliest)
+					earliest = w->sch.deadline;
+				if (!candidate && w->sch.wait == W_POLL && held_due(s, w) < earliest)
 					earliest = held_due(s, w);
 				break;
 			case RS_KERNEL:
@@ -1276,11 +1272,11 @@ void sched_dispatch(struct session *s)
 			int k, best = 0;
 
 			for (k = 0; k < nready; k++) {
-				if (!ready[k]->prio_set) {
-					ready[k]->prio = prng_next(&s->chaos_rng);
-					ready[k]->prio_set = 1;
+				if (!ready[k]->chaos.prio_set) {
+					ready[k]->chaos.prio = prng_next(&s->chaos_rng);
+					ready[k]->chaos.prio_set = 1;
 				}
-				if (ready[k]->prio > ready[best]->prio)
+				if (ready[k]->chaos.prio > ready[best]->chaos.prio)
 					best = k;
 			}
 			ready[0] = ready[best];
@@ -1321,5 +1317,53 @@ void sched_dispatch(struct session *s)
 			last_signal_check = real_now(CLOCK_MONOTONIC);
 			sched_signal_sent(s, NULL);
 		}
+	}
+}
+
+void thread_describe(struct sbuf *sb, struct session *s, struct thread *t)
+{
+	const char *name = sc_name(t->call.nr);
+
+	switch (t->rs) {
+	case RS_WAITING:
+		switch (t->sch.wait) {
+		case W_FUTEX:
+			sbuf_addf(sb, "futex wait on %#" PRIx64, t->sch.uaddr);
+			break;
+		case W_SLEEP:
+			sbuf_adds(sb, "sleeping");
+			break;
+		case W_POLL:
+			sbuf_addf(sb, "%s on fd %d", name ? name : "poll", (int)t->call.args[0]);
+			break;
+		case W_FD:
+			sbuf_addf(sb, "%s on fd %d", name ? name : "io", t->sch.wait_fd);
+			break;
+		case W_CHILD:
+			sbuf_adds(sb, "waiting for a child process");
+			break;
+		case W_DELAY:
+			sbuf_addf(sb, "delayed by a fault rule before %s", name ? name : "a call");
+			break;
+		default:
+			sbuf_adds(sb, "waiting");
+		}
+		if (t->sch.has_deadline)
+			sbuf_addf(sb, ", deadline in %.3f s",
+				  (double)(t->sch.deadline - session_now(s)) / 1e9);
+		else
+			sbuf_adds(sb, ", no timeout");
+		break;
+	case RS_READY:
+		sbuf_adds(sb, "ready");
+		break;
+	case RS_RUNNING:
+		sbuf_adds(sb, "running");
+		break;
+	case RS_GROUP_STOP:
+		sbuf_adds(sb, "stopped (job control)");
+		break;
+	default:
+		sbuf_adds(sb, "in the kernel");
 	}
 }

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "harness/breakpoint.h"
-#include "harness/ptrace.h"
+#include "harness/core/breakpoint.h"
+#include "harness/core/ptrace.h"
 
 #include <errno.h>
 #include <string.h>

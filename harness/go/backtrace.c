@@ -3,9 +3,8 @@
  * which unwinds even assembly functions without frame pointers: the return
  * address is at SP + framesize, and the caller's SP just above it. */
 #define _GNU_SOURCE
-#include "harness/backtrace.h"
-#include "harness/goroutines.h"
-#include "harness/ptrace.h"
+#include "harness/go/backtrace.h"
+#include "harness/core/ptrace.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -95,73 +94,4 @@ void backtrace_print_pcs(struct sbuf *sb, struct session *s, const uint64_t *pcs
 			sbuf_addf(sb, "%s?()\n%spc=%#" PRIx64 "\n", fi, li, pcs[i]);
 		}
 	}
-}
-
-void thread_describe(struct sbuf *sb, struct session *s, struct thread *t)
-{
-	const char *name = sc_name(t->call.nr);
-
-	switch (t->rs) {
-	case RS_WAITING:
-		switch (t->wait) {
-		case W_FUTEX:
-			sbuf_addf(sb, "futex wait on %#" PRIx64, t->uaddr);
-			break;
-		case W_SLEEP:
-			sbuf_adds(sb, "sleeping");
-			break;
-		case W_POLL:
-			sbuf_addf(sb, "%s on fd %d", name ? name : "poll", (int)t->call.args[0]);
-			break;
-		case W_FD:
-			sbuf_addf(sb, "%s on fd %d", name ? name : "io", t->wait_fd);
-			break;
-		case W_CHILD:
-			sbuf_adds(sb, "waiting for a child process");
-			break;
-		case W_DELAY:
-			sbuf_addf(sb, "delayed by a fault rule before %s", name ? name : "a call");
-			break;
-		default:
-			sbuf_adds(sb, "waiting");
-		}
-		if (t->has_deadline)
-			sbuf_addf(sb, ", deadline in %.3f s",
-				  (double)(t->deadline - sched_now(s)) / 1e9);
-		else
-			sbuf_adds(sb, ", no timeout");
-		break;
-	case RS_READY:
-		sbuf_adds(sb, "ready");
-		break;
-	case RS_RUNNING:
-		sbuf_adds(sb, "running");
-		break;
-	case RS_GROUP_STOP:
-		sbuf_adds(sb, "stopped (job control)");
-		break;
-	default:
-		sbuf_adds(sb, "in the kernel");
-	}
-}
-
-/* runtime.g's goid field: offset 152 in Go 1.19 through 1.26 (their
- * DWARF); the layout found for the binary (harness/goroutines.c) says
- * where it is for others. */
-#define G_GOID_OFFSET 152
-
-int goroutine_id(struct session *s, struct thread *t, int64_t *goid)
-{
-	struct user_regs_struct regs;
-	struct sbuf why = SBUF_INIT;
-	const struct go_layout *L;
-	uint64_t g;
-
-	if (!s->have_bin || !s->bin.is_go || thread_getregs(t, &regs))
-		return -ENOENT;
-	if (thread_read(t, regs.fs_base - 8, &g, 8) || !g)
-		return -ENOENT;
-	L = goroutines_layout(s, &why);
-	sbuf_release(&why);
-	return thread_read(t, g + (L ? L->g_goid : G_GOID_OFFSET), goid, 8) ? -EFAULT : 0;
 }

@@ -15,9 +15,9 @@
  *    recvmsg's name); addresses the program passes (A_SA_IN) get the real
  *    port back for the call and their own bytes again after it. */
 #define _GNU_SOURCE
-#include "engine.h"
-#include "ptrace.h"
-#include "util.h"
+#include "harness/sched/virt.h"
+#include "harness/core/ptrace.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -139,16 +139,16 @@ static void translate_ports_in(struct session *s, struct thread *t, const struct
 {
 	int i;
 
-	t->port_fixes = 0;
+	t->virt.port_fixes = 0;
 	for (i = 0; i < d->nargs; i++) {
 		uint16_t port, real;
 
 		if (d->args[i] != A_SA_IN || !read_port(t, t->call.args[i], &port))
 			continue;
 		real = map_port(s, port, 1);
-		if (real != port && t->port_fixes < 2) {
-			t->port_fix_addr[t->port_fixes] = t->call.args[i];
-			t->port_fix_orig[t->port_fixes++] = port;
+		if (real != port && t->virt.port_fixes < 2) {
+			t->virt.port_fix_addr[t->virt.port_fixes] = t->call.args[i];
+			t->virt.port_fix_orig[t->virt.port_fixes++] = port;
 			write_port(t, t->call.args[i], real);
 		}
 	}
@@ -159,9 +159,9 @@ static void translate_ports_out(struct session *s, struct thread *t, const struc
 {
 	int i;
 
-	while (t->port_fixes > 0) {
-		t->port_fixes--;
-		write_port(t, t->port_fix_addr[t->port_fixes], t->port_fix_orig[t->port_fixes]);
+	while (t->virt.port_fixes > 0) {
+		t->virt.port_fixes--;
+		write_port(t, t->virt.port_fix_addr[t->virt.port_fixes], t->virt.port_fix_orig[t->virt.port_fixes]);
 	}
 	if (t->call.ret < 0)
 		return;
@@ -303,7 +303,7 @@ int virt_entry(struct session *s, struct thread *t)
 		return emulate_clock(s, t, d);
 	if (d->flags & SF_RANDOM)
 		return emulate_getrandom(s, t);
-	t->args_translated = translate_args(s, t, d);
+	t->virt.args_translated = translate_args(s, t, d);
 	translate_ports_in(s, t, d);
 	return ENTRY_DEFAULT;
 }
@@ -317,9 +317,9 @@ void virt_exit(struct session *s, struct thread *t)
 
 	if (!s->opts.virtual_time || !d)
 		return;
-	if ((t->args_translated || (d->ret == R_PID && t->call.ret > 0)) &&
+	if ((t->virt.args_translated || (d->ret == R_PID && t->call.ret > 0)) &&
 	    thread_getregs(t, &regs) == 0) {
-		if (t->args_translated) {
+		if (t->virt.args_translated) {
 			for (i = 0; i < d->nargs; i++)
 				*reg_of_arg(&regs, i) = t->call.args[i];
 			setregs = 1;
@@ -332,7 +332,7 @@ void virt_exit(struct session *s, struct thread *t)
 		if (setregs)
 			thread_setregs(t, &regs);
 	}
-	t->args_translated = 0;
+	t->virt.args_translated = 0;
 	translate_ports_out(s, t, d);
 	/* waitid's siginfo names the child (si_pid at offset 16). */
 	for (i = 0; i < d->nargs; i++)

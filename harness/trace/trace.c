@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "trace.h"
-#include "util.h"
+#include "harness/trace/trace.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

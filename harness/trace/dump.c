@@ -1,10 +1,11 @@
 #define _GNU_SOURCE
-#include "harness/dump.h"
-#include "harness/event.h"
-#include "harness/gobin.h"
-#include "harness/sha256.h"
-#include "harness/trace.h"
-#include "harness/util.h"
+#include "harness/trace/dump.h"
+#include "harness/trace/event.h"
+#include "harness/trace/printer.h"
+#include "harness/go/gobin.h"
+#include "harness/base/sha256.h"
+#include "harness/trace/trace.h"
+#include "harness/base/util.h"
 #include "harness/cli.h"
 
 #include <errno.h>

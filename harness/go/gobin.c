@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "gobin.h"
-#include "util.h"
+#include "harness/go/gobin.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

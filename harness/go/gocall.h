@@ -17,7 +17,7 @@
 #ifndef GORR_GOCALL_H
 #define GORR_GOCALL_H
 
-#include "harness/engine.h"
+#include "harness/core/thread.h"
 
 /* Whether a GC can be forced in the session's program; 0, or -ENOTSUP
  * with the reason in why. */
@@ -49,8 +49,12 @@ int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
  * registers (replay: t is where *at was recorded). */
 int gocall_gc_start_here(struct session *s, struct thread *t, unsigned int clear);
 
-/* A SIGTRAP of t: 1 when it was a trap of the debug call protocol in
- * progress on t (handled; resume t), 0 otherwise. */
+/* A SIGTRAP of t: GOCALL_TRAP_HANDLED when it was a trap of the debug
+ * call protocol in progress on t (handled; resume t), GOCALL_TRAP_YIELD
+ * when it was and t now runs runtime.Gosched while the GC's mark workers
+ * run on the other threads (t should yield at its next stop rather than
+ * spin through its timeslice: some 20000 clock reads), 0 otherwise. */
+enum { GOCALL_TRAP_NONE = 0, GOCALL_TRAP_HANDLED = 1, GOCALL_TRAP_YIELD = 2 };
 int gocall_trap(struct session *s, struct thread *t);
 
 /* Whether t, stopped at r, has just run an INT3 whose SIGTRAP is still

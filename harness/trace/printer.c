@@ -2,8 +2,9 @@
  * their kind in the syscall table; the values of pointer arguments come
  * from what the trace captured (inputs at entry, memory written at exit). */
 #define _GNU_SOURCE
-#include "harness/event.h"
-#include "harness/gobin.h"
+#include "harness/trace/event.h"
+#include "harness/trace/printer.h"
+#include "harness/go/gobin.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -3,10 +3,10 @@
  * at every exec stop (no vDSO, chosen AT_RANDOM bytes); and the emulation
  * of the rdtsc/rdtscp instructions that now trap. */
 #define _GNU_SOURCE
-#include "engine.h"
-#include "prng.h"
-#include "ptrace.h"
-#include "util.h"
+#include "harness/sched/detenv.h"
+#include "harness/base/prng.h"
+#include "harness/core/ptrace.h"
+#include "harness/base/util.h"
 
 #include <elf.h>
 #include <errno.h>

@@ -7,8 +7,8 @@
 #include <msgpack.h>
 #include <stdint.h>
 
-#include "harness/syscalls.h"
-#include "harness/util.h"
+#include "harness/base/syscalls.h"
+#include "harness/base/util.h"
 
 enum ev_type {
 	EV_UNKNOWN = 0,		/* a type this gorr does not know: skipped */
@@ -101,20 +101,6 @@ struct trace_event {
  * event (a message naming what is wrong is put in why). */
 int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		       struct sbuf *why);
-
-/* Formatting, strace-like, one line without the newline. */
-struct gobin;
-struct print_opts {
-	size_t strsize;			/* bytes of buffers shown */
-	const struct gobin *bin;	/* to symbolize PCs, or NULL */
-};
-void print_event(struct sbuf *sb, const struct trace_event *ev,
-		 const struct print_opts *po);
-/* Just the syscall part: name(args) = result. */
-void print_syscall(struct sbuf *sb, const struct trace_event *ev,
-		   const struct print_opts *po);
-/* Signal names: "SIGSEGV", or "SIG42". */
-void print_signame(struct sbuf *sb, int sig);
 
 /* msgpack object as JSON (bin values as lowercase hex strings). */
 void mp_to_json(struct sbuf *sb, const msgpack_object *o);

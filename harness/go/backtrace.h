@@ -2,7 +2,7 @@
 #ifndef GORR_BACKTRACE_H
 #define GORR_BACKTRACE_H
 
-#include "harness/engine.h"
+#include "harness/core/thread.h"
 
 #define BT_MAX 64
 
@@ -21,11 +21,4 @@ void backtrace_print(struct sbuf *sb, struct session *s, struct thread *t);
 enum { BT_HIDE_RUNTIME = 1, BT_GO_STYLE = 2 };
 void backtrace_print_pcs(struct sbuf *sb, struct session *s, const uint64_t *pcs, int n,
 			 int flags);
-/* The id of the goroutine t runs (0 on a system stack), read from the g
- * that Go keeps in TLS at fs:-8 on linux/amd64 (runtime/go_tls.h);
- * 0 or a negative errno. */
-int goroutine_id(struct session *s, struct thread *t, int64_t *goid);
-/* Why a parked thread waits: "futex wait on 0x...", "sleep until ...". */
-void thread_describe(struct sbuf *sb, struct session *s, struct thread *t);
-
 #endif

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "syscalls.h"
-#include "util.h"
+#include "harness/base/syscalls.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -44,7 +44,7 @@
 #define A__ A_NONE
 
 static const struct sc_desc sc_table[SC_TABLE_SIZE] = {
-#include "syscallent.h"
+#include "harness/base/syscallent.h"
 };
 
 #undef SC

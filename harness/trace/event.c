@@ -1,5 +1,5 @@
-#include "harness/event.h"
-#include "harness/trace.h"
+#include "harness/trace/event.h"
+#include "harness/trace/trace.h"
 
 #include <errno.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #ifndef GORR_GOROUTINES_H
 #define GORR_GOROUTINES_H
 
-#include "harness/engine.h"
+#include "harness/core/thread.h"
 
 /* runtime/runtime2.go _Gidle... (without the _Gscan bit). */
 enum {
@@ -95,4 +95,8 @@ int goroutine_on_stack(struct session *s, struct thread *t, const struct gorouti
  * what a leak looks like when the program exits. */
 int goroutine_leaked(const struct goroutine *g);
 
+/* The id of the goroutine t runs (0 on a system stack), read from the g
+ * that Go keeps in TLS at fs:-8 on linux/amd64 (runtime/go_tls.h);
+ * 0 or a negative errno. */
+int goroutine_id(struct session *s, struct thread *t, int64_t *goid);
 #endif

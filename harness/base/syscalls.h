@@ -127,7 +127,7 @@ enum {
 	 * rewrites the result to the mask the program would have seen. */
 	SF_CPUMASK = 1 << 13,
 	SF_EXEC = 1 << 14,	/* replaces the program image (execve, execveat) */
-	/* Scheduling classes (harness/sched.c): how a call that may block
+	/* Scheduling classes (harness/sched/sched.c): how a call that may block
 	 * is made to never block while its thread holds the token. */
 	SF_FUTEX = 1 << 15,	/* futex: emulated in the tracer */
 	SF_SLEEP = 1 << 16,	/* a sleep: parked until its deadline */

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "ptrace.h"
+#include "harness/core/ptrace.h"
 
 #include <errno.h>
 #include <fcntl.h>

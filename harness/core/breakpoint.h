@@ -4,7 +4,7 @@
 #ifndef GORR_BREAKPOINT_H
 #define GORR_BREAKPOINT_H
 
-#include "harness/engine.h"
+#include "harness/core/thread.h"
 
 /* Insert a breakpoint at pc in t's process; 0 or a negative errno. */
 int bp_insert(struct session *s, struct thread *t, uint64_t pc);

@@ -1,4 +1,4 @@
-#include "util.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
-#include "harness/gocall.h"
-#include "harness/backtrace.h"
-#include "harness/breakpoint.h"
-#include "harness/ptrace.h"
+#include "harness/go/gocall.h"
+#include "harness/go/backtrace.h"
+#include "harness/core/breakpoint.h"
+#include "harness/core/ptrace.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -302,40 +302,41 @@ static int call(struct session *s, struct thread *t, struct user_regs_struct *r,
 	return thread_setregs(t, r);
 }
 
-/* The next step of the GC once a called function returned. */
-static void next_call(struct session *s, struct thread *t, struct user_regs_struct *r)
+/* The next step of the GC once a called function returned: 1 when it
+ * is a Gosched, after which the thread should yield. */
+static int next_call(struct session *s, struct thread *t, struct user_regs_struct *r)
 {
 	struct gocall *c = &s->gc;
 	uint32_t phase = 1;
 
 	if (c->stage == ST_GC || c->stage == ST_DONE) {
 		c->stage = ST_DONE;	/* nothing more to call */
-		return;
+		return 0;
 	}
 	if (c->calls >= MAX_CALLS) {
 		c->err = -ETIMEDOUT;
 		snprintf(c->why, sizeof(c->why), "the GC cycle did not end after %d calls", MAX_CALLS);
 		c->stage = ST_DONE;
-		return;
+		return 0;
 	}
 	if (c->stage == ST_SWEEP) {
 		if (r->rax == UINT64_MAX) {	/* sweepone: nothing left */
 			c->stage = ST_DONE;
-			return;
+			return 0;
 		}
 		call(s, t, r, c->sweepone, ST_SWEEP);
-		return;
+		return 0;
 	}
 	/* ST_START, ST_MARK: _GCoff is 0 (runtime/mgc.go). */
 	if (thread_read(t, c->gcphase, &phase, 4) == 0 && phase == 0) {
 		call(s, t, r, c->sweepone, ST_SWEEP);
-		return;
+		return 0;
 	}
 	/* The mark workers run on the other threads: this one yields at
 	 * its next stop rather than spin through its whole timeslice
 	 * (20 ms of virtual time, some 20000 clock reads). */
 	call(s, t, r, c->gosched, ST_MARK);
-	sched_spend_budget(s, t);
+	return 1;
 }
 
 static void finish(struct session *s, struct thread *t)
@@ -401,8 +402,7 @@ int gocall_trap(struct session *s, struct thread *t)
 			call(s, t, &r, c->gcstart, ST_START);
 		return 1;
 	case DC_RETURNED:
-		next_call(s, t, &r);
-		return 1;
+		return next_call(s, t, &r) ? GOCALL_TRAP_YIELD : GOCALL_TRAP_HANDLED;
 	case DC_PANICKED:
 		c->err = -EFAULT;
 		snprintf(c->why, sizeof(c->why), "the forced GC panicked");

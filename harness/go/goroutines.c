@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
-#include "harness/goroutines.h"
-#include "harness/backtrace.h"
-#include "harness/goruntime_tables.h"
+#include "harness/go/goroutines.h"
+#include "harness/go/backtrace.h"
+#include "harness/go/goruntime_tables.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -128,7 +128,7 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 }
 
 /* Without DWARF: the offsets measured from the DWARF of builds of the
- * same Go release (harness/goruntime_tables.h). */
+ * same Go release (harness/go/goruntime_tables.h). */
 static int layout_from_table(const struct gobin *b, struct go_layout *L, struct sbuf *why)
 {
 	size_t i;
@@ -414,8 +414,8 @@ void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
 	sbuf_addf(sb, "goroutine %" PRId64 " [%s", g->goid, g->state);
 	/* As runtime/traceback.go goroutineheader: whole minutes blocked,
 	 * on the program's clock (waitsince is set by the GC). */
-	if (g->status == G_WAITING && g->waitsince > 0 && sched_now(s) - g->waitsince >= 60000000000LL)
-		sbuf_addf(sb, ", %" PRId64 " minutes", (int64_t)((sched_now(s) - g->waitsince) / 60000000000LL));
+	if (g->status == G_WAITING && g->waitsince > 0 && session_now(s) - g->waitsince >= 60000000000LL)
+		sbuf_addf(sb, ", %" PRId64 " minutes", (int64_t)((session_now(s) - g->waitsince) / 60000000000LL));
 	if (g->tid)
 		sbuf_addf(sb, ", thread %d", (int)g->tid);
 	sbuf_adds(sb, "]:\n");
@@ -529,4 +529,25 @@ int goroutines_count(struct session *s, struct thread *t, int64_t *goroutines, i
 		*timers += n > dead ? n - dead : 0;
 	}
 	return 0;
+}
+
+/* runtime.g's goid field: offset 152 in Go 1.19 through 1.26 (their
+ * DWARF); the layout found for the binary (harness/go/goroutines.c) says
+ * where it is for others. */
+#define G_GOID_OFFSET 152
+
+int goroutine_id(struct session *s, struct thread *t, int64_t *goid)
+{
+	struct user_regs_struct regs;
+	struct sbuf why = SBUF_INIT;
+	const struct go_layout *L;
+	uint64_t g;
+
+	if (!s->have_bin || !s->bin.is_go || thread_getregs(t, &regs))
+		return -ENOENT;
+	if (thread_read(t, regs.fs_base - 8, &g, 8) || !g)
+		return -ENOENT;
+	L = goroutines_layout(s, &why);
+	sbuf_release(&why);
+	return thread_read(t, g + (L ? L->g_goid : G_GOID_OFFSET), goid, 8) ? -EFAULT : 0;
 }

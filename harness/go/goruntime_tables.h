@@ -1,5 +1,6 @@
 /* Layouts of the Go runtime's structures for binaries without DWARF
- * (harness/goroutines.c).  The offsets were read by gorr's own DWARF
+ * (harness/go/goroutines.c, the only file that includes this one, after
+ * goroutines.h, which defines struct go_layout).  The offsets were read by gorr's own DWARF
  * reader from builds of each release (tests/unit/test_goroutines.c
  * checks that DWARF and table agree); the wait reasons are
  * runtime/runtime2.go's waitReasonStrings in the order of the waitReason
@@ -9,8 +10,6 @@
 #define GORR_GORUNTIME_TABLES_H
 
 #include <string.h>
-
-#include "harness/goroutines.h"
 
 static const char *const wait_reasons_go1_19[] = {
 	"", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)",

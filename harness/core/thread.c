@@ -1,0 +1,167 @@
+/* The mechanism's threads: the table, memory and registers, resuming,
+ * and completing a call without the kernel (harness/core/thread.h). */
+#define _GNU_SOURCE
+#include "harness/core/thread.h"
+#include "harness/core/ptrace.h"
+#include "harness/base/util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int thread_read(void *thread, uint64_t addr, void *buf, size_t len)
+{
+	return mem_read(((struct thread *)thread)->tid, addr, buf, len);
+}
+
+int thread_write(struct thread *t, uint64_t addr, const void *buf, size_t len)
+{
+	return mem_write(t->tid, addr, buf, len);
+}
+
+int thread_getregs(struct thread *t, struct user_regs_struct *regs)
+{
+	return pt_getregs(t->tid, regs);
+}
+
+int thread_setregs(struct thread *t, const struct user_regs_struct *regs)
+{
+	return pt_setregs(t->tid, regs);
+}
+
+void regs_set_arg(struct user_regs_struct *regs, int i, uint64_t v)
+{
+	switch (i) {
+	case 0: regs->rdi = v; break;
+	case 1: regs->rsi = v; break;
+	case 2: regs->rdx = v; break;
+	case 3: regs->r10 = v; break;
+	case 4: regs->r8 = v; break;
+	case 5: regs->r9 = v; break;
+	}
+}
+
+int thread_signal(struct thread *t, int sig)
+{
+	return syscall(SYS_tgkill, t->tgid, t->tid, sig) < 0 ? -errno : 0;
+}
+
+void thread_emulate(struct thread *t, int64_t ret)
+{
+	t->call.emulated = 1;
+	t->call.ret = ret;
+}
+
+int64_t session_now(const struct session *s)
+{
+	struct timespec ts;
+
+	if (s->opts.virtual_time)
+		return s->vclock;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct thread *session_thread(struct session *s, pid_t tid)
+{
+	struct thread *t;
+
+	for (t = s->threads[tid % SESSION_HASH]; t; t = t->next)
+		if (t->tid == tid)
+			return t;
+	return NULL;
+}
+
+struct thread *session_vthread(struct session *s, pid_t vtid)
+{
+	size_t i;
+
+	for (i = 0; i < s->norder; i++)
+		if (s->order[i]->vtid == vtid && s->order[i]->rs != RS_DYING)
+			return s->order[i];
+	return NULL;
+}
+
+struct thread *thread_add(struct session *s, pid_t tid, pid_t tgid)
+{
+	struct thread *t = xcalloc(1, sizeof(*t));
+
+	t->tid = tid;
+	t->tgid = tgid;
+	t->vtid = tid;
+	t->rs = RS_NEW;
+	t->next = s->threads[tid % SESSION_HASH];
+	s->threads[tid % SESSION_HASH] = t;
+	s->nthreads++;
+	return t;
+}
+
+void thread_remove(struct session *s, pid_t tid)
+{
+	struct thread **pp = &s->threads[tid % SESSION_HASH];
+	size_t i;
+
+	while (*pp) {
+		if ((*pp)->tid == tid) {
+			struct thread *t = *pp;
+
+			*pp = t->next;
+			for (i = 0; i < s->norder; i++)
+				if (s->order[i] == t) {
+					memmove(&s->order[i], &s->order[i + 1],
+						(s->norder - i - 1) * sizeof(*s->order));
+					s->norder--;
+					break;
+				}
+			sbuf_release(&t->inbuf);
+			free(t);
+			s->nthreads--;
+			return;
+		}
+		pp = &(*pp)->next;
+	}
+}
+
+void thread_resume(struct session *s, struct thread *t)
+{
+	int err;
+
+	if (!t->stopped)
+		return;
+	t->stopped = 0;
+	t->in_user = !t->want_exit;
+	/* Only when the scheduler asks (run's real-time interrupt,
+	 * sched_tick): a clock read on every resume costs. */
+	if (t->in_user && s->stamp_resumes) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t->resumed_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	}
+	err = t->want_exit ? pt_syscall(t->tid, t->resume_sig) : pt_cont(t->tid, t->resume_sig);
+	t->resume_sig = 0;
+	/* -ESRCH: the thread died in its stop; its exit is reported next. */
+	if (err && err != -ESRCH)
+		warning("cannot resume thread %d: %s", (int)t->tid, strerror(-err));
+}
+
+/* A seccomp stop may skip the call by setting its number to -1, and the
+ * call then returns what the tracer put in rax
+ * (Documentation/userspace-api/seccomp_filter.rst). */
+void thread_complete(struct thread *t, int64_t ret)
+{
+	struct user_regs_struct regs;
+
+	if (pt_getregs(t->tid, &regs) == 0) {
+		regs.orig_rax = (uint64_t)-1;
+		regs.rax = (uint64_t)ret;
+		pt_setregs(t->tid, &regs);
+	}
+	t->call.emulated = 1;
+	t->call.ret = ret;
+	t->in_syscall = 0;
+	t->want_exit = 0;
+}

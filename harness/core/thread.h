@@ -1,0 +1,50 @@
+/* The mechanism: the session's table of traced threads, their memory and
+ * registers, resuming them, and finishing a call without the kernel.  It
+ * knows nothing of scheduling, virtual time or policies: the scheduler
+ * (harness/sched/) and the event loop (harness/engine.c) decide, this
+ * carries out.  Every call treats ESRCH as a normal outcome (a thread can
+ * die in any stop). */
+#ifndef GORR_CORE_THREAD_H
+#define GORR_CORE_THREAD_H
+
+#include "harness/core/state.h"
+
+/* The thread table: by the kernel's tid, and by the id the program
+ * knows (vtid; live threads only). */
+struct thread *session_thread(struct session *s, pid_t tid);
+struct thread *session_vthread(struct session *s, pid_t vtid);
+/* A new entry (RS_NEW, not yet in the deterministic order). */
+struct thread *thread_add(struct session *s, pid_t tid, pid_t tgid);
+/* Forget tid: out of the table and the order, and freed. */
+void thread_remove(struct session *s, pid_t tid);
+
+/* Read and write a thread's memory; thread_read matches sc_read_fn with
+ * the thread as ctx. */
+int thread_read(void *thread, uint64_t addr, void *buf, size_t len);
+int thread_write(struct thread *t, uint64_t addr, const void *buf, size_t len);
+int thread_getregs(struct thread *t, struct user_regs_struct *regs);
+int thread_setregs(struct thread *t, const struct user_regs_struct *regs);
+/* Set syscall argument i (0-5) in regs: rdi, rsi, rdx, r10, r8, r9
+ * (the x86-64 syscall ABI, arch/x86/entry/entry_64.S). */
+void regs_set_arg(struct user_regs_struct *regs, int i, uint64_t v);
+/* Send sig to t (tgkill); 0 or a negative errno. */
+int thread_signal(struct thread *t, int sig);
+
+/* The session's clock, which is the program's CLOCK_MONOTONIC and the
+ * scheduler's: the virtual clock under gorr run (session.vclock, which
+ * the scheduler and the virtual world advance), else the real one. */
+int64_t session_now(const struct session *s);
+
+/* Resume t from its ptrace stop: into the kernel's run of its call with
+ * an exit stop (want_exit), else on (PTRACE_CONT), with resume_sig. */
+void thread_resume(struct session *s, struct thread *t);
+
+/* Mark the call t is in as completed with ret, without the kernel running
+ * it (the caller has written the memory it outputs).  For use in
+ * syscall_entry, which then returns ENTRY_EMULATE. */
+void thread_emulate(struct thread *t, int64_t ret);
+/* Finish the call t is stopped in at its seccomp stop with ret, without
+ * the kernel: the call is skipped and returns ret. */
+void thread_complete(struct thread *t, int64_t ret);
+
+#endif

@@ -1,0 +1,88 @@
+/* The serializing scheduler (harness/sched/sched.c): exactly one tracee
+ * thread runs at a time; blocking calls are parked and emulated; the
+ * scheduler's clock is real, or virtual under gorr run.  It sits above the
+ * mechanism (harness/core/) and the Go layer (harness/go/), below the
+ * event loop: what it needs the event loop to do, it asks through struct
+ * sched_hooks, and a stop it collected itself it returns. */
+#ifndef GORR_SCHED_SCHED_H
+#define GORR_SCHED_SCHED_H
+
+#include "harness/core/thread.h"
+
+/* What the scheduler asks of the event loop (harness/engine.c fills it
+ * in): the loop is where a completed call reaches the policy. */
+struct sched_hooks {
+	/* t's parked call is over (woken, timed out, interrupted): it
+	 * completes with ret, as an emulated call does. */
+	void (*complete)(struct session *s, struct thread *t, int64_t ret);
+	/* t's injected delay is over: its call goes on as if it had just
+	 * been made, with the policy's answer action (ENTRY_*).  1 when t
+	 * was resumed or completed, 0 when it stays parked. */
+	int (*entry)(struct session *s, struct thread *t, int action);
+};
+
+void sched_init(struct session *s, const struct sched_hooks *hooks);
+void sched_release(struct session *s);
+
+/* t's timeslice starts now. */
+void sched_start_budget(struct session *s, struct thread *t);
+/* t's timeslice is over: it ends at t's next syscall stop (where the
+ * others get their turn, deterministically under virtual time). */
+void sched_spend_budget(struct session *s, struct thread *t);
+/* --timeout: 1 (and the run ends, s->timed_out) once the scheduler's
+ * clock has gone past it. */
+int sched_check_timeout(struct session *s);
+
+/* --chaos: the knobs of a level (docs/chaos.md). */
+struct chaos_knobs {
+	double delay_prob;	/* a syscall is delayed... */
+	int64_t delay_max_ns;	/* ...by a uniform draw up to this */
+	double yield_prob;	/* a syscall ends the timeslice */
+	int64_t slice_min_ns, slice_max_ns;	/* timeslice lengths, log-uniform */
+	double reprio_prob;	/* at a timeslice's end, the thread's priority is redrawn */
+};
+const struct chaos_knobs *chaos_knobs(int level);
+
+/* Pick and start the next thread when none runs. */
+void sched_dispatch(struct session *s);
+/* gorr's timer tick: interrupt the running thread when its timeslice
+ * is spent. */
+void sched_tick(struct session *s);
+/* After a stop of t that the event loop handled: t goes on, or its
+ * timeslice ends. */
+void sched_after_stop(struct session *s, struct thread *t);
+/* The running thread stopped for its timeslice (PTRACE_INTERRUPT).
+ * Returns 0, or the wait status of another stop that came while gorr
+ * stepped it, for the event loop to handle. */
+int sched_slice(struct session *s, struct thread *t);
+/* The default answer to a call at its seccomp stop: parks blocking calls
+ * (returns -1), rewrites some to run without blocking, ENTRY_*. */
+int sched_entry(struct session *s, struct thread *t);
+/* At the exit stop of a call sched_entry rewrote: 1 when the thread was
+ * parked instead of completing. */
+int sched_exit(struct session *s, struct thread *t);
+/* Under virtual time: note that the program did real work at this call. */
+void sched_note_call(struct session *s, struct thread *t);
+void sched_thread_gone(struct session *s, struct thread *t);
+/* A call that sends signals completed: parked threads with a signal
+ * pending end their calls with EINTR. */
+void sched_signal_sent(struct session *s, struct thread *t);
+/* A process exited: parents waiting for a child run their call again. */
+void sched_process_exited(struct session *s);
+
+/* Park t, at its syscall entry, for ns on the scheduler's clock; the call
+ * then goes on as if it had just been made (an injected delay). */
+void sched_delay(struct session *s, struct thread *t, int64_t ns);
+/* Hold back a readiness event t's epoll wait returned, for ns on the
+ * scheduler's clock (netpoll:delay); the caller removed it from the
+ * result. */
+void sched_hold_event(struct session *s, struct thread *t,
+		      const unsigned char ev[SC_EPOLL_EVENT_SIZE], int64_t ns);
+/* At the exit of an epoll wait: append the held events that are due
+ * (t->call.ret raised, t->pol.delivered set). */
+void sched_deliver_held(struct session *s, struct thread *t);
+
+/* Why a parked thread waits: "futex wait on 0x...", "sleep until ...". */
+void thread_describe(struct sbuf *sb, struct session *s, struct thread *t);
+
+#endif
