@@ -10,7 +10,11 @@ are interleaved (native, gorr, strace, native, ...) so that drift in the
 machine's speed hits every mode alike; the median of each mode is reported
 with ratios.
 
-usage: bench.py [-n RUNS] [--quick] [WORKLOAD...]
+With --baseline OTHER_GORR, that gorr's `record` is one more mode, and
+`gorr run --seed 1` of both gorrs two more, interleaved with the others: a change that must not cost anything (a
+refactoring) is measured against the gorr before it in the same run.
+
+usage: bench.py [-n RUNS] [--quick] [--baseline GORR] [WORKLOAD...]
 """
 import argparse
 import os
@@ -47,6 +51,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=5, help="runs per mode (default 5)")
     ap.add_argument("--quick", action="store_true", help="smaller workloads")
+    ap.add_argument("--baseline", metavar="GORR",
+                    help="also time this gorr's record, interleaved (before/after a change)")
     ap.add_argument("workloads", nargs="*")
     args = ap.parse_args()
 
@@ -69,10 +75,18 @@ def main():
             "gorr-record": lambda w: [GORR, "record", "-q", "--pin", cpu, "-o", trace, "--"] + w,
             "gorr-no-pin": lambda w: [GORR, "record", "-q", "--no-pin", "-o", trace + ".np", "--"] + w,
         }
+        if args.baseline:
+            base = os.path.abspath(args.baseline)
+            modes["baseline-record"] = lambda w: [base, "record", "-q", "--pin", cpu, "-o",
+                                                  trace + ".base", "--"] + w
+            modes["gorr-run"] = lambda w: [GORR, "run", "-q", "--seed", "1", "--pin", cpu, "--"] + w
+            modes["baseline-run"] = lambda w: [base, "run", "-q", "--seed", "1", "--pin", cpu,
+                                               "--"] + w
         if have_strace:
             modes["strace-f"] = lambda w: ["taskset", "-c", cpu, "strace", "-f", "-qq",
                                            "-o", "/dev/null"] + w
-        print(f"gorr: {GORR}\ngo: {subprocess.run([GO, 'version'], capture_output=True, text=True).stdout.strip()}")
+        print(f"gorr: {GORR}" + (f"\nbaseline: {args.baseline}" if args.baseline else "")
+              + f"\ngo: {subprocess.run([GO, 'version'], capture_output=True, text=True).stdout.strip()}")
         print(f"kernel: {os.uname().release}, cpus: {os.cpu_count()}, runs per mode: {args.n}\n")
         for name in chosen:
             w = workloads[name]
@@ -98,6 +112,10 @@ def main():
                       f"  {med[m]/med['native']:6.2f}x native")
             if have_strace:
                 print(f"  gorr-record / strace-f: {med['gorr-record']/med['strace-f']:.2f}x")
+            if args.baseline:
+                print(f"  gorr-record / baseline-record: "
+                      f"{med['gorr-record']/med['baseline-record']:.3f}x")
+                print(f"  gorr-run / baseline-run: {med['gorr-run']/med['baseline-run']:.3f}x")
             print(f"  trace: {events if events is not None else '?'} events, {size/1024:.0f} KiB,"
                   f" {events/med['gorr-record']:.0f} events/s" if events else "")
             print()
