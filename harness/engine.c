@@ -405,6 +405,7 @@ static void on_exec_event(struct session *s, struct thread *t)
 	memset(&e, 0, sizeof(e));
 	e.index = s->exec_count++;
 	detenv_exec_stop(s, t, &e);
+	sched_exec(s, t, e.index);
 	if (e.index == 0) {
 		/* The program starts: from now on the scheduler runs it. */
 		assign_serial(s, t);
@@ -549,7 +550,6 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 	}
 	if (sig == SIGTRAP && si.si_code == SI_KERNEL) {
 		struct user_regs_struct regs;
-
 		int trap = gocall_trap(s, t);
 
 		if (trap) {
@@ -566,6 +566,11 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 			int status = 0, action = BP_GO_ON;
 
 			bp_rewind(t, pc);
+			regs.rip = pc;
+			/* Its timeslice ended here last time: every hook has
+			 * seen this hit already. */
+			if (sched_dpoint_pass(s, t, pc))
+				goto step_over;
 			if (s->ops->breakpoint)
 				action = s->ops->breakpoint(s, t, pc);
 			if (action == BP_TAKEN) {
@@ -579,6 +584,11 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 					s->running = NULL;
 				return;
 			}
+			/* A decision point of the scheduler's (under --chaos):
+			 * the timeslice may end right here. */
+			if (sched_dpoint(s, t, &regs))
+				return;
+step_over:
 			if (bp_step_over(s, t, pc, &status) == 0 && status) {
 				on_stopped(s, t, status);
 				return;
@@ -621,6 +631,10 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 
 	t->stopped = 1;
 	s->stops++;
+	/* Every stop but a trap (gorr's breakpoints, the debug call
+	 * protocol's INT3s) may be an event of t's. */
+	if (event || sig != SIGTRAP)
+		sched_stopped(s, t);
 	if (s->exec_count == 0 && event != PTRACE_EVENT_EXEC && event != PTRACE_EVENT_SECCOMP &&
 	    event != PTRACE_EVENT_EXIT && sig != (SIGTRAP | 0x80)) {
 		/* gorr's own start-up handshake (SIGSTOP, SIGCONT). */

@@ -78,6 +78,7 @@ struct hunt {
 
 	/* State. */
 	char tmp[2048];		/* runs' traces and output */
+	char saved[PATH_MAX];	/* where the first failure was saved */
 	int cpus[MAX_JOBS], ncpus;
 	struct job job[MAX_JOBS];
 	uint64_t next_seed;
@@ -120,7 +121,7 @@ static const char usage[] =
 	"      --shard I/N     only the seeds of shard I (0-based) of N; --shard N takes\n"
 	"                      I from $JOB_COMPLETION_INDEX (a Kubernetes indexed Job)\n"
 	"  -j JOBS             runs at a time (default: the CPUs gorr may use)\n"
-	"      --chaos LEVEL   schedule perturbation, 0-2 (default 1; docs/chaos.md)\n"
+	"      --chaos LEVEL   schedule perturbation, 0-3 (default 1; docs/chaos.md)\n"
 	"      --timeout DUR   a run that goes past DUR of virtual time fails\n"
 	"                      (default 10m)\n"
 	"      --fail-on REGEX a run whose output matches REGEX (POSIX extended) fails\n"
@@ -197,7 +198,7 @@ static int parse_args(struct hunt *h, int argc, char **argv, int *code)
 				goto bad;
 			}
 		} else if ((v = cli_opt_value("--chaos", argc, argv, &i))) {
-			if (cli_parse_count("--chaos", v, 2, &n))
+			if (cli_parse_count("--chaos", v, 3, &n))
 				goto bad;
 			h->chaos = (int)n;
 		} else if ((v = cli_opt_value("--timeout", argc, argv, &i))) {
@@ -572,7 +573,9 @@ static int copy_file(const char *from, const char *to)
 
 /* The first failure: PROG is copied into DIR (a go test binary lives in
  * a directory go test deletes), and the seed runs again from the copy,
- * writing DIR's trace and output; the reproducer is that command. */
+ * writing DIR's trace and output; the reproducer is that command.
+ * *confirmed: 1 it failed the same way, 0 it did not, -1 it could not be
+ * run again (never taken for a flaky reproducer). */
 static void save_failure(struct hunt *h, struct failure *f, struct sbuf *repro, int *confirmed)
 {
 	char prog[PATH_MAX], trace[PATH_MAX], out[PATH_MAX], err[PATH_MAX], dir[PATH_MAX], d[2048];
@@ -580,15 +583,21 @@ static void save_failure(struct hunt *h, struct failure *f, struct sbuf *repro, 
 	char bufs[4][32], detail[256];
 	char **v;
 	pid_t pid;
-	int status = 0, i;
+	int status = 0, i, e_dir;
 	char *o, *e;
 
 	base = base ? base + 1 : h->argv[0];
-	mkdir(h->save, 0755);
-	if (!realpath(h->save, dir)) {
-		warning("cannot use '%s': %s", h->save, strerror(errno));
-		snprintf(dir, sizeof(dir), "%s", h->save);
+	/* --save a/b/c makes a and a/b too. */
+	e_dir = mkdir_p(h->save, 0755);
+	if (e_dir || !realpath(h->save, dir)) {
+		snprintf(dir, sizeof(dir), "%s/gorr-hunt-XXXXXX",
+			 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		warning("cannot save to '%s': %s; saving to '%s' instead", h->save,
+			strerror(e_dir ? -e_dir : errno), mkdtemp(dir) ? dir : h->tmp);
+		if (strstr(dir, "XXXXXX"))
+			snprintf(dir, sizeof(dir), "%s", h->tmp);
 	}
+	snprintf(h->saved, sizeof(h->saved), "%s", dir);
 	snprintf(d, sizeof(d), "%.2000s", dir);
 	snprintf(prog, sizeof(prog), "%s/%.1000s", d, base);
 	if (copy_file(h->argv[0], prog))
@@ -602,7 +611,10 @@ static void save_failure(struct hunt *h, struct failure *f, struct sbuf *repro, 
 		;
 	o = slurp(out, 1 << 20);
 	e = slurp(err, 1 << 20);
-	*confirmed = classify(h, status, o, e, detail, sizeof(detail)) == f->v;
+	if (pid <= 0 || !o || !e)
+		*confirmed = -1;
+	else
+		*confirmed = classify(h, status, o, e, detail, sizeof(detail)) == f->v;
 	free(o);
 	free(e);
 	/* The reproducer: the run without its -q, CPU and trace file. */
@@ -656,9 +668,10 @@ static void report(struct hunt *h, double secs, const char *repro, int confirmed
 		fprintf(stderr, "gorr hunt: seed %llu failed: %s%s%s\n", (unsigned long long)f->seed,
 			verdict_names[f->v], f->detail[0] ? ": " : "", f->detail);
 		fprintf(stderr, "gorr hunt: %s; trace and output in %s/\n",
-			confirmed ? "it fails again from the saved copy" :
-				    "WARNING: it did not fail the same way when run again",
-			h->save);
+			confirmed > 0 ? "it fails again from the saved copy" :
+			confirmed < 0 ? "WARNING: it could not be run again to confirm it" :
+					"WARNING: it did not fail the same way when run again",
+			h->saved[0] ? h->saved : h->save);
 		fprintf(stderr, "gorr hunt: reproduce with:\n    %s\n", repro);
 		for (i = 1; i < h->nfails; i++)
 			fprintf(stderr, "gorr hunt: seed %llu failed too: %s%s%s\n",
@@ -694,7 +707,7 @@ static void report(struct hunt *h, double secs, const char *repro, int confirmed
 		if (h->nfails) {
 			printf(", \"reproducer\": ");
 			json_str(repro);
-			printf(", \"confirmed\": %s", confirmed ? "true" : "false");
+			printf(", \"confirmed\": %s", confirmed > 0 ? "true" : confirmed < 0 ? "null" : "false");
 		}
 		printf("}\n");
 	}

@@ -694,11 +694,16 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	int has_g = goroutine_id(s, t, &goid) == 0 && goid > 0;
 
 	pk = trace_begin(&r->w);
-	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + (has_g ? 1 : 0));
+	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + (has_g ? 1 : 0) +
+		    (t->sch.dp_preempting ? 1 : 0));
 	if (regs) {
 		mp_kuint(pk, "pc", regs->rip);
 		mp_kbin(pk, "regs", regs, sizeof(*regs));
 	}
+	/* The scheduler also preempted the goroutine here (sched_dpoint):
+	 * replay makes the same writes; the SIGURG is a signal event. */
+	if (t->sch.dp_preempting)
+		mp_kbool(pk, "preempt", 1);
 	/* The goroutine that was running, for the reader. */
 	if (has_g)
 		mp_kint(pk, "g", goid);

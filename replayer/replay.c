@@ -582,7 +582,13 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 			}
 			return BP_TAKEN;
 		}
-		/* The timeslice ends here, as recorded. */
+		/* The timeslice ends here, as recorded; where the recording
+		 * preempted the goroutine too, so does the replay (its
+		 * SIGURG follows in the trace). */
+		if (r->ev.preempt && goroutine_preempt(s, t)) {
+			diverge(r, s, t, "cannot preempt the recorded goroutine");
+			return BP_STOP;
+		}
 		r->sliced_tid = t->tid;
 		consume(r);
 		stop = BP_STOP;

@@ -1,6 +1,7 @@
 #include "harness/base/util.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,4 +354,26 @@ void sbuf_add_duration(struct sbuf *sb, int64_t ns)
 			sbuf_addf(sb, "%lldm", (long long)(ns / 60000000000LL % 60));
 		sbuf_addf(sb, "%ss", sec);
 	}
+}
+
+int mkdir_p(const char *path, unsigned int mode)
+{
+	char buf[4096];
+	size_t len = strlen(path), i;
+	struct stat st;
+
+	if (!len || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i])
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, (mode_t)mode) && errno != EEXIST)
+			return -errno;
+		buf[i] = i < len ? '/' : '\0';
+	}
+	if (stat(path, &st))
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }

@@ -64,4 +64,8 @@ void sbuf_add_duration(struct sbuf *sb, int64_t ns);
 /* Parse an unsigned decimal (or 0x hex) number; -EINVAL when s is not one. */
 int parse_u64(const char *s, uint64_t *out);
 
+/* Create the directory path and every missing parent, as mkdir -p does;
+ * 0 (also when it exists as a directory) or a negative errno. */
+int mkdir_p(const char *path, unsigned int mode);
+
 #endif

@@ -1,30 +1,62 @@
 #define _GNU_SOURCE
 #include "harness/core/breakpoint.h"
 #include "harness/core/ptrace.h"
+#include "harness/base/util.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
 
+/* The table is sorted by (tgid, pc): a trap looks its pc up by binary
+ * search, so thousands of breakpoints (the scheduler's decision points,
+ * harness/go/dpoints.h) cost no more per trap than a few. */
+static int cmp_key(pid_t tgid, uint64_t pc, const struct breakpoint *b)
+{
+	if (tgid != b->tgid)
+		return tgid < b->tgid ? -1 : 1;
+	return pc < b->pc ? -1 : pc > b->pc;
+}
+
+/* The index of (tgid, pc), or of where it would go; *found says which. */
+static size_t locate(const struct session *s, pid_t tgid, uint64_t pc, int *found)
+{
+	size_t lo = 0, hi = s->nbps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_key(tgid, pc, &s->bps[mid]);
+
+		if (!c) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*found = 0;
+	return lo;
+}
+
 static struct breakpoint *find(struct session *s, pid_t tgid, uint64_t pc)
 {
-	size_t i;
+	int found;
+	size_t i = locate(s, tgid, pc, &found);
 
-	for (i = 0; i < s->nbps; i++)
-		if (s->bps[i].tgid == tgid && s->bps[i].pc == pc)
-			return &s->bps[i];
-	return NULL;
+	return found ? &s->bps[i] : NULL;
 }
 
 int bp_insert(struct session *s, struct thread *t, uint64_t pc)
 {
 	static const unsigned char int3 = 0xcc;
-	struct breakpoint *b = find(s, t->tgid, pc);
+	struct breakpoint *b;
 	unsigned char orig;
-	int err;
+	int err, found;
+	size_t i = locate(s, t->tgid, pc, &found);
 
-	if (b) {
-		b->refs++;
+	if (found) {
+		s->bps[i].refs++;
 		return 0;
 	}
 	err = mem_read(t->tid, pc, &orig, 1);
@@ -36,7 +68,9 @@ int bp_insert(struct session *s, struct thread *t, uint64_t pc)
 		s->bps_alloc = s->bps_alloc ? 2 * s->bps_alloc : 8;
 		s->bps = xrealloc(s->bps, s->bps_alloc * sizeof(*s->bps));
 	}
-	b = &s->bps[s->nbps++];
+	memmove(&s->bps[i + 1], &s->bps[i], (s->nbps - i) * sizeof(*s->bps));
+	s->nbps++;
+	b = &s->bps[i];
 	b->tgid = t->tgid;
 	b->pc = pc;
 	b->orig = orig;
@@ -54,7 +88,8 @@ int bp_remove(struct session *s, struct thread *t, uint64_t pc)
 	if (--b->refs > 0)
 		return 0;
 	err = mem_write(t->tid, pc, &b->orig, 1);
-	*b = s->bps[--s->nbps];
+	memmove(b, b + 1, (size_t)(&s->bps[s->nbps] - (b + 1)) * sizeof(*b));
+	s->nbps--;
 	return err;
 }
 

@@ -31,6 +31,7 @@
 
 struct fault_plan;
 struct go_layout;
+struct dpoint;
 
 /* The syscall a thread is in, from its seccomp stop to its completion. */
 struct sc_call {
@@ -89,6 +90,13 @@ struct sched_thread {
 	int poll_rewritten;	/* its timeout register is 0 for this run of the call */
 	int poll_rewound;	/* parked back at its syscall instruction */
 	int retrying;		/* its next seccomp stop is the same call again */
+
+	/* Decision points (harness/go/dpoints.h). */
+	uint64_t dp_count;	/* hit in this timeslice */
+	uint64_t dp_skip;	/* its slice ended at this one: pass it once */
+	uint64_t *dp_seen;	/* (pc, registers) hashes hit since its last other stop */
+	unsigned int dp_nseen;
+	int dp_preempting;	/* the slice that ends now also preempts its goroutine */
 };
 
 /* --chaos's part of a thread (harness/sched/sched.c, docs/chaos.md). */
@@ -96,6 +104,7 @@ struct chaos_thread {
 	uint64_t prio;		/* the scheduler runs the highest first */
 	int prio_set;
 	int64_t budget_ns;	/* this timeslice's length */
+	uint64_t dp_budget;	/* ...or its number of decision points */
 };
 
 /* The virtual world's part of a thread (harness/sched/virt.c). */
@@ -174,7 +183,7 @@ struct session_opts {
 	char **leaks_ignore;	/* --leaks-ignore FUNC... */
 	size_t nleaks_ignore;
 	int64_t sample_ns;	/* --sample DUR: goroutine and timer counts */
-	int chaos;		/* --chaos LEVEL: 0 off, 1, 2 (harness/sched/sched.c) */
+	int chaos;		/* --chaos LEVEL: 0 off, 1, 2, 3 (harness/sched/sched.c) */
 	int64_t timeout_ns;	/* --timeout DUR: the run ends after DUR (scheduler's clock) */
 };
 
@@ -208,6 +217,9 @@ struct session {
 
 	/* The scheduler (harness/sched/sched.c). */
 	const struct sched_hooks *sched_hooks;	/* the event loop's */
+	struct dpoint *dpoints;	/* --chaos: armed in the first process, by pc */
+	size_t ndpoints;
+	pid_t dpoints_tgid;
 	struct thread *running;	/* the one thread resumed into the program */
 	struct thread *last_run;	/* the thread that ran last */
 	struct thread *yielded;	/* its timeslice just ended */

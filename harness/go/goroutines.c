@@ -56,6 +56,7 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 		{ "atomicstatus", &L->g_atomicstatus, &fg }, { "goid", &L->g_goid, &fg },
 		{ "waitsince", &L->g_waitsince, &fg }, { "waitreason", &L->g_waitreason, &fg },
 		{ "gopc", &L->g_gopc, &fg }, { "startpc", &L->g_startpc, &fg },
+		{ "stackguard0", &L->g_stackguard0, &fg }, { "preempt", &L->g_preempt, &fg },
 	};
 	int fparent = 0;
 	struct member_want pw[] = { { "parentGoid", &L->g_parentgoid, &fparent } };
@@ -109,7 +110,7 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 		}
 		off = next;
 	}
-	if (fg != 10 || fgobuf != 3 || fm != 1) {
+	if (fg != (int)(sizeof(gw) / sizeof(gw[0])) || fgobuf != 3 || fm != 1) {
 		sbuf_addf(why, "the DWARF of '%s' lacks fields of runtime.g, gobuf or m", path);
 		err = fg || fgobuf || fm ? -EINVAL : -ENOENT;
 	}
@@ -550,4 +551,27 @@ int goroutine_id(struct session *s, struct thread *t, int64_t *goid)
 	L = goroutines_layout(s, &why);
 	sbuf_release(&why);
 	return thread_read(t, g + (L ? L->g_goid : G_GOID_OFFSET), goid, 8) ? -EFAULT : 0;
+}
+
+/* runtime/stack.go: stackPreempt = uintptrMask & -1314. */
+#define STACK_PREEMPT 0xfffffffffffffadeULL
+
+int goroutine_preempt(struct session *s, struct thread *t)
+{
+	struct user_regs_struct regs;
+	struct sbuf why = SBUF_INIT;
+	const struct go_layout *L;
+	uint64_t g, sg = STACK_PREEMPT;
+	unsigned char one = 1;
+
+	if (!s->have_bin || !s->bin.is_go || thread_getregs(t, &regs))
+		return -ENOENT;
+	L = goroutines_layout(s, &why);
+	sbuf_release(&why);
+	if (!L || !L->g_preempt || thread_read(t, regs.fs_base - 8, &g, 8) || !g)
+		return -ENOENT;
+	if (thread_write(t, g + L->g_preempt, &one, 1) ||
+	    thread_write(t, g + L->g_stackguard0, &sg, 8))
+		return -EFAULT;
+	return 0;
 }

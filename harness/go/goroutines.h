@@ -34,7 +34,8 @@ struct go_layout {
 	const char *const *reason_table;	/* when not read from memory */
 	/* Offsets in runtime.g. */
 	uint32_t g_m, g_sched, g_syscallsp, g_syscallpc, g_atomicstatus, g_goid,
-		 g_waitsince, g_waitreason, g_gopc, g_startpc, g_parentgoid;
+		 g_waitsince, g_waitreason, g_gopc, g_startpc, g_parentgoid,
+		 g_stackguard0, g_preempt;
 	int has_parentgoid;
 	uint32_t g_size;	/* bytes read per g: past the last field used */
 	/* Offsets in runtime.gobuf and runtime.m. */
@@ -99,4 +100,12 @@ int goroutine_leaked(const struct goroutine *g);
  * that Go keeps in TLS at fs:-8 on linux/amd64 (runtime/go_tls.h);
  * 0 or a negative errno. */
 int goroutine_id(struct session *s, struct thread *t, int64_t *goid);
+/* Ask the goroutine t runs to preempt itself, as the runtime's own
+ * preemptone does (runtime/proc.go): g.preempt = true and g.stackguard0 =
+ * stackPreempt (runtime/stack.go), so that its next function prologue, or
+ * the SIGURG the caller sends (runtime/preempt.go, async preemption),
+ * puts it behind the other runnable goroutines (gopreempt_m).  0, or a
+ * negative errno (no layout, a system stack, memory unreadable). */
+int goroutine_preempt(struct session *s, struct thread *t);
+
 #endif

@@ -24,7 +24,10 @@
 #define _GNU_SOURCE
 #include "harness/sched/sched.h"
 #include "harness/sched/virt.h"
+#include "harness/go/dpoints.h"
 #include "harness/go/gocall.h"
+#include "harness/go/goroutines.h"
+#include "harness/core/breakpoint.h"
 #include "harness/core/ptrace.h"
 #include "harness/base/util.h"
 
@@ -79,18 +82,23 @@ static int64_t real_now(clockid_t clk)
  * thread of low priority starves while others can run), random timeslice
  * lengths, and at syscalls random preemption and latency.  All drawn from
  * the seed's PRNG_CHAOS stream, so a seed is one schedule. */
+/* Decision points (dp_max) at levels 1 and 3, goroutine preemption
+ * there (gpreempt_prob) at level 3: their runs are deterministic, but
+ * not all their traces replay yet (docs/chaos.md, "Decision points");
+ * level 2 keeps to syscalls and timeslices. */
 static const struct chaos_knobs knobs[] = {
-	{ 0, 0, 0, 0, 0, 0 },
-	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25 },
-	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50 },
+	{ 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25, 64, 0 },
+	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 0, 0 },
+	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 16, 0.5 },
 };
 
 const struct chaos_knobs *chaos_knobs(int level)
 {
 	if (level < 0)
 		level = 0;
-	if (level > 2)
-		level = 2;
+	if (level > 3)
+		level = 3;
 	return &knobs[level];
 }
 
@@ -121,7 +129,10 @@ void sched_start_budget(struct session *s, struct thread *t)
 		const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
 
 		t->chaos.budget_ns = log_uniform(&s->chaos_rng, k->slice_min_ns, k->slice_max_ns);
+		if (s->ndpoints)
+			t->chaos.dp_budget = (uint64_t)log_uniform(&s->chaos_rng, 1, k->dp_max);
 	}
+	t->sch.dp_count = 0;
 	t->sch.run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
 	t->sch.run_start_v = session_now(s);
 }
@@ -208,6 +219,9 @@ void sched_release(struct session *s)
 	free(s->held);
 	s->held = NULL;
 	s->nheld = 0;
+	free(s->dpoints);
+	s->dpoints = NULL;
+	s->ndpoints = 0;
 }
 
 /* A duplicate, in gorr, of the program's fd (pidfd_getfd, Linux 5.6):
@@ -772,6 +786,9 @@ void sched_process_exited(struct session *s)
 
 void sched_thread_gone(struct session *s, struct thread *t)
 {
+	free(t->sch.dp_seen);
+	t->sch.dp_seen = NULL;
+	t->sch.dp_nseen = 0;
 	if (s->running == t)
 		s->running = NULL;
 	if (s->last_run == t)
@@ -1049,6 +1066,8 @@ static int wait_over(struct session *s, struct thread *w, int64_t now)
 /* Start t: finish its parked call if that is over, and resume it. */
 static void start(struct session *s, struct thread *t)
 {
+	/* Its "runs" event comes now, if any (sched_dpoint). */
+	sched_stopped(s, t);
 	if (t != s->last_run) {
 		s->ops->switched(s, t);
 	}
@@ -1366,4 +1385,128 @@ void thread_describe(struct sbuf *sb, struct session *s, struct thread *t)
 	default:
 		sbuf_adds(sb, "in the kernel");
 	}
+}
+
+static int cmp_dpoint_pc(const void *key, const void *elem)
+{
+	uint64_t pc = *(const uint64_t *)key;
+	const struct dpoint *d = elem;
+
+	return pc < d->pc ? -1 : pc > d->pc;
+}
+
+void sched_exec(struct session *s, struct thread *t, int index)
+{
+	size_t i, armed = 0;
+
+	if (index != 0 || !chaos_knobs(s->opts.chaos)->dp_max || s->ndpoints)
+		return;
+	if (dpoints_find(s, &s->dpoints, &s->ndpoints) || !s->ndpoints)
+		return;
+	s->dpoints_tgid = t->tgid;
+	for (i = 0; i < s->ndpoints; i++)
+		if (bp_insert(s, t, s->dpoints[i].pc) == 0)
+			armed++;
+	if (!armed) {
+		free(s->dpoints);
+		s->dpoints = NULL;
+		s->ndpoints = 0;
+	}
+}
+
+static int is_dpoint(const struct session *s, const struct thread *t, uint64_t pc)
+{
+	return s->ndpoints && t->tgid == s->dpoints_tgid &&
+	       bsearch(&pc, s->dpoints, s->ndpoints, sizeof(*s->dpoints), cmp_dpoint_pc);
+}
+
+int sched_dpoint_pass(struct session *s, struct thread *t, uint64_t pc)
+{
+	(void)s;
+	if (!t->sch.dp_skip || t->sch.dp_skip != pc)
+		return 0;
+	t->sch.dp_skip = 0;
+	return 1;
+}
+
+#define DP_SEEN 1024	/* (pc, registers) remembered per thread between stops */
+
+static uint64_t regs_hash(const struct user_regs_struct *regs)
+{
+	struct user_regs_struct r = *regs;
+	const unsigned char *p = (const unsigned char *)&r;
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	/* As replay compares them: without TF and RF (replayer/replay.c). */
+	r.eflags &= ~0x10100ULL;
+	for (i = 0; i < sizeof(r); i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* Replay finds a timeslice's end as the first time the thread is at its
+ * pc with its registers since the thread's last event (a breakpoint and a
+ * register match).  A decision point in a loop can be reached with the
+ * same registers lap after lap while memory changes: a slice may end only
+ * at a (pc, registers) the thread has not been at since its last stop,
+ * which is then unambiguous.  1 when this hit is new (and now seen). */
+static int dp_first_visit(struct thread *t, const struct user_regs_struct *regs)
+{
+	uint64_t h = regs_hash(regs);
+	unsigned int i;
+
+	if (!t->sch.dp_seen)
+		t->sch.dp_seen = xcalloc(DP_SEEN, sizeof(*t->sch.dp_seen));
+	for (i = (unsigned int)(h % DP_SEEN);; i = (i + 1) % DP_SEEN) {
+		if (t->sch.dp_seen[i] == h)
+			return 0;
+		if (!t->sch.dp_seen[i])
+			break;
+	}
+	/* Full: which hits came before cannot be told any more. */
+	if (t->sch.dp_nseen >= DP_SEEN / 2)
+		return 0;
+	t->sch.dp_seen[i] = h;
+	t->sch.dp_nseen++;
+	return 1;
+}
+
+void sched_stopped(struct session *s, struct thread *t)
+{
+	(void)s;
+	if (t->sch.dp_nseen) {
+		memset(t->sch.dp_seen, 0, DP_SEEN * sizeof(*t->sch.dp_seen));
+		t->sch.dp_nseen = 0;
+	}
+}
+
+int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_struct *regs)
+{
+	const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
+	int others, preempt = 0;
+
+	if (!is_dpoint(s, t, regs->rip) || t != s->running)
+		return 0;
+	/* Under --chaos a timeslice ends at a drawn number of decision
+	 * points as well as at a drawn length: a count of the program's own
+	 * synchronization, which no machine's speed changes. */
+	if (!dp_first_visit(t, regs) || ++t->sch.dp_count < t->chaos.dp_budget)
+		return 0;
+	others = others_could_run(s);
+	/* And the goroutine may yield to the others on its own thread, the
+	 * way Go preempts it (goroutine_preempt, then SIGURG: runtime/
+	 * preempt.go); that slice ends even when no other thread can run,
+	 * so that the trace says where the signal came. */
+	if (prng_unit(&s->chaos_rng) < k->gpreempt_prob && goroutine_preempt(s, t) == 0 &&
+	    thread_signal(t, SIGURG) == 0)
+		preempt = 1;
+	if (!others && !preempt)
+		return 0;
+	t->sch.dp_skip = regs->rip;
+	t->sch.dp_preempting = preempt;
+	s->ops->slice(s, t, regs);
+	t->sch.dp_preempting = 0;
+	yield(s, t);
+	return 1;
 }

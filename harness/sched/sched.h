@@ -40,6 +40,8 @@ struct chaos_knobs {
 	double yield_prob;	/* a syscall ends the timeslice */
 	int64_t slice_min_ns, slice_max_ns;	/* timeslice lengths, log-uniform */
 	double reprio_prob;	/* at a timeslice's end, the thread's priority is redrawn */
+	int64_t dp_max;		/* a timeslice ends after 1..dp_max decision points, log-uniform */
+	double gpreempt_prob;	/* ...and its goroutine is preempted too */
 };
 const struct chaos_knobs *chaos_knobs(int level);
 
@@ -81,6 +83,24 @@ void sched_hold_event(struct session *s, struct thread *t,
 /* At the exit of an epoll wait: append the held events that are due
  * (t->call.ret raised, t->pol.delivered set). */
 void sched_deliver_held(struct session *s, struct thread *t);
+
+/* At an exec stop (index 0: the program's own): under --chaos, arm a
+ * breakpoint at each decision point of a Go program
+ * (harness/go/dpoints.h). */
+void sched_exec(struct session *s, struct thread *t, int index);
+/* t trapped on gorr's breakpoint at pc, where its timeslice had ended
+ * (sched_dpoint): 1 (and forgotten) when this is that point again, which
+ * t now passes without any hook seeing it a second time. */
+int sched_dpoint_pass(struct session *s, struct thread *t, uint64_t pc);
+/* t trapped on gorr's breakpoint, stopped at regs (rip back at the
+ * breakpoint): when it is a decision point, count it, and end t's
+ * timeslice there when its budget of points is spent.  1 when the slice
+ * ended (t stays in its stop), 0 to step over and go on. */
+int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_struct *regs);
+
+/* t stopped for anything but a breakpoint (the event loop calls it):
+ * what it did between its stops starts anew (sched_dpoint). */
+void sched_stopped(struct session *s, struct thread *t);
 
 /* Why a parked thread waits: "futex wait on 0x...", "sleep until ...". */
 void thread_describe(struct sbuf *sb, struct session *s, struct thread *t);

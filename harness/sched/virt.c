@@ -349,8 +349,14 @@ void virt_exit(struct session *s, struct thread *t)
 /* A signal's sender, as the program should see it. */
 void virt_siginfo(struct session *s, siginfo_t *si)
 {
-	if (s->opts.virtual_time && si->si_pid > 0 &&
-	    (si->si_code <= 0 || si->si_signo == SIGCHLD))
+	if (!s->opts.virtual_time || si->si_pid <= 0 || (si->si_code > 0 && si->si_signo != SIGCHLD))
+		return;
+	/* A signal gorr sent itself (a decision point's preemption,
+	 * harness/sched/sched.c) says it came from the program, as Go's own
+	 * preemption signals do: gorr's pid differs on every run. */
+	if (si->si_pid == getpid())
+		si->si_pid = s->leader_vtid;
+	else
 		si->si_pid = virt_pid(s, si->si_pid);
 }
 

@@ -90,6 +90,7 @@ struct trace_event {
 	 * goroutine that was running, or 0 */
 	struct ev_blob regs;
 	int64_t goid;
+	int preempt;		/* slice: its goroutine was preempted there too */
 
 	/* EV_RDTSC */
 	int rdtscp;

@@ -674,7 +674,10 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 			sbuf_adds(sb, "--- timeslice ends");
 		}
 		if (ev->goid > 0)
-			sbuf_addf(sb, " (goroutine %" PRId64 ")", ev->goid);
+			sbuf_addf(sb, " (goroutine %" PRId64 "%s)", ev->goid,
+				  ev->preempt ? ", preempted" : "");
+		else if (ev->preempt)
+			sbuf_adds(sb, " (goroutine preempted)");
 		sbuf_adds(sb, " ---");
 		break;
 	case EV_END:

@@ -1,0 +1,89 @@
+"""Decision points (issue 11): gorr finds, in a Go program's own code, the
+places where it synchronizes (atomic instructions, channel operations, go
+statements, sync calls), and under --chaos ends timeslices there.  The
+bugs of examples/interleave have no syscall in their window: the gorr
+before decision points found none of them in 200 seeds."""
+import os
+import re
+
+from run import UNIT_DIR, per_toolchain
+
+
+def _points(ctx, prog):
+    r = ctx.run([os.path.join(UNIT_DIR, "test_dpoints"), "list", prog], check_exit=0)
+    return [line.split(" ", 2) for line in r.stdout.splitlines()]
+
+
+@per_toolchain
+def test_decision_points_are_the_programs_own(ctx):
+    for stripped in (False, True):
+        pts = _points(ctx, ctx.prog("example-interleave.test", stripped=stripped))
+        funcs = [f for _, _, f in pts]
+        assert len(pts) > 10, pts
+        # The inlined fast paths of both Locks of Move are atomic points.
+        assert sum(1 for _, k, f in pts if k == "atomic" and f.endswith("interleave.Move")) >= 2, pts
+        # go statements: the call to runtime.newproc and the return site.
+        kinds = {k for _, k, f in pts if f.endswith("interleave.TestMoves")}
+        assert {"call", "return"} <= kinds, pts
+        for f in funcs:
+            assert not re.match(r"(runtime|testing|sync|internal/|fmt|os)\.", f), f
+        assert all(f.endswith(("interleave.test", "main")) or "interleave" in f or f.startswith("main.")
+                   for f in funcs), funcs
+
+
+def _hunt_finds(ctx, test, chaos, reason_text):
+    prog = ctx.prog("example-interleave.test")
+    save = ctx.path(f"hunt/{test}/chaos{chaos}")   # parents made by --save
+    r = ctx.gorr_cmd("hunt", "-n", "200", "--chaos", str(chaos), "--save", save, "--",
+                     prog, "-test.run", f"^{test}$", timeout=600)
+    assert r.returncode == 1, (test, r.stderr[-1500:])
+    assert "it fails again from the saved copy" in r.stderr, r.stderr[-1500:]
+    m = re.search(r"seed (\d+) failed", r.stderr)
+    repro = re.search(r"reproduce with:\n    (.*)\n", r.stderr).group(1)
+    argv = [ctx.gorr] + [a.strip("'") for a in repro.split()[1:]]
+    statuses = set()
+    for _ in range(5):
+        p = ctx.run(argv, timeout=120)
+        statuses.add(p.returncode)
+        assert reason_text in p.stdout + p.stderr, (p.stdout + p.stderr)[-800:]
+    assert len(statuses) == 1 and statuses != {0}, statuses
+    return save, int(m.group(1)), statuses.pop()
+
+
+@per_toolchain
+def test_hunt_finds_a_lock_order_inversion_with_no_syscall_in_it(ctx):
+    save, seed, status = _hunt_finds(ctx, "TestMoves", 1, "all goroutines are asleep")
+    # Level 1 traces replay to the same failure (levels 1 and 2 do not
+    # preempt goroutines: test_decision_point_schedules_repeat_and_replay).
+    rep = ctx.gorr_cmd("replay", os.path.join(save, f"seed-{seed}.gorr"), timeout=120)
+    assert rep.returncode == status, rep
+    assert "all goroutines are asleep" in rep.stderr, rep.stderr[-800:]
+
+
+@per_toolchain
+def test_chaos_3_preempts_goroutines_at_decision_points(ctx):
+    # A recursive RLock with a writer in between, and a goroutine that
+    # starts before its creator finished: both need the running goroutine
+    # to yield on its own thread, which level 3 makes it do.
+    _hunt_finds(ctx, "TestCacheReadWhileWrite", 3, "all goroutines are asleep")
+    _hunt_finds(ctx, "TestPoolStart", 3, "worker began before the pool was open")
+
+
+@per_toolchain
+def test_decision_point_schedules_repeat_and_replay(ctx):
+    prog = ctx.prog("example-interleave.test")
+    at_points = 0
+    for seed in range(1, 7):
+        for test in ("TestMoves", "TestCacheReadWhileWrite"):
+            dumps = []
+            for i in range(2):
+                trace = ctx.path(f"s{seed}-{test}-{i}.gorr")
+                run = ctx.gorr_cmd("run", "-q", "--seed", str(seed), "--chaos", "1", "-o", trace,
+                                   "--", prog, "-test.run", f"^{test}$", timeout=120)
+                dumps.append(ctx.gorr_cmd("dump", trace, check_exit=0).stdout)
+            assert dumps[0] == dumps[1], (seed, test)
+            at_points += len(re.findall(r"timeslice ends at 0x[0-9a-f]+ in \S*interleave\.", dumps[0]))
+            rep = ctx.gorr_cmd("replay", trace, timeout=120)
+            assert rep.returncode == run.returncode and "diverged" not in rep.stderr, (seed, test, rep)
+    # The schedules did switch inside the program's own code.
+    assert at_points >= 3, at_points
