@@ -28,8 +28,7 @@
 	"      --sample DUR    every DUR on the scheduler's clock, write the goroutine\n" \
 	"                      and timer counts to the trace and stderr\n" \
 	"      --chaos LEVEL   perturb the schedule from the seed (docs/chaos.md):\n" \
-	"                      0 off (default), 1 (hunt's default), 2 more, 3 also\n" \
-	"                      preempts goroutines (runs repeat; not all replay)\n" \
+	"                      0 off (default), 1 (hunt's default), 2 more\n" \
 	"      --timeout DUR   end the run after DUR on the scheduler's clock (virtual\n" \
 	"                      under run); reported like a hang, status 124\n"
 #define CLI_RUN_HELP \

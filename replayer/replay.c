@@ -390,6 +390,23 @@ static void rp_syscall_exit(struct session *s, struct thread *t)
 	consume(r);
 }
 
+/* The next event, t's timeslice end (or a forced GC's start) at a pc
+ * with registers: a breakpoint there stops t when it gets there.  0, or
+ * -1 when the replay diverged. */
+static int arm_slice(struct replayer *r, struct session *s, struct thread *t)
+{
+	if (r->slice_bp)
+		return 0;
+	if (bp_insert(s, t, r->ev.pc)) {
+		diverge(r, s, t, "cannot be stopped at its recorded timeslice");
+		return -1;
+	}
+	r->slice_bp = 1;
+	r->slice_pc = r->ev.pc;
+	r->slice_tid = t->tid;
+	return 0;
+}
+
 static int rp_signal(struct session *s, struct thread *t, siginfo_t *si)
 {
 	struct replayer *r = rep(s);
@@ -413,6 +430,13 @@ static int rp_signal(struct session *s, struct thread *t, siginfo_t *si)
 	if (r->ev.info.p && r->ev.info.len == sizeof(*si))
 		memcpy(si, r->ev.info.p, sizeof(*si));
 	consume(r);
+	/* The engine delivers the signal and t runs on, without asking
+	 * pick: when t's next event is where its timeslice ended (a decision
+	 * point right after a SIGURG, say), the breakpoint must be there
+	 * before t gets there. */
+	if (r->have && thread_of(r, s, r->ev.tid) == t && r->ev.regs.p &&
+	    (r->ev.type == EV_SLICE || is_gc_fault(&r->ev)))
+		arm_slice(r, s, t);
 	return si->si_signo;
 }
 
@@ -736,15 +760,8 @@ static struct thread *rp_pick(struct session *s)
 				consume(r);
 				continue;
 			}
-			if (!r->slice_bp) {
-				if (bp_insert(s, t, r->ev.pc)) {
-					diverge(r, s, t, "cannot be stopped at its recorded timeslice");
-					return NULL;
-				}
-				r->slice_bp = 1;
-				r->slice_pc = r->ev.pc;
-				r->slice_tid = t->tid;
-			}
+			if (arm_slice(r, s, t))
+				return NULL;
 			return t;
 		default:
 			return t;

@@ -183,7 +183,7 @@ struct session_opts {
 	char **leaks_ignore;	/* --leaks-ignore FUNC... */
 	size_t nleaks_ignore;
 	int64_t sample_ns;	/* --sample DUR: goroutine and timer counts */
-	int chaos;		/* --chaos LEVEL: 0 off, 1, 2, 3 (harness/sched/sched.c) */
+	int chaos;		/* --chaos LEVEL: 0 off, 1, 2 (harness/sched/sched.c) */
 	int64_t timeout_ns;	/* --timeout DUR: the run ends after DUR (scheduler's clock) */
 };
 

@@ -82,14 +82,9 @@ static int64_t real_now(clockid_t clk)
  * thread of low priority starves while others can run), random timeslice
  * lengths, and at syscalls random preemption and latency.  All drawn from
  * the seed's PRNG_CHAOS stream, so a seed is one schedule. */
-/* Decision points (dp_max) at levels 1 and 3, goroutine preemption
- * there (gpreempt_prob) at level 3: their runs are deterministic, but
- * not all their traces replay yet (docs/chaos.md, "Decision points");
- * level 2 keeps to syscalls and timeslices. */
 static const struct chaos_knobs knobs[] = {
 	{ 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25, 64, 0 },
-	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 0, 0 },
+	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25, 64, 0.5 },
 	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 16, 0.5 },
 };
 
@@ -97,8 +92,8 @@ const struct chaos_knobs *chaos_knobs(int level)
 {
 	if (level < 0)
 		level = 0;
-	if (level > 3)
-		level = 3;
+	if (level > 2)
+		level = 2;
 	return &knobs[level];
 }
 
