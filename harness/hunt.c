@@ -37,18 +37,22 @@ enum verdict {
 	V_OUTPUT,		/* --fail-on matched */
 	V_TEST_FAIL,		/* a go test binary said FAIL */
 	V_GORR,			/* gorr itself failed (status 125) */
+	V_RUN_TIMEOUT,		/* --run-timeout of wall time */
 	V_COUNT
 };
 
 static const char *const verdict_names[V_COUNT] = {
 	"passed", "exit status", "signal", "panic", "deadlock", "hang", "timeout",
 	"goroutine leak", "output matched --fail-on", "test failed", "gorr error",
+	"run timeout",
 };
 
 struct job {
 	pid_t pid;		/* 0: free */
 	uint64_t seed;
 	int cpu;
+	double started;		/* wall time it started (now_s) */
+	int killed;		/* killed for --run-timeout */
 	char out[PATH_MAX], err[PATH_MAX], trace[PATH_MAX];
 };
 
@@ -66,6 +70,7 @@ struct hunt {
 	int jobs;
 	int chaos;
 	int64_t timeout_ns;
+	int64_t run_timeout_ns;	/* wall time one run may take; 0: no limit */
 	const char *save;
 	const char *fail_on;
 	regex_t fail_re;
@@ -124,6 +129,8 @@ static const char usage[] =
 	"      --chaos LEVEL   schedule perturbation, 0-2 (default 1; docs/chaos.md)\n"
 	"      --timeout DUR   a run that goes past DUR of virtual time fails\n"
 	"                      (default 10m)\n"
+	"      --run-timeout DUR  a run still going after DUR of wall time is killed\n"
+	"                      and fails as 'run timeout' (default 2m; 0: no limit)\n"
 	"      --fail-on REGEX a run whose output matches REGEX (POSIX extended) fails\n"
 	"      --no-leaks      do not count leaked goroutines as failures\n"
 	"      --save DIR      where failures are saved (default: gorr-hunt)\n"
@@ -201,6 +208,9 @@ static int parse_args(struct hunt *h, int argc, char **argv, int *code)
 			if (cli_parse_count("--chaos", v, 2, &n))
 				goto bad;
 			h->chaos = (int)n;
+		} else if ((v = cli_opt_value("--run-timeout", argc, argv, &i))) {
+			if (cli_parse_duration("--run-timeout", v, &h->run_timeout_ns))
+				goto bad;
 		} else if ((v = cli_opt_value("--timeout", argc, argv, &i))) {
 			if (cli_parse_duration("--timeout", v, &h->timeout_ns))
 				goto bad;
@@ -478,6 +488,44 @@ static void kill_all(struct hunt *h)
 		}
 }
 
+/* A run killed for --run-timeout. */
+static enum verdict run_timed_out(const struct hunt *h, char *detail, size_t size)
+{
+	struct sbuf d = SBUF_INIT;
+
+	sbuf_add_duration(&d, h->run_timeout_ns);
+	snprintf(detail, size, "still running after %s of wall time (--run-timeout)", d.buf);
+	sbuf_release(&d);
+	return V_RUN_TIMEOUT;
+}
+
+/* How long, from now, until the first running job passes --run-timeout
+ * (kill those already past it); -1 when none can. */
+static double run_deadlines(struct hunt *h)
+{
+	double limit = (double)h->run_timeout_ns / 1e9, now = now_s(), first = -1;
+	int i;
+
+	if (!h->run_timeout_ns)
+		return -1;
+	for (i = 0; i < h->jobs; i++) {
+		struct job *j = &h->job[i];
+		double left = j->started + limit - now;
+
+		if (j->pid <= 0 || j->killed)
+			continue;
+		if (left <= 0) {
+			/* Its program dies with it (PTRACE_O_EXITKILL). */
+			kill(j->pid, SIGKILL);
+			j->killed = 1;
+			continue;
+		}
+		if (first < 0 || left < first)
+			first = left;
+	}
+	return first;
+}
+
 static void start_job(struct hunt *h, struct job *j, uint64_t seed, int slot)
 {
 	char bufs[4][32];
@@ -490,6 +538,8 @@ static void start_job(struct hunt *h, struct job *j, uint64_t seed, int slot)
 	snprintf(j->trace, sizeof(j->trace), "%s/%llu.gorr", h->tmp, (unsigned long long)seed);
 	v = run_argv(h, seed, j->cpu, j->trace, h->argv[0], bufs);
 	j->pid = spawn(v, j->out, j->err, &h->oldmask);
+	j->started = now_s();
+	j->killed = 0;
 	free(v);
 	h->started++;
 }
@@ -502,7 +552,8 @@ static void finish_job(struct hunt *h, struct job *j, int status)
 	memset(&f, 0, sizeof(f));
 	f.seed = j->seed;
 	f.status = status;
-	f.v = classify(h, status, out, err, f.detail, sizeof(f.detail));
+	f.v = j->killed ? run_timed_out(h, f.detail, sizeof(f.detail)) :
+			  classify(h, status, out, err, f.detail, sizeof(f.detail));
 	h->by_verdict[f.v]++;
 	h->done++;
 	/* go test -exec: the first seed's output is the test's output. */
@@ -571,6 +622,33 @@ static int copy_file(const char *from, const char *to)
 	return n < 0 ? -EIO : 0;
 }
 
+/* Wait for the run pid (SIGCHLD is blocked: taken with sigtimedwait),
+ * killing it once it passes --run-timeout; 1 when it was killed. */
+static int wait_run(const struct hunt *h, pid_t pid, int *status)
+{
+	double end = now_s() + (double)h->run_timeout_ns / 1e9;
+	int killed = 0;
+	sigset_t chld;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (pid > 0) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			break;
+		if (r == 0 && h->run_timeout_ns && !killed && now_s() >= end) {
+			kill(pid, SIGKILL);
+			killed = 1;
+			continue;
+		}
+		if (r == 0)
+			sigtimedwait(&chld, NULL, &ts);
+	}
+	return killed;
+}
+
 /* The first failure: PROG is copied into DIR (a go test binary lives in
  * a directory go test deletes), and the seed runs again from the copy,
  * writing DIR's trace and output; the reproducer is that command.
@@ -583,7 +661,7 @@ static void save_failure(struct hunt *h, struct failure *f, struct sbuf *repro, 
 	char bufs[4][32], detail[256];
 	char **v;
 	pid_t pid;
-	int status = 0, i, e_dir;
+	int status = 0, i, e_dir, killed;
 	char *o, *e;
 
 	base = base ? base + 1 : h->argv[0];
@@ -607,14 +685,14 @@ static void save_failure(struct hunt *h, struct failure *f, struct sbuf *repro, 
 	snprintf(err, sizeof(err), "%s/seed-%llu.stderr", d, (unsigned long long)f->seed);
 	v = run_argv(h, f->seed, -1, trace, prog, bufs);
 	pid = spawn(v, out, err, &h->oldmask);
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	killed = wait_run(h, pid, &status);
 	o = slurp(out, 1 << 20);
 	e = slurp(err, 1 << 20);
-	if (pid <= 0 || !o || !e)
+	if (pid <= 0)
 		*confirmed = -1;
 	else
-		*confirmed = classify(h, status, o, e, detail, sizeof(detail)) == f->v;
+		*confirmed = (killed ? run_timed_out(h, detail, sizeof(detail)) :
+			      classify(h, status, o, e, detail, sizeof(detail))) == f->v;
 	free(o);
 	free(e);
 	/* The reproducer: the run without its -q, CPU and trace file. */
@@ -762,6 +840,7 @@ int cmd_hunt(int argc, char **argv)
 	h.last = 100;
 	h.chaos = 1;
 	h.timeout_ns = 600 * 1000000000LL;
+	h.run_timeout_ns = 120 * 1000000000LL;
 	h.save = "gorr-hunt";
 	h.leaks = -1;
 	if (!parse_args(&h, argc, argv, &code))
@@ -815,11 +894,24 @@ int cmd_hunt(int argc, char **argv)
 			break;
 		pid = waitpid(-1, &status, WNOHANG);
 		if (pid == 0) {
-			/* Nothing finished: wait for a child or for Ctrl-C,
-			 * SIGTERM, SIGHUP (blocked, taken here: no handler). */
+			/* Nothing finished: wait for a child, for Ctrl-C,
+			 * SIGTERM, SIGHUP (blocked, taken here: no handler), or
+			 * for the first --run-timeout to come. */
 			siginfo_t si;
+			double left = run_deadlines(&h);
+			struct timespec ts = { 0, 0 };
+			int got;
 
-			if (sigwaitinfo(&sigs, &si) > 0 && si.si_signo != SIGCHLD) {
+			if (left >= 0) {
+				ts.tv_sec = (time_t)left;
+				ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9) + 1000000;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+			}
+			got = left >= 0 ? sigtimedwait(&sigs, &si, &ts) : sigwaitinfo(&sigs, &si);
+			if (got > 0 && si.si_signo != SIGCHLD) {
 				h.interrupted = si.si_signo;
 				h.stop = 1;
 				kill_all(&h);

@@ -154,3 +154,20 @@ def test_save_makes_missing_folders_and_never_calls_a_save_error_flaky(ctx):
         assert any(re.fullmatch(r"seed-\d+\.gorr", f) for f in os.listdir(m.group(1)))
     finally:
         shutil.rmtree(m.group(1), ignore_errors=True)
+
+
+def test_run_timeout_ends_a_run_that_never_ends(ctx):
+    """--run-timeout (issue 11): a run still going after DUR of wall time
+    is killed and is a failure of its own, so that no run stalls a hunt;
+    the confirming run gets the same limit."""
+    import time
+    start = time.monotonic()
+    r = hunt(ctx, "-n", "4", "--run-timeout", "2s", "--save", ctx.path("rt"), "--",
+             ctx.prog("forever"), timeout=120)
+    took = time.monotonic() - start
+    assert r.returncode == 1, r
+    assert "failed: run timeout: still running after 2s of wall time (--run-timeout)" in r.stderr, r.stderr
+    assert "it fails again from the saved copy" in r.stderr, r.stderr
+    assert took < 30, took
+    bad = hunt(ctx, "--run-timeout", "soon", "--", ctx.prog("forever"))
+    assert bad.returncode == 2 and "--run-timeout" in bad.stderr, bad
