@@ -734,7 +734,10 @@ static void report_hang(struct session *s)
 	for (i = 0; i < s->norder; i++)
 		if (s->order[i]->rs != RS_DYING)
 			n++;
-	if (s->hang_timers) {
+	if (s->hang_calls) {
+		sbuf_addf(&sb, "gorr: hang: every goroutine blocked; for %llu calls only timers "
+			  "fired and no goroutine moved\n", (unsigned long long)s->hang_calls);
+	} else if (s->hang_timers) {
 		sbuf_addf(&sb, "gorr: hang: all %zu threads blocked; for ", n);
 		sbuf_add_duration(&sb, s->opts.hang_ns);
 		sbuf_adds(&sb, " of virtual time only timers fired (--hang-timeout)\n");

@@ -235,6 +235,11 @@ struct session {
 	int hang;		/* set when every thread is blocked for good */
 	int stop_requested;	/* the policy ends the run (replay: diverged, breakpoint) */
 	int hang_timers;	/* the hang: timers fired, but nothing else for hang_ns */
+	uint64_t idle_calls;	/* calls since the last progress (sched_note_call) */
+	uint64_t idle_hash;	/* the blocked goroutines when last counted */
+	uint64_t idle_next;	/* idle_calls at the next count */
+	int idle_same;		/* counts in a row that found them the same */
+	uint64_t hang_calls;	/* the hang: this many calls with no goroutine moving */
 	int64_t last_progress;	/* virtual time of the last I/O or CPU work */
 	struct prng random_rng;	/* getrandom under virtual time */
 	struct pidmap {

@@ -58,8 +58,9 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 		{ "gopc", &L->g_gopc, &fg }, { "startpc", &L->g_startpc, &fg },
 		{ "stackguard0", &L->g_stackguard0, &fg }, { "preempt", &L->g_preempt, &fg },
 	};
-	int fparent = 0;
-	struct member_want pw[] = { { "parentGoid", &L->g_parentgoid, &fparent } };
+	int fparent = 0, ftrack = 0;
+	struct member_want pw[] = { { "parentGoid", &L->g_parentgoid, &fparent },
+				    { "trackingSeq", &L->g_trackingseq, &ftrack } };
 	struct member_want bw[] = {
 		{ "sp", &L->gobuf_sp, &fgobuf }, { "pc", &L->gobuf_pc, &fgobuf },
 		{ "bp", &L->gobuf_bp, &fgobuf },
@@ -96,13 +97,13 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 					continue;
 				if (!strcmp(name, "runtime.g") && !fg) {
 					read_members(&d, gw, sizeof(gw) / sizeof(gw[0]));
-					read_members(&d, pw, 1);
+					read_members(&d, pw, sizeof(pw) / sizeof(pw[0]));
 				} else if (!strcmp(name, "runtime.gobuf") && !fgobuf) {
 					read_members(&d, bw, sizeof(bw) / sizeof(bw[0]));
 				} else if (!strcmp(name, "runtime.m") && !fm) {
 					read_members(&d, mw, 1);
 				} else if (!strcmp(name, "runtime.p") && !fp) {
-					read_members(&d, ppw, 3);
+					read_members(&d, ppw, sizeof(ppw) / sizeof(ppw[0]));
 				} else if (!strcmp(name, "runtime.timers") && !ft) {
 					read_members(&d, tw, 2);
 				}
@@ -115,6 +116,7 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 		err = fg || fgobuf || fm ? -EINVAL : -ENOENT;
 	}
 	L->has_parentgoid = fparent == 1;
+	L->has_trackingseq = ftrack == 1;
 	L->source = "DWARF";
 	if (fp == 1 && fp19 == 2) {
 		L->has_timers = 1;	/* Go 1.14 to 1.22 */
@@ -369,6 +371,7 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 		g->gopc = u64(buf, L->g_gopc);
 		g->startpc = u64(buf, L->g_startpc);
 		g->parent = L->has_parentgoid ? (int64_t)u64(buf, L->g_parentgoid) : 0;
+		g->moves = L->has_trackingseq && L->g_trackingseq < L->g_size ? buf[L->g_trackingseq] : -1;
 		g->system = is_system(s, g->startpc);
 		g->pc = u64(buf, L->g_sched + L->gobuf_pc);
 		g->sp = u64(buf, L->g_sched + L->gobuf_sp);

@@ -47,6 +47,10 @@ struct go_layout {
 	uint64_t allp;
 	uint32_t p_ntimers, p_dead_timers;
 	int has_timers;
+	/* runtime.g's trackingSeq: +1 (mod 256) each time the goroutine
+	 * stops running (runtime/proc.go casgstatus), Go 1.18+. */
+	uint32_t g_trackingseq;
+	int has_trackingseq;
 };
 
 struct goroutine {
@@ -59,6 +63,7 @@ struct goroutine {
 	uint64_t pc, sp;	/* where its stack is to be unwound from */
 	pid_t tid;		/* the thread running it (G_RUNNING, G_SYSCALL) or 0 */
 	int system;		/* the runtime's own (runtime/traceback.go isSystemGoroutine) */
+	int moves;		/* its trackingSeq, or -1: changes when it ran */
 	char reason[64];
 };
 

@@ -42,12 +42,14 @@ static const struct {
 		      .g_atomicstatus = 144, .g_goid = 152, .g_waitsince = 168,
 		      .g_waitreason = 176, .g_gopc = 296, .g_startpc = 312,
 		      .g_stackguard0 = 16, .g_preempt = 177,
+		      .g_trackingseq = 189, .has_trackingseq = 1,
 		      .gobuf_sp = 0, .gobuf_pc = 8, .gobuf_bp = 48, .m_procid = 72 } },
 	{ "go1.26", { .g_m = 48, .g_sched = 56, .g_syscallsp = 104, .g_syscallpc = 112,
 		      .g_atomicstatus = 144, .g_goid = 152, .g_waitsince = 168,
 		      .g_waitreason = 176, .g_gopc = 288, .g_startpc = 304,
 		      .g_parentgoid = 280, .has_parentgoid = 1,
 		      .g_stackguard0 = 16, .g_preempt = 177,
+		      .g_trackingseq = 191, .has_trackingseq = 1,
 		      .gobuf_sp = 0, .gobuf_pc = 8, .gobuf_bp = 40, .m_procid = 64 } },
 };
 

@@ -745,6 +745,59 @@ int sched_exit(struct session *s, struct thread *t)
 	return 1;
 }
 
+/* Under virtual time, timers that fire faster than the runtime's own
+ * loop (a 1 ns Ticker left armed) keep the virtual clock crawling: an
+ * hour of it (--hang-timeout) would take hours.  So the hang is also told
+ * by counting: every IDLE_CALLS calls with no progress (alternately 37
+ * more, so that a goroutine woken at a steady rate cannot look still at
+ * every count), gorr reads the goroutines; when every user goroutine is
+ * blocked and they are, to the wait reason, pc and trackingSeq (which
+ * moves each time a goroutine stops running), as they were at the last
+ * two counts, nothing but timers moved: a hang. */
+#define IDLE_CALLS 10000
+
+static void idle_call(struct session *s)
+{
+	struct thread *t = session_thread(s, s->leader);
+	struct goroutine *gs = NULL;
+	struct sbuf why = SBUF_INIT;
+	uint64_t h = 14695981039346656037ULL;
+	size_t n = 0, i;
+	int blocked = 1;
+
+	if (++s->idle_calls < s->idle_next || !t || !s->have_bin || !s->bin.is_go)
+		return;
+	s->idle_next = s->idle_calls + IDLE_CALLS + (s->idle_same & 1 ? 37 : 0);
+	if (goroutines_read(s, t, &gs, &n, &why) == 0) {
+		for (i = 0; i < n && blocked; i++) {
+			const unsigned char *p = (const unsigned char *)&gs[i].goid;
+			size_t k;
+
+			if (gs[i].system)
+				continue;
+			if (gs[i].status != G_WAITING || gs[i].moves < 0) {
+				blocked = 0;
+				break;
+			}
+			for (k = 0; k < sizeof(gs[i].goid); k++)
+				h = (h ^ p[k]) * 1099511628211ULL;
+			for (k = 0; gs[i].state[k]; k++)
+				h = (h ^ (unsigned char)gs[i].state[k]) * 1099511628211ULL;
+			h = (h ^ gs[i].pc) * 1099511628211ULL;
+			h = (h ^ (uint64_t)gs[i].moves) * 1099511628211ULL;
+		}
+		s->idle_same = blocked && n && h == s->idle_hash ? s->idle_same + 1 : 0;
+		s->idle_hash = blocked ? h : 0;
+		if (s->idle_same >= 2) {
+			s->hang = 1;
+			s->hang_timers = 1;
+			s->hang_calls = s->idle_calls;
+		}
+	}
+	free(gs);
+	sbuf_release(&why);
+}
+
 /* Each completed call moves virtual time by 1 us.  Calls that touch files,
  * sockets or devices are progress; futexes, sleeps, clock reads and
  * polls that found nothing are what an idle Go runtime does (sysmon, the
@@ -756,12 +809,17 @@ void sched_note_call(struct session *s, struct thread *t)
 	if (!s->opts.virtual_time)
 		return;
 	s->vclock += 1000;
-	if (!d || (d->flags & (SF_FUTEX | SF_SLEEP | SF_CLOCKREAD | SF_SENDSIG)))
+	if (!d || (d->flags & (SF_FUTEX | SF_SLEEP | SF_CLOCKREAD | SF_SENDSIG)) ||
+	    ((d->flags & SF_POLL) && t->call.ret <= 0)) {
+		idle_call(s);
 		return;
-	if ((d->flags & SF_POLL) && t->call.ret <= 0)
-		return;
-	if (d->flags & (SF_FD | SF_FILE | SF_NET | SF_EXEC | SF_PROCESS))
+	}
+	if (d->flags & (SF_FD | SF_FILE | SF_NET | SF_EXEC | SF_PROCESS)) {
 		s->last_progress = s->vclock;
+		s->idle_calls = 0;
+		s->idle_next = IDLE_CALLS;
+		s->idle_same = 0;
+	}
 }
 
 void sched_process_exited(struct session *s)

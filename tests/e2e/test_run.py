@@ -168,3 +168,25 @@ def test_chaos_same_seed_same_trace_and_replays(ctx):
     r = run(ctx, "example-httploop", 7, "--chaos", "2", trace=t, check_exit=0, timeout=120)
     rep = ctx.gorr_cmd("replay", "-q", t, timeout=120)
     assert (rep.returncode, rep.stdout) == (0, r.stdout), rep
+
+
+@per_toolchain
+def test_hang_under_a_fast_ticker_is_reported_quickly(ctx):
+    """Issue 11: a 1 ns Ticker made virtual time crawl and a hang took
+    hours; now, when every goroutine is blocked and none moves for a
+    bounded number of calls, it is a hang, found in about a second.  (Go
+    1.23+ reports this deadlock itself: either ends it.)  A goroutine that a
+    ticker wakes is no hang."""
+    import time
+    start = time.monotonic()
+    r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--", ctx.prog("tickerhang"), timeout=60)
+    took = time.monotonic() - start
+    assert took < 5, took
+    if "all goroutines are asleep" in r.stderr:
+        assert r.returncode == 2, r
+    else:
+        assert r.returncode == 124, r
+        assert "gorr: hang: every goroutine blocked; for" in r.stderr, r.stderr[-800:]
+        assert "goroutine 1 [chan receive]:" in r.stderr, r.stderr[-800:]
+    ok = ctx.gorr_cmd("run", "-q", "--seed", "1", "--", ctx.prog("tickcount"), timeout=120)
+    assert ok.returncode == 0 and ok.stdout == "ticks true\n", ok

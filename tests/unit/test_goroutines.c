@@ -72,7 +72,7 @@ static void dwarf_and_table_agree(void)
 		SAME(g_atomicstatus); SAME(g_goid); SAME(g_waitsince); SAME(g_waitreason);
 		SAME(g_gopc); SAME(g_startpc); SAME(has_parentgoid); SAME(gobuf_sp);
 		SAME(gobuf_pc); SAME(gobuf_bp); SAME(m_procid);
-		SAME(g_stackguard0); SAME(g_preempt);
+		SAME(g_stackguard0); SAME(g_preempt); SAME(has_trackingseq); SAME(g_trackingseq);
 		if (a->has_parentgoid)
 			SAME(g_parentgoid);
 		/* runtime.allgs from the code, as in the stripped build. */
