@@ -119,6 +119,11 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->leaks = 1;
 		return 1;
 	}
+	if (cli_is_opt(a, "--leaks-settle")) {
+		v = cli_opt_value("--leaks-settle", argc, argv, i);
+		o->leaks = 1;
+		return cli_parse_duration("--leaks-settle", v, &o->leaks_settle_ns) ? -1 : 1;
+	}
 	if (cli_is_opt(a, "--leaks-ignore")) {
 		v = cli_opt_value("--leaks-ignore", argc, argv, i);
 		if (!*v)

@@ -25,6 +25,9 @@
 	"                      and exits 123\n" \
 	"      --leaks-ignore FUNC  not a leak when FUNC is on its stack (repeatable;\n" \
 	"                      implies --leaks)\n" \
+	"      --leaks-settle DUR  at os.Exit, let the other goroutines run until they\n" \
+	"                      block, at most DUR on the scheduler's clock (default 1s;\n" \
+	"                      implies --leaks)\n" \
 	"      --sample DUR    every DUR on the scheduler's clock, write the goroutine\n" \
 	"                      and timer counts to the trace and stderr\n" \
 	"      --chaos LEVEL   perturb the schedule from the seed (docs/chaos.md):\n" \

@@ -293,12 +293,57 @@ static int start_gc(struct session *s, struct thread *t, const struct fault_rule
 	return err == -EBUSY || err == -ENOTSUP ? BP_GO_ON : BP_TAKEN;
 }
 
+/* The goroutines, other than the one t runs, have settled: every user
+ * goroutine is blocked, and none in time.Sleep (its timer will wake it). */
+static int settled(struct session *s, struct thread *t)
+{
+	struct goroutine *gs = NULL;
+	struct sbuf why = SBUF_INIT;
+	int64_t self = 0;
+	size_t n = 0, i;
+	int ok = 1;
+
+	goroutine_id(s, t, &self);
+	if (goroutines_read(s, t, &gs, &n, &why) == 0)
+		for (i = 0; i < n && ok; i++)
+			if (!gs[i].system && gs[i].goid != self &&
+			    (gs[i].status != G_WAITING || !strcmp(gs[i].state, "sleep")))
+				ok = 0;
+	free(gs);
+	sbuf_release(&why);
+	return ok;
+}
+
+/* The program's first process reached os.Exit with --leaks: while the
+ * other goroutines have not settled and --leaks-settle has not passed,
+ * the exiting goroutine yields to them (a preempted timeslice, which
+ * replay repeats), and under virtual time the clock moves on 1 ms each
+ * round so that their sleeps and timers end. */
+#define SETTLE_STEP_NS 1000000LL
+
+static int settle_exit(struct session *s, struct thread *t)
+{
+	struct recorder *r = rec(s);
+	struct user_regs_struct regs;
+	int64_t limit = s->opts.leaks_settle_ns ? s->opts.leaks_settle_ns : 1000000000LL;
+
+	if (!r->settling) {
+		r->settling = 1;
+		r->settle_start = session_now(s);
+	}
+	if (session_now(s) - r->settle_start >= limit || settled(s, t) || thread_getregs(t, &regs))
+		return BP_GO_ON;
+	return sched_preempt(s, t, &regs, 0, SETTLE_STEP_NS) ? BP_STOP : BP_GO_ON;
+}
+
 static int rec_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 {
 	struct recorder *r = rec(s);
 	struct fault_plan *p = s->opts.plan;
 	size_t i;
 
+	if (r->exit_pc && pc == r->exit_pc && t->tgid == s->leader)
+		return settle_exit(s, t);
 	if (!p || s->gc.tid)
 		return BP_GO_ON;	/* one forced GC at a time */
 	for (i = 0; i < r->ngc_sites && t->tgid == s->leader; i++)
@@ -599,6 +644,11 @@ static void rec_exec(struct session *s, struct thread *t, const struct exec_info
 	mp_kbool(pk, "vdso_hidden", e->vdso_hidden);
 	mp_kint(pk, "index", e->index);
 	commit(r);
+	/* --leaks: a test's goroutines may still be running when the tests
+	 * return; at os.Exit they get time to block first (settled). */
+	if (e->index == 0 && s->opts.leaks && s->have_bin && s->bin.is_go &&
+	    (r->exit_pc = gobin_func_entry(&s->bin, "os.Exit")) && bp_insert(s, t, r->exit_pc))
+		r->exit_pc = 0;
 	/* The program's own image: gc@FUNC breakpoints go in now. */
 	if (e->index == 0 && s->opts.plan) {
 		size_t i;
@@ -693,9 +743,13 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	int64_t goid = 0;
 	int has_g = goroutine_id(s, t, &goid) == 0 && goid > 0;
 
+	/* At one of gorr's breakpoints (a decision point, os.Exit under
+	 * --leaks-settle): the thread passes it once when it goes on. */
+	int at_bp = regs && t->sch.dp_skip == regs->rip;
+
 	pk = trace_begin(&r->w);
 	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + (has_g ? 1 : 0) +
-		    (t->sch.dp_preempting ? 1 : 0));
+		    (t->sch.dp_preempting ? 1 : 0) + at_bp);
 	if (regs) {
 		mp_kuint(pk, "pc", regs->rip);
 		mp_kbin(pk, "regs", regs, sizeof(*regs));
@@ -704,6 +758,8 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	 * replay makes the same writes; the SIGURG is a signal event. */
 	if (t->sch.dp_preempting)
 		mp_kbool(pk, "preempt", 1);
+	if (at_bp)
+		mp_kbool(pk, "bp", 1);
 	/* The goroutine that was running, for the reader. */
 	if (has_g)
 		mp_kint(pk, "g", goid);

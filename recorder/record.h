@@ -27,6 +27,10 @@ struct recorder {
 	/* --leaks: what the goroutines looked like at the exit. */
 	size_t nleaks;
 	struct sbuf leak_report;
+	/* --leaks-settle: os.Exit's entry, and when the exit first got there. */
+	uint64_t exit_pc;
+	int64_t settle_start;
+	int settling;
 	/* --sample: when the next sample is due, and when sampling began. */
 	int64_t next_sample, sample_start;
 };

@@ -70,6 +70,13 @@ struct replayer {
 	int diverged;
 	int ended;		/* the trace ended before the program did */
 	int recorded_status;	/* from the end event, or -1 */
+	/* The last slice of skip_tid ended at one of the recording's own
+	 * breakpoints, at skip_pc (slice.bp): the recording's thread passed
+	 * it once before it could stop there again (sched_dpoint_pass).  A
+	 * breakpoint of replay's own stays there until it has. */
+	pid_t skip_tid;
+	uint64_t skip_pc;
+	uint64_t recorded_leaks;	/* the end event's --leaks count */
 	uint64_t events;	/* events consumed */
 };
 
@@ -107,8 +114,10 @@ static void consume(struct replayer *r)
 		sbuf_release(&sb);
 	}
 	r->events++;
-	if (r->ev.type == EV_END)
+	if (r->ev.type == EV_END) {
 		r->recorded_status = r->ev.status;
+		r->recorded_leaks = r->ev.leaks;
+	}
 	advance(r);
 }
 
@@ -407,6 +416,20 @@ static int arm_slice(struct replayer *r, struct session *s, struct thread *t)
 	return 0;
 }
 
+/* Set or drop the watch on the recording's pass (skip_tid). */
+static void watch_pass(struct replayer *r, struct session *s, struct thread *t, uint64_t pc,
+		       int on)
+{
+	if (r->skip_tid && r->skip_tid == t->tid) {
+		bp_remove(s, t, r->skip_pc);
+		r->skip_tid = 0;
+	}
+	if (on && bp_insert(s, t, pc) == 0) {
+		r->skip_tid = t->tid;
+		r->skip_pc = pc;
+	}
+}
+
 static int rp_signal(struct session *s, struct thread *t, siginfo_t *si)
 {
 	struct replayer *r = rep(s);
@@ -586,6 +609,11 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 			if (r->stopped)
 				return 1;
 		}
+	if (r->skip_tid == t->tid && r->skip_pc == pc) {
+		/* The recording's thread went on over this point first. */
+		watch_pass(r, s, t, pc, 0);
+		return stop;
+	}
 	if (r->slice_bp && r->slice_tid == t->tid && r->slice_pc == pc &&
 	    (is_next_for(r, s, t, EV_SLICE) || (is_next_for(r, s, t, EV_FAULT) && is_gc_fault(&r->ev))) &&
 	    thread_getregs(t, &regs) == 0 && regs_match(&r->ev, &regs)) {
@@ -614,6 +642,8 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 			return BP_STOP;
 		}
 		r->sliced_tid = t->tid;
+		if (r->ev.at_bp)
+			watch_pass(r, s, t, pc, 1);
 		consume(r);
 		stop = BP_STOP;
 	}
@@ -1075,8 +1105,10 @@ int cmd_replay(int argc, char **argv)
 	err = session_spawn(&s);
 	if (!err)
 		err = session_run(&s);
-	if (r.have && r.ev.type == EV_END)
+	if (r.have && r.ev.type == EV_END) {
 		r.recorded_status = r.ev.status;
+		r.recorded_leaks = r.ev.leaks;
+	}
 	if (r.diverged) {
 		code = EXIT_GORR_FAILURE;
 	} else if (r.stopped) {
@@ -1104,6 +1136,14 @@ int cmd_replay(int argc, char **argv)
 		code = session_exit_code(&s);
 		if (!r.quiet && r.recorded_status >= 0 && code != r.recorded_status)
 			warning("the replay exited %d, the recording %d", code, r.recorded_status);
+		/* The recording's --leaks verdict is the replay's too: the same
+		 * goroutines are blocked at the same exit. */
+		if (code == 0 && r.recorded_leaks) {
+			error("%llu goroutine%s leaked in the recording: blocked when the program "
+			      "exited (gorr run --leaks lists them)", (unsigned long long)r.recorded_leaks,
+			      r.recorded_leaks == 1 ? "" : "s");
+			code = EXIT_GORR_LEAKS;
+		}
 	}
 	session_release(&s);
 	replayer_release(&r);

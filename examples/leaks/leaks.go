@@ -103,3 +103,19 @@ func (c *Cache) Refresh(k string, v int) {
 		c.mu.Unlock()
 	}()
 }
+
+// NotifyLater starts the work and hands back the channel its result will
+// come on; a caller that returns without reading it (a test that does not
+// wait) leaves the goroutine blocked on its send forever ("chan send"):
+// but only once the work is done, after the test has returned, which a
+// leak check at that moment does not see.
+func NotifyLater(work func() int, fixed bool) <-chan int {
+	ch := make(chan int)
+	if fixed {
+		ch = make(chan int, 1) // the send never waits
+	}
+	go func() {
+		ch <- work()
+	}()
+	return ch
+}

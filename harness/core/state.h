@@ -180,6 +180,7 @@ struct session_opts {
 	struct fault_plan *plan;	/* --inject rules, or NULL */
 	int64_t hang_ns;	/* virtual time with only timers firing that is a hang */
 	int leaks;		/* --leaks: goroutines left blocked at exit fail the run */
+	int64_t leaks_settle_ns;	/* --leaks-settle DUR: how long they may take to block */
 	char **leaks_ignore;	/* --leaks-ignore FUNC... */
 	size_t nleaks_ignore;
 	int64_t sample_ns;	/* --sample DUR: goroutine and timer counts */

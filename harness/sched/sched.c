@@ -1548,16 +1548,32 @@ int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_str
 		return 0;
 	others = others_could_run(s);
 	/* And the goroutine may yield to the others on its own thread, the
-	 * way Go preempts it (goroutine_preempt, then SIGURG: runtime/
-	 * preempt.go); that slice ends even when no other thread can run,
-	 * so that the trace says where the signal came. */
-	if (prng_unit(&s->chaos_rng) < k->gpreempt_prob && goroutine_preempt(s, t) == 0 &&
-	    thread_signal(t, SIGURG) == 0)
+	 * way Go preempts it; that slice ends even when no other thread can
+	 * run, so that the trace says where the signal came. */
+	if (prng_unit(&s->chaos_rng) < k->gpreempt_prob)
 		preempt = 1;
-	if (!others && !preempt)
+	if (preempt && sched_preempt(s, t, regs, 1, 0))
+		return 1;
+	if (!others)
 		return 0;
 	t->sch.dp_skip = regs->rip;
-	t->sch.dp_preempting = preempt;
+	s->ops->slice(s, t, regs);
+	yield(s, t);
+	return 1;
+}
+
+int sched_preempt(struct session *s, struct thread *t, const struct user_regs_struct *regs,
+		  int sigurg, int64_t advance_ns)
+{
+	/* goroutine_preempt, then (sigurg) the SIGURG of Go's async
+	 * preemption (runtime/preempt.go) for the very next instruction;
+	 * without it the goroutine yields at its next function prologue. */
+	if (goroutine_preempt(s, t) || (sigurg && thread_signal(t, SIGURG)))
+		return 0;
+	if (s->opts.virtual_time && advance_ns > 0)
+		s->vclock += advance_ns;
+	t->sch.dp_skip = regs->rip;
+	t->sch.dp_preempting = 1;
 	s->ops->slice(s, t, regs);
 	t->sch.dp_preempting = 0;
 	yield(s, t);

@@ -98,6 +98,16 @@ int sched_dpoint_pass(struct session *s, struct thread *t, uint64_t pc);
  * ended (t stays in its stop), 0 to step over and go on. */
 int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_struct *regs);
 
+/* t, stopped on gorr's breakpoint at regs (rip back at it), makes its
+ * goroutine yield to the other goroutines: goroutine_preempt (and, with
+ * sigurg, Go's preemption signal), its timeslice ends there with a
+ * `preempt` slice event (replay repeats it), t passes the breakpoint once
+ * when it next runs, and under virtual time the clock moves advance_ns.
+ * 1 when done (t stays in its stop), 0 when the goroutine could not be
+ * reached. */
+int sched_preempt(struct session *s, struct thread *t, const struct user_regs_struct *regs,
+		  int sigurg, int64_t advance_ns);
+
 /* t stopped for anything but a breakpoint (the event loop calls it):
  * what it did between its stops starts anew (sched_dpoint). */
 void sched_stopped(struct session *s, struct thread *t);

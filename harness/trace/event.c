@@ -194,11 +194,13 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->regs = get_blob(o, "regs");
 		ev->goid = mp_get_int(o, "g", 0);
 		ev->preempt = mp_get(o, "preempt") != NULL;
+		ev->at_bp = mp_get(o, "bp") != NULL;
 		break;
 	case EV_END:
 		ev->status = (int)mp_get_int(o, "status", 0);
 		ev->wstatus = (int)mp_get_int(o, "wstatus", 0);
 		ev->hang = mp_get(o, "hang") != NULL;
+		ev->leaks = mp_get_uint(o, "leaks", 0);
 		break;
 	case EV_UNKNOWN:
 		break;

@@ -91,6 +91,8 @@ struct trace_event {
 	struct ev_blob regs;
 	int64_t goid;
 	int preempt;		/* slice: its goroutine was preempted there too */
+	int at_bp;		/* slice: at one of gorr's breakpoints, passed once after */
+	uint64_t leaks;		/* end: goroutines --leaks found at the exit */
 
 	/* EV_RDTSC */
 	int rdtscp;

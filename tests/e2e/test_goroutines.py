@@ -89,7 +89,9 @@ def test_leaked_goroutines_fail_the_run(ctx):
         assert native.stdout.strip().endswith("PASS"), native
         r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--leaks", "--", prog)
         assert r.returncode == 123 and r.stdout.strip() == "PASS", r
-        assert "gorr: 3 goroutines leaked: blocked when the program exited" in r.stderr, r.stderr
+        # Three blocked at the exit, and one (NotifyLater) that blocks only
+        # after its test returned: found by --leaks-settle.
+        assert "gorr: 4 goroutines leaked: blocked when the program exited" in r.stderr, r.stderr
         got = parse_dump(r.stderr)
         by_func = {v[1].rsplit(".", 2)[-2] + "." + v[1].rsplit(".", 1)[-1]: v for v in got.values()}
         wg = "sync.WaitGroup.Wait" if ctx.tc.version >= "go1.20" else "semacquire"
@@ -98,21 +100,26 @@ def test_leaked_goroutines_fail_the_run(ctx):
         assert any(v[1].endswith("leaks.FirstAnswer.func1") and v[2].endswith("leaks.FirstAnswer")
                    for v in got.values()), got
         assert any(v[2].endswith("leaks.DoubleAll") for v in got.values()), got
+        assert any(v[2].endswith("leaks.NotifyLater") for v in got.values()), got
         assert any(v[2].endswith("leaks.(*Cache).Refresh") for v in got.values()), got
         assert "/examples/leaks/leaks.go:" in r.stderr
-        # The fixed code passes, and so does the same run with the three
+        # The fixed code passes, and so does the same run with the four
         # leaks ignored.
         env = dict(os.environ, LEAKS_FIXED="1")
         ctx.gorr_cmd("run", "-q", "--seed", "1", "--leaks", "--", prog, env=env, check_exit=0)
         ignore = []
-        for f in ("FirstAnswer.func1", "DoubleAll.func2", "(*Cache).Refresh.func1"):
+        for f in ("FirstAnswer.func1", "DoubleAll.func2", "(*Cache).Refresh.func1",
+                  "NotifyLater.func1"):
             ignore += ["--leaks-ignore", "_" + os.path.join(ROOT, "examples/leaks") + "." + f]
         ctx.gorr_cmd("run", "-q", "--seed", "1", *ignore, "--", prog, check_exit=0)
     # record --leaks too, and the trace says how many.
     t = ctx.path("lk.gorr")
     r = ctx.gorr_cmd("record", "-q", "--leaks", "-o", t, "--", ctx.prog("example-leaks.test"))
     assert r.returncode == 123, r
-    assert load_trace(t)[-1].get("leaks") == 3
+    assert load_trace(t)[-1].get("leaks") == 4
+    # The trace replays to the same verdict (issue 16: it said PASS, 0).
+    rep = ctx.gorr_cmd("replay", t)
+    assert rep.returncode == 123 and "4 goroutines leaked in the recording" in rep.stderr, rep
 
 
 @per_toolchain
