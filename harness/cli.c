@@ -106,7 +106,7 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 	}
 	if (cli_is_opt(a, "--chaos")) {
 		v = cli_opt_value("--chaos", argc, argv, i);
-		if (cli_parse_count("--chaos", v, 2, &n))
+		if (cli_parse_count("--chaos", v, 3, &n))
 			return -1;
 		o->chaos = (int)n;
 		return 1;

@@ -126,7 +126,7 @@ static const char usage[] =
 	"      --shard I/N     only the seeds of shard I (0-based) of N; --shard N takes\n"
 	"                      I from $JOB_COMPLETION_INDEX (a Kubernetes indexed Job)\n"
 	"  -j JOBS             runs at a time (default: the CPUs gorr may use)\n"
-	"      --chaos LEVEL   schedule perturbation, 0-2 (default 1; docs/chaos.md)\n"
+	"      --chaos LEVEL   schedule perturbation, 0-3 (default 1; docs/chaos.md)\n"
 	"      --timeout DUR   a run that goes past DUR of virtual time fails\n"
 	"                      (default 10m)\n"
 	"      --run-timeout DUR  a run still going after DUR of wall time is killed\n"
@@ -205,7 +205,7 @@ static int parse_args(struct hunt *h, int argc, char **argv, int *code)
 				goto bad;
 			}
 		} else if ((v = cli_opt_value("--chaos", argc, argv, &i))) {
-			if (cli_parse_count("--chaos", v, 2, &n))
+			if (cli_parse_count("--chaos", v, 3, &n))
 				goto bad;
 			h->chaos = (int)n;
 		} else if ((v = cli_opt_value("--run-timeout", argc, argv, &i))) {

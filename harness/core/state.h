@@ -219,6 +219,7 @@ struct session {
 	/* The scheduler (harness/sched/sched.c). */
 	const struct sched_hooks *sched_hooks;	/* the event loop's */
 	struct dpoint *dpoints;	/* --chaos: armed in the first process, by pc */
+	uint32_t *dp_hits;	/* ...how often each was hit (DP_HOT: disarmed) */
 	size_t ndpoints;
 	pid_t dpoints_tgid;
 	struct thread *running;	/* the one thread resumed into the program */

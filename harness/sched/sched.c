@@ -82,9 +82,13 @@ static int64_t real_now(clockid_t clk)
  * thread of low priority starves while others can run), random timeslice
  * lengths, and at syscalls random preemption and latency.  All drawn from
  * the seed's PRNG_CHAOS stream, so a seed is one schedule. */
+/* Level 3 adds decision points and goroutine preemption there to level
+ * 2 (docs/chaos.md): they find bugs with no syscall in their window, but
+ * make busy-waiting programs crawl, so they are not on by default. */
 static const struct chaos_knobs knobs[] = {
 	{ 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25, 64, 0.5 },
+	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25, 0, 0 },
+	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 0, 0 },
 	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 16, 0.5 },
 };
 
@@ -92,8 +96,8 @@ const struct chaos_knobs *chaos_knobs(int level)
 {
 	if (level < 0)
 		level = 0;
-	if (level > 2)
-		level = 2;
+	if (level > 3)
+		level = 3;
 	return &knobs[level];
 }
 
@@ -215,7 +219,9 @@ void sched_release(struct session *s)
 	s->held = NULL;
 	s->nheld = 0;
 	free(s->dpoints);
+	free(s->dp_hits);
 	s->dpoints = NULL;
+	s->dp_hits = NULL;
 	s->ndpoints = 0;
 }
 
@@ -1457,6 +1463,7 @@ void sched_exec(struct session *s, struct thread *t, int index)
 	if (dpoints_find(s, &s->dpoints, &s->ndpoints) || !s->ndpoints)
 		return;
 	s->dpoints_tgid = t->tgid;
+	s->dp_hits = xcalloc(s->ndpoints, sizeof(*s->dp_hits));
 	for (i = 0; i < s->ndpoints; i++)
 		if (bp_insert(s, t, s->dpoints[i].pc) == 0)
 			armed++;
@@ -1467,11 +1474,17 @@ void sched_exec(struct session *s, struct thread *t, int index)
 	}
 }
 
-static int is_dpoint(const struct session *s, const struct thread *t, uint64_t pc)
+/* The armed decision point at pc in t's process, or NULL. */
+static struct dpoint *find_dpoint(const struct session *s, const struct thread *t, uint64_t pc)
 {
-	return s->ndpoints && t->tgid == s->dpoints_tgid &&
-	       bsearch(&pc, s->dpoints, s->ndpoints, sizeof(*s->dpoints), cmp_dpoint_pc);
+	struct dpoint *d;
+
+	if (!s->ndpoints || t->tgid != s->dpoints_tgid)
+		return NULL;
+	d = bsearch(&pc, s->dpoints, s->ndpoints, sizeof(*s->dpoints), cmp_dpoint_pc);
+	return d && d->kind ? d : NULL;
 }
+
 
 int sched_dpoint_pass(struct session *s, struct thread *t, uint64_t pc)
 {
@@ -1534,13 +1547,29 @@ void sched_stopped(struct session *s, struct thread *t)
 	}
 }
 
+/* A decision point hit this often is in a hot loop: it is disarmed, and
+ * the loop's timeslices end as any computation's do.  The synchronization
+ * these points are for (a lock taken on the way, a channel operation, a
+ * go statement) is reached a few times; in a spin loop a stop on every
+ * lap (some 40 us) made a busy-waiting program crawl, and a loop that
+ * reaches a point with the same registers lap after lap could keep the
+ * token for ever (no slice may end at a visit seen before).  A count, so
+ * the same in every run with the seed. */
+#define DP_HOT 200
+
 int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_struct *regs)
 {
 	const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
+	struct dpoint *d = find_dpoint(s, t, regs->rip);
 	int others, preempt = 0;
 
-	if (!is_dpoint(s, t, regs->rip) || t != s->running)
+	if (!d || t != s->running)
 		return 0;
+	if (++s->dp_hits[d - s->dpoints] > DP_HOT) {
+		bp_remove(s, t, d->pc);
+		d->kind = 0;
+		return 0;
+	}
 	/* Under --chaos a timeslice ends at a drawn number of decision
 	 * points as well as at a drawn length: a count of the program's own
 	 * synchronization, which no machine's speed changes. */

@@ -59,7 +59,7 @@ def test_hunt_finds_bugs_with_no_syscall_in_their_window(ctx):
     for test, text in (("TestMoves", "all goroutines are asleep"),
                        ("TestCacheReadWhileWrite", "all goroutines are asleep"),
                        ("TestPoolStart", "worker began before the pool was open")):
-        save, seed, status = _hunt_finds(ctx, test, 1, text)
+        save, seed, status = _hunt_finds(ctx, test, 3, text)
         # The saved trace replays to the same failure.
         rep = ctx.gorr_cmd("replay", os.path.join(save, f"seed-{seed}.gorr"), timeout=120)
         assert rep.returncode == status, (test, rep)
@@ -74,7 +74,7 @@ def test_decision_point_schedules_repeat_and_replay(ctx):
     120 such traces diverged)."""
     prog = ctx.prog("example-interleave.test")
     at_points = preempted = 0
-    for level in ("1", "2"):
+    for level in ("3",):
         for seed in range(1, 5):
             for test in ("TestMoves", "TestCacheReadWhileWrite", "TestPoolStart"):
                 dumps = []
