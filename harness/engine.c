@@ -561,7 +561,9 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 			resume_after_gc_step(s, t);
 			return;
 		}
-		if (pt_getregs(t->tid, &regs) == 0 && bp_at(s, t, regs.rip - 1)) {
+		if (pt_getregs(t->tid, &regs))
+			return;
+		if (bp_at(s, t, regs.rip - 1)) {
 			uint64_t pc = regs.rip - 1;
 			int status = 0, action = BP_GO_ON;
 
@@ -593,6 +595,14 @@ step_over:
 				on_stopped(s, t, status);
 				return;
 			}
+			thread_resume(s, t);
+			return;
+		}
+		/* An rdtsc the exec stop patched (detenv.c patch_tsc). */
+		handled = detenv_tsc_patched(s, t, &regs);
+		if (handled == -ESRCH)
+			return;
+		if (handled > 0) {
 			thread_resume(s, t);
 			return;
 		}

@@ -274,6 +274,7 @@ void session_release(struct session *s)
 	free(s->layout);
 	s->layout = NULL;
 	free(s->bps);
+	free(s->tsc_sites);
 	free(s->dexits);
 	if (s->cs_open)
 		cs_close(&s->cs);

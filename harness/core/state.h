@@ -324,6 +324,11 @@ struct session {
 
 	uint64_t stops;		/* ptrace stops handled */
 	uint64_t tsc_emulated;
+	/* rdtsc/rdtscp instructions of Go binaries patched to INT3 at their
+	 * exec stop (harness/sched/detenv.c): where PR_SET_TSC does not make
+	 * them fault (seen in Firecracker VMs), the trap still comes. */
+	uint64_t *tsc_sites;
+	size_t ntsc_sites;
 };
 
 #endif

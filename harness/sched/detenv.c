@@ -7,9 +7,11 @@
 #include "harness/base/prng.h"
 #include "harness/core/ptrace.h"
 #include "harness/base/util.h"
+#include "harness/go/gobin.h"
 
 #include <elf.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -76,6 +78,73 @@ static int stack_u64(struct stack_cursor *c, uint64_t addr, uint64_t *v)
 	return 0;
 }
 
+static void add_tsc_site(struct session *s, uint64_t pc)
+{
+	size_t i;
+
+	for (i = 0; i < s->ntsc_sites; i++)
+		if (s->tsc_sites[i] == pc)
+			return;
+	s->tsc_sites = xrealloc(s->tsc_sites, (s->ntsc_sites + 1) * sizeof(*s->tsc_sites));
+	s->tsc_sites[s->ntsc_sites++] = pc;
+}
+
+/* PR_SET_TSC is not always obeyed: in a Firecracker VM (kernel
+ * 6.18.44-fc) prctl accepts it, PR_GET_TSC answers PR_TSC_SIGSEGV, and
+ * rdtsc runs all the same.  A Go program reads the TSC in one place,
+ * runtime.cputicks (runtime/asm_amd64.s: RDTSCP, or LFENCE; RDTSC), and
+ * go1.19 mixes it into each M's fastrand seed (runtime/proc.go
+ * mcommoninit): map order and select choices would differ run to run.
+ * So each rdtsc/rdtscp of a Go image's cputicks gets an INT3 on its first
+ * byte, and the trap is emulated as the fault is (detenv_tsc_trap).
+ * at_entry (the auxv's AT_ENTRY) gives the load bias of a PIE image. */
+static void patch_tsc(struct session *s, struct thread *t, const struct exec_info *e,
+		      uint64_t at_entry)
+{
+	static const unsigned char int3 = 0xcc;
+	struct gobin own, *b = NULL;
+	uint64_t i, entry, next, e_entry, bias;
+	unsigned char code[256];
+
+	if (!s->cs_open)
+		return;
+	if (e->index == 0 && s->have_bin)
+		b = &s->bin;
+	else if (e->path[0] && gobin_open(&own, e->path) == 0)
+		b = &own;
+	if (!b)
+		return;
+	if (!b->is_go || !b->pcln || !b->file || b->file_size < sizeof(Elf64_Ehdr) || !at_entry)
+		goto out;
+	memcpy(&e_entry, b->file + offsetof(Elf64_Ehdr, e_entry), sizeof(e_entry));
+	bias = at_entry - e_entry;
+	for (i = 0; i + 1 < b->nfunc; i++) {
+		const char *name = gobin_func_name(b, i, &entry);
+		cs_insn *insn = NULL;
+		size_t n, j, len;
+
+		/* Assembly functions appear as runtime.cputicks and as their
+		 * ABI0 symbol runtime.cputicks.abi0. */
+		if (!name || strncmp(name, "runtime.cputicks", 16) ||
+		    (name[16] && strcmp(name + 16, ".abi0")) ||
+		    !gobin_func_name(b, i + 1, &next) || next <= entry)
+			continue;
+		len = (size_t)(next - entry) < sizeof(code) ? (size_t)(next - entry) : sizeof(code);
+		if (gobin_read_vaddr(b, entry, code, len))
+			continue;
+		n = cs_disasm(s->cs, code, len, entry, 0, &insn);
+		for (j = 0; j < n; j++)
+			if ((insn[j].id == X86_INS_RDTSC || insn[j].id == X86_INS_RDTSCP) &&
+			    mem_write(t->tid, insn[j].address + bias, &int3, 1) == 0)
+				add_tsc_site(s, insn[j].address + bias);
+		if (insn)
+			cs_free(insn, n);
+	}
+out:
+	if (b == &own)
+		gobin_release(&own);
+}
+
 /* At the exec stop the new image's stack holds argc, argv[], NULL,
  * envp[], NULL, then the auxiliary vector (fs/binfmt_elf.c,
  * create_elf_tables).  Two entries are changed:
@@ -88,7 +157,7 @@ int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e)
 {
 	struct user_regs_struct regs;
 	struct stack_cursor c;
-	uint64_t sp, argc, v, p, type, val;
+	uint64_t sp, argc, v, p, type, val, at_entry = 0;
 	int err;
 
 	{
@@ -131,24 +200,73 @@ int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e)
 
 			if (mem_write(t->tid, p + 8, &zero, 8) == 0)
 				e->vdso_hidden = 1;
+		} else if (type == AT_ENTRY) {
+			at_entry = val;
 		} else if (type == AT_RANDOM && val) {
 			if (mem_write(t->tid, val, e->at_random, 16) == 0)
 				e->at_random_set = 1;
 		}
 		c.have = 0;	/* the page may have changed */
 	}
+	patch_tsc(s, t, e, at_entry);
+	return 0;
+}
+
+/* Emulate the rdtsc (size 2) or rdtscp (size 3) at pc: the counter gorr
+ * reads itself, since it runs on the tracee's CPU, unless the policy
+ * replaces it.  1, or a negative errno. */
+static int tsc_emulate(struct session *s, struct thread *t, struct user_regs_struct *regs,
+		       uint64_t pc, int rdtscp, unsigned int size)
+{
+	struct tsc_info ti;
+	unsigned int aux = 0;
+	int err;
+
+	memset(&ti, 0, sizeof(ti));
+	ti.pc = pc;
+	ti.rdtscp = rdtscp;
+	ti.tsc = rdtscp ? __rdtscp(&aux) : __rdtsc();
+	ti.aux = aux;
+	s->ops->tsc(s, t, &ti);
+	regs->rax = ti.tsc & 0xffffffffULL;
+	regs->rdx = ti.tsc >> 32;
+	if (rdtscp)
+		regs->rcx = ti.aux;
+	regs->rip = pc + size;
+	err = pt_setregs(t->tid, regs);
+	if (err)
+		return err;
+	s->tsc_emulated++;
+	return 1;
+}
+
+int detenv_tsc_patched(struct session *s, struct thread *t, struct user_regs_struct *regs)
+{
+	uint64_t pc = regs->rip - 1;
+	unsigned char b[3];
+	size_t i;
+
+	for (i = 0; i < s->ntsc_sites; i++)
+		if (s->tsc_sites[i] == pc)
+			break;
+	/* The site is checked in the process's memory too: a process that
+	 * exec'd another image may have other code there. */
+	if (i == s->ntsc_sites || mem_read(t->tid, pc, b, sizeof(b)) || b[0] != 0xcc)
+		return 0;
+	if (b[1] == 0x31)
+		return tsc_emulate(s, t, regs, pc, 0, 2);
+	if (b[1] == 0x01 && b[2] == 0xf9)
+		return tsc_emulate(s, t, regs, pc, 1, 3);
 	return 0;
 }
 
 int detenv_tsc_trap(struct session *s, struct thread *t, const siginfo_t *si)
 {
 	struct user_regs_struct regs;
-	struct tsc_info ti;
 	unsigned char code[16];
 	cs_insn *insn = NULL;
 	size_t n, len;
 	int err, ok = 0;
-	unsigned int aux = 0;
 
 	/* A disabled TSC raises #GP, delivered as SIGSEGV with SI_KERNEL
 	 * and no address (arch/x86/kernel/traps.c, exc_general_protection). */
@@ -164,24 +282,8 @@ int detenv_tsc_trap(struct session *s, struct thread *t, const siginfo_t *si)
 	if (len < 2)
 		return 0;
 	n = cs_disasm(s->cs, code, len, regs.rip, 1, &insn);
-	if (n == 1 && (insn->id == X86_INS_RDTSC || insn->id == X86_INS_RDTSCP)) {
-		memset(&ti, 0, sizeof(ti));
-		ti.pc = regs.rip;
-		ti.rdtscp = insn->id == X86_INS_RDTSCP;
-		/* gorr runs on the tracee's CPU, so its own counter is the
-		 * value the tracee would have read; policies may replace it. */
-		ti.tsc = ti.rdtscp ? __rdtscp(&aux) : __rdtsc();
-		ti.aux = aux;
-		s->ops->tsc(s, t, &ti);
-		regs.rax = ti.tsc & 0xffffffffULL;
-		regs.rdx = ti.tsc >> 32;
-		if (ti.rdtscp)
-			regs.rcx = ti.aux;
-		regs.rip += insn->size;
-		err = pt_setregs(t->tid, &regs);
-		ok = err ? err : 1;
-		s->tsc_emulated++;
-	}
+	if (n == 1 && (insn->id == X86_INS_RDTSC || insn->id == X86_INS_RDTSCP))
+		ok = tsc_emulate(s, t, &regs, regs.rip, insn->id == X86_INS_RDTSCP, insn->size);
 	if (insn)
 		cs_free(insn, n);
 	return ok;
