@@ -567,8 +567,8 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 			uint64_t pc = regs.rip - 1;
 			int status = 0, action = BP_GO_ON;
 
-			bp_rewind(t, pc);
 			regs.rip = pc;
+			thread_setregs(t, &regs);
 			/* Its timeslice ended here last time: every hook has
 			 * seen this hit already. */
 			if (sched_dpoint_pass(s, t, pc))
@@ -592,17 +592,26 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 				return;
 step_over:
 			if (bp_step_over(s, t, pc, &status) == 0 && status) {
+				struct user_regs_struct now;
+
+				/* An interrupt or a signal came before the
+				 * step: t is still at pc, and its hit is
+				 * counted already. */
+				if (thread_getregs(t, &now) == 0 && now.rip == pc)
+					sched_dpoint_unpassed(s, t, pc);
 				on_stopped(s, t, status);
 				return;
 			}
 			thread_resume(s, t);
 			return;
 		}
-		/* An rdtsc the exec stop patched (detenv.c patch_tsc). */
+		/* An rdtsc the exec stop patched (detenv.c patch_tsc): an
+		 * event of t's, as the fault of a disabled TSC is. */
 		handled = detenv_tsc_patched(s, t, &regs);
 		if (handled == -ESRCH)
 			return;
 		if (handled > 0) {
+			sched_stopped(s, t);
 			thread_resume(s, t);
 			return;
 		}

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "harness/engine.h"
 #include "harness/core/ptrace.h"
+#include "harness/core/breakpoint.h"
 #include "harness/sched/detenv.h"
 #include "harness/base/sha256.h"
 #include "harness/base/util.h"
@@ -273,6 +274,7 @@ void session_release(struct session *s)
 	free(s->ports);
 	free(s->layout);
 	s->layout = NULL;
+	bp_release(s);
 	free(s->bps);
 	free(s->tsc_sites);
 	free(s->dexits);

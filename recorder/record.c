@@ -329,6 +329,7 @@ static int settle_exit(struct session *s, struct thread *t)
 
 	if (!r->settling) {
 		r->settling = 1;
+		s->exiting = 1;
 		r->settle_start = session_now(s);
 	}
 	if (session_now(s) - r->settle_start >= limit || settled(s, t) || thread_getregs(t, &regs))
@@ -749,7 +750,8 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 
 	pk = trace_begin(&r->w);
 	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + (has_g ? 1 : 0) +
-		    (t->sch.dp_preempting ? 1 : 0) + at_bp);
+		    (t->sch.dp_preempting ? 1 : 0) + at_bp + (t->sch.dp_hold_ns ? 1 : 0) +
+		    (t->sch.dp_visit > 1 ? 1 : 0));
 	if (regs) {
 		mp_kuint(pk, "pc", regs->rip);
 		mp_kbin(pk, "regs", regs, sizeof(*regs));
@@ -760,6 +762,14 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 		mp_kbool(pk, "preempt", 1);
 	if (at_bp)
 		mp_kbool(pk, "bp", 1);
+	/* --chaos held the thread off the CPU this long (sched_dpoint):
+	 * for the reader; replay follows the run events. */
+	if (t->sch.dp_hold_ns)
+		mp_kint(pk, "hold", t->sch.dp_hold_ns);
+	/* The Nth hit of this decision point since the thread's last
+	 * event: a loop reaches it lap after lap (sched.c dp_visit). */
+	if (t->sch.dp_visit > 1)
+		mp_kuint(pk, "visit", t->sch.dp_visit);
 	/* The goroutine that was running, for the reader. */
 	if (has_g)
 		mp_kint(pk, "g", goid);

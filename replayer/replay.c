@@ -59,6 +59,7 @@ struct replayer {
 	int slice_bp;		/* breakpoint set for the current slice event */
 	uint64_t slice_pc;
 	pid_t slice_tid;
+	uint64_t slice_hits;	/* hits of slice_pc by slice_tid since it was armed */
 
 	struct user_break *breaks;
 	size_t nbreaks;
@@ -413,7 +414,20 @@ static int arm_slice(struct replayer *r, struct session *s, struct thread *t)
 	r->slice_bp = 1;
 	r->slice_pc = r->ev.pc;
 	r->slice_tid = t->tid;
+	r->slice_hits = 0;
 	return 0;
+}
+
+/* After an event t goes on from without asking pick (a signal's
+ * delivery, an emulated rdtsc): when its next event is where its
+ * timeslice ended (a decision point right after a SIGURG, the rdtsc
+ * instruction of a loop), the breakpoint must be there before t gets
+ * there. */
+static void arm_next_slice(struct replayer *r, struct session *s, struct thread *t)
+{
+	if (r->have && thread_of(r, s, r->ev.tid) == t && r->ev.regs.p &&
+	    (r->ev.type == EV_SLICE || is_gc_fault(&r->ev)))
+		arm_slice(r, s, t);
 }
 
 /* Set or drop the watch on the recording's pass (skip_tid). */
@@ -453,13 +467,7 @@ static int rp_signal(struct session *s, struct thread *t, siginfo_t *si)
 	if (r->ev.info.p && r->ev.info.len == sizeof(*si))
 		memcpy(si, r->ev.info.p, sizeof(*si));
 	consume(r);
-	/* The engine delivers the signal and t runs on, without asking
-	 * pick: when t's next event is where its timeslice ended (a decision
-	 * point right after a SIGURG, say), the breakpoint must be there
-	 * before t gets there. */
-	if (r->have && thread_of(r, s, r->ev.tid) == t && r->ev.regs.p &&
-	    (r->ev.type == EV_SLICE || is_gc_fault(&r->ev)))
-		arm_slice(r, s, t);
+	arm_next_slice(r, s, t);
 	return si->si_signo;
 }
 
@@ -529,6 +537,7 @@ static void rp_tsc(struct session *s, struct thread *t, struct tsc_info *ti)
 	ti->tsc = r->ev.tsc;
 	ti->aux = r->ev.aux;
 	consume(r);
+	arm_next_slice(r, s, t);
 }
 
 static void rp_switched(struct session *s, struct thread *t)
@@ -614,8 +623,12 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 		watch_pass(r, s, t, pc, 0);
 		return stop;
 	}
+	/* The recording counted the hits of a decision point since the
+	 * thread's last event (slice.visit): a loop passes it lap after
+	 * lap, with the same registers as often as not. */
 	if (r->slice_bp && r->slice_tid == t->tid && r->slice_pc == pc &&
 	    (is_next_for(r, s, t, EV_SLICE) || (is_next_for(r, s, t, EV_FAULT) && is_gc_fault(&r->ev))) &&
+	    (r->ev.type != EV_SLICE || ++r->slice_hits >= r->ev.visit) &&
 	    thread_getregs(t, &regs) == 0 && regs_match(&r->ev, &regs)) {
 		bp_remove(s, t, pc);
 		r->slice_bp = 0;

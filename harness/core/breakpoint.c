@@ -4,8 +4,11 @@
 #include "harness/base/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* The table is sorted by (tgid, pc): a trap looks its pc up by binary
  * search, so thousands of breakpoints (the scheduler's decision points,
@@ -47,9 +50,43 @@ static struct breakpoint *find(struct session *s, pid_t tgid, uint64_t pc)
 	return found ? &s->bps[i] : NULL;
 }
 
+/* Write one byte of t's code.  Breakpoints are written often (a step
+ * over one writes twice), so the process's /proc/PID/mem stays open:
+ * like PTRACE_POKEDATA it writes through the text's protection
+ * (mm/memory.c, FOLL_FORCE), in one syscall. */
+static int code_write(struct session *s, struct thread *t, uint64_t pc, unsigned char b)
+{
+	if (s->bp_memfd1 && (s->bp_memfd_tgid != t->tgid || s->bp_memfd_exec != s->exec_count)) {
+		close(s->bp_memfd1 - 1);
+		s->bp_memfd1 = 0;
+	}
+	if (!s->bp_memfd1) {
+		char path[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)t->tgid);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			s->bp_memfd1 = fd + 1;
+			s->bp_memfd_tgid = t->tgid;
+			s->bp_memfd_exec = s->exec_count;
+		}
+	}
+	if (s->bp_memfd1 && pwrite(s->bp_memfd1 - 1, &b, 1, (off_t)pc) == 1)
+		return 0;
+	return mem_write(t->tid, pc, &b, 1);
+}
+
+void bp_release(struct session *s)
+{
+	if (s->bp_memfd1)
+		close(s->bp_memfd1 - 1);
+	s->bp_memfd1 = 0;
+}
+
 int bp_insert(struct session *s, struct thread *t, uint64_t pc)
 {
-	static const unsigned char int3 = 0xcc;
+	const unsigned char int3 = 0xcc;
 	struct breakpoint *b;
 	unsigned char orig;
 	int err, found;
@@ -61,7 +98,7 @@ int bp_insert(struct session *s, struct thread *t, uint64_t pc)
 	}
 	err = mem_read(t->tid, pc, &orig, 1);
 	if (!err)
-		err = mem_write(t->tid, pc, &int3, 1);
+		err = code_write(s, t, pc, int3);
 	if (err)
 		return err;
 	if (s->nbps == s->bps_alloc) {
@@ -87,7 +124,7 @@ int bp_remove(struct session *s, struct thread *t, uint64_t pc)
 		return -ENOENT;
 	if (--b->refs > 0)
 		return 0;
-	err = mem_write(t->tid, pc, &b->orig, 1);
+	err = code_write(s, t, pc, b->orig);
 	memmove(b, b + 1, (size_t)(&s->bps[s->nbps] - (b + 1)) * sizeof(*b));
 	s->nbps--;
 	return err;
@@ -96,6 +133,18 @@ int bp_remove(struct session *s, struct thread *t, uint64_t pc)
 int bp_at(struct session *s, struct thread *t, uint64_t pc)
 {
 	return find(s, t->tgid, pc) != NULL;
+}
+
+int bp_trap_at(struct session *s, struct thread *t, uint64_t pc)
+{
+	size_t i;
+
+	if (find(s, t->tgid, pc))
+		return 1;
+	for (i = 0; i < s->ntsc_sites; i++)
+		if (s->tsc_sites[i] == pc)
+			return 1;
+	return 0;
 }
 
 int bp_rewind(struct thread *t, uint64_t pc)
@@ -111,18 +160,15 @@ int bp_rewind(struct thread *t, uint64_t pc)
 
 int bp_step_over(struct session *s, struct thread *t, uint64_t pc, int *status)
 {
-	static const unsigned char int3 = 0xcc;
 	struct breakpoint *b = find(s, t->tgid, pc);
 	int err;
 
 	*status = 0;
 	if (!b)
 		return -ENOENT;
-	err = mem_write(t->tid, pc, &b->orig, 1);
-	if (!err)
-		err = bp_rewind(t, pc);
+	err = code_write(s, t, pc, b->orig);
 	if (!err)
 		err = pt_step(t->tid, status);
-	mem_write(t->tid, pc, &int3, 1);
+	code_write(s, t, pc, 0xcc);
 	return err;
 }

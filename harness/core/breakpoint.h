@@ -12,9 +12,17 @@ int bp_insert(struct session *s, struct thread *t, uint64_t pc);
 int bp_remove(struct session *s, struct thread *t, uint64_t pc);
 /* Whether a breakpoint of gorr's is at pc in t's process. */
 int bp_at(struct session *s, struct thread *t, uint64_t pc);
+/* Whether pc in t's process holds an INT3 of gorr's: a breakpoint, or
+ * an rdtsc the exec stop patched (harness/sched/detenv.c).  A single
+ * step there would run the INT3 and leave t inside the instruction:
+ * code that steps stops before such a pc. */
+int bp_trap_at(struct session *s, struct thread *t, uint64_t pc);
 /* Move t, stopped on the breakpoint at pc (rip == pc + 1), back to pc. */
 int bp_rewind(struct thread *t, uint64_t pc);
-/* Run the original instruction under the breakpoint at pc, with the
+/* Close what the breakpoints keep open. */
+void bp_release(struct session *s);
+/* Run the original instruction under the breakpoint at pc (t is there,
+ * rewound: rip == pc), with the
  * breakpoint kept in place afterwards; 0, or a wait status of another
  * stop that came instead (for the event loop), or a negative errno. */
 int bp_step_over(struct session *s, struct thread *t, uint64_t pc, int *status);

@@ -65,6 +65,7 @@ enum wait_kind {
 	W_FD,			/* a blocking read/write/accept... on a blocking fd */
 	W_CHILD,		/* wait4/waitid retried with WNOHANG */
 	W_DELAY,		/* an injected delay before the call runs */
+	W_HOLD,			/* --chaos holds it at a decision point until the deadline */
 };
 
 /* The scheduler's part of a thread (harness/sched/sched.c). */
@@ -94,9 +95,13 @@ struct sched_thread {
 	/* Decision points (harness/go/dpoints.h). */
 	uint64_t dp_count;	/* hit in this timeslice */
 	uint64_t dp_skip;	/* its slice ended at this one: pass it once */
-	uint64_t *dp_seen;	/* (pc, registers) hashes hit since its last other stop */
-	unsigned int dp_nseen;
+	/* Hits of each decision point (by index) since its last other stop,
+	 * and which were touched, to clear them cheaply (sched_dpoint). */
+	uint32_t *dp_visits, *dp_touched;
+	size_t dp_ntouched;
+	uint32_t dp_visit;	/* the slice that ends now ends at this hit of its point */
 	int dp_preempting;	/* the slice that ends now also preempts its goroutine */
+	int64_t dp_hold_ns;	/* ...and holds its thread this long */
 };
 
 /* --chaos's part of a thread (harness/sched/sched.c, docs/chaos.md). */
@@ -236,6 +241,8 @@ struct session {
 	int64_t vclock_realtime_base;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	int hang;		/* set when every thread is blocked for good */
 	int stop_requested;	/* the policy ends the run (replay: diverged, breakpoint) */
+	int exiting;		/* the recorder holds os.Exit under --leaks-settle: decision
+				 * points no longer end timeslices (sched_dpoint) */
 	int hang_timers;	/* the hang: timers fired, but nothing else for hang_ns */
 	uint64_t idle_calls;	/* calls since the last progress (sched_note_call) */
 	uint64_t idle_hash;	/* the blocked goroutines when last counted */
@@ -278,6 +285,13 @@ struct session {
 		int refs;
 	} *bps;
 	size_t nbps, bps_alloc;
+	/* /proc/TGID/mem of the process whose code breakpoints last wrote
+	 * (fd + 1, 0 when none), and of which exec: one pwrite per INT3
+	 * instead of a refused process_vm_writev and an open (text pages
+	 * are read-only). */
+	int bp_memfd1;
+	pid_t bp_memfd_tgid;
+	uint64_t bp_memfd_exec;
 
 	/* Exits of threads an exec ends (fs/exec.c de_thread), logged at the
 	 * exec event in creation order rather than in the kernel's order. */

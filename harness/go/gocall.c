@@ -200,6 +200,10 @@ static int step_to_accepted(struct session *s, struct thread *t, struct user_reg
 			return -ESRCH;
 		if (accepted_here(s, t, r))
 			return 0;
+		/* Not over one of gorr's INT3s (a decision point): it
+		 * would run the trap, not the instruction. */
+		if (bp_trap_at(s, t, r->rip))
+			return -EAGAIN;
 		if (pt_step(t->tid, &s->gc.pending_status))
 			return -ESRCH;
 		if (s->gc.pending_status)
@@ -416,7 +420,8 @@ int gocall_trap(struct session *s, struct thread *t)
 			thread_setregs(t, &c->saved);
 			pt_setfpregs(t->tid, &c->fsaved);
 			c->tid = 0;
-			if (++c->tries < MAX_TRIES && pt_step(t->tid, &c->pending_status) == 0 &&
+			if (++c->tries < MAX_TRIES && !bp_trap_at(s, t, c->saved.rip) &&
+			    pt_step(t->tid, &c->pending_status) == 0 &&
 			    !c->pending_status && step_to_accepted(s, t, &r) == 0 &&
 			    enter(s, t, c->clear) == 0)
 				return 1;

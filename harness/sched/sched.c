@@ -81,15 +81,18 @@ static int64_t real_now(clockid_t clk)
 /* The levels of --chaos, after rr's chaos mode: random priorities (a
  * thread of low priority starves while others can run), random timeslice
  * lengths, and at syscalls random preemption and latency.  All drawn from
- * the seed's PRNG_CHAOS stream, so a seed is one schedule. */
-/* Level 3 adds decision points and goroutine preemption there to level
- * 2 (docs/chaos.md): they find bugs with no syscall in their window, but
- * make busy-waiting programs crawl, so they are not on by default. */
+ * the seed's PRNG_CHAOS stream, so a seed is one schedule.  In Go
+ * programs, timeslices also end at a counted decision point, where the
+ * goroutine may be preempted and its thread held off the CPU for a while
+ * (virtual time under run: a timeout can then win a race it natively wins
+ * only under load).  Level 3 is level 2 with more of both.  The numbers
+ * were chosen by measurement on tests/kernels and examples/
+ * (docs/chaos.md). */
 static const struct chaos_knobs knobs[] = {
-	{ 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25, 0, 0 },
-	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 0, 0 },
-	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 16, 0.5 },
+	{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25, 16, 0.25, 0.10, 10000, 50000000 },
+	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 16, 0.50, 0.15, 10000, 100000000 },
+	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 8, 0.50, 0.25, 10000, 200000000 },
 };
 
 const struct chaos_knobs *chaos_knobs(int level)
@@ -845,9 +848,11 @@ void sched_process_exited(struct session *s)
 
 void sched_thread_gone(struct session *s, struct thread *t)
 {
-	free(t->sch.dp_seen);
-	t->sch.dp_seen = NULL;
-	t->sch.dp_nseen = 0;
+	free(t->sch.dp_visits);
+	free(t->sch.dp_touched);
+
+	t->sch.dp_visits = t->sch.dp_touched = NULL;
+	t->sch.dp_ntouched = 0;
 	if (s->running == t)
 		s->running = NULL;
 	if (s->last_run == t)
@@ -857,6 +862,7 @@ void sched_thread_gone(struct session *s, struct thread *t)
 }
 
 static int others_could_run(struct session *s);
+static uint32_t dp_visit_at(struct session *s, struct thread *t, uint64_t pc);
 
 /* The end of t's timeslice: another thread runs next if one can, and
  * whichever runs is announced by a run event, even t itself, so that the
@@ -999,7 +1005,8 @@ static int step(struct thread *t, struct user_regs_struct *regs, int *other)
  * trace then holds a position that only this run had, which replay still
  * reproduces exactly from the registers.  Returns 1 when a stop that
  * was not a step must go to the event loop (*status). */
-static int canonicalize_spin(struct thread *t, struct user_regs_struct *regs, int *status)
+static int canonicalize_spin(struct session *s, struct thread *t, struct user_regs_struct *regs,
+			     int *status)
 {
 	uint64_t pcs[CANON_STEPS];
 	struct user_regs_struct r = *regs, first;
@@ -1008,6 +1015,13 @@ static int canonicalize_spin(struct thread *t, struct user_regs_struct *regs, in
 
 	r.eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
 	while (n < CANON_STEPS) {
+		/* One of gorr's INT3s (a decision point in the loop): the
+		 * slice ends before it, a place the loop passes in every
+		 * run (a step would run the trap, not the instruction). */
+		if (bp_trap_at(s, t, r.rip)) {
+			*regs = r;
+			return 0;
+		}
 		pcs[n++] = r.rip;
 		if (step(t, &r, status))
 			return *status != 0;
@@ -1062,10 +1076,12 @@ int sched_slice(struct session *s, struct thread *t)
 
 		/* The thread reached a syscall or a signal while stepping:
 		 * that stop ends its timeslice instead. */
-		if (canonicalize_spin(t, &regs, &status))
+		if (canonicalize_spin(s, t, &regs, &status))
 			return status;
 	}
+	t->sch.dp_visit = dp_visit_at(s, t, regs.rip);
 	s->ops->slice(s, t, &regs);
+	t->sch.dp_visit = 0;
 	yield(s, t);
 	return 0;
 }
@@ -1142,7 +1158,11 @@ static void start(struct session *s, struct thread *t)
 		s->sched_hooks->entry(s, t, ENTRY_DEFAULT);
 		return;
 	}
-	if (t->rs == RS_WAITING && t->sch.wait == W_POLL && t->sch.poll_rewound) {
+	if (t->rs == RS_WAITING && t->sch.wait == W_HOLD) {
+		/* Held at a decision point (sched_dpoint): it goes on from
+		 * there, passing the breakpoint once. */
+		t->sch.has_deadline = 0;
+	} else if (t->rs == RS_WAITING && t->sch.wait == W_POLL && t->sch.poll_rewound) {
 		/* Rewound to its syscall instruction (sched_exit): resumed,
 		 * it makes the call again and gorr looks again. */
 		t->sch.poll_rewound = 0;
@@ -1255,6 +1275,10 @@ static int has_deliverable_signal(struct thread *t)
  * that the signal is delivered when it runs, as the kernel would. */
 static void interrupt_waiter(struct session *s, struct thread *w)
 {
+	/* Not in a call: held off the CPU, it gets the signal when it runs
+	 * again, as a descheduled thread does. */
+	if (w->sch.wait == W_HOLD)
+		return;
 	if (w->sch.wait == W_CHILD) {
 		w->sch.wait = W_NONE;
 		w->rs = RS_READY;	/* rewound: it runs its call again */
@@ -1423,6 +1447,9 @@ void thread_describe(struct sbuf *sb, struct session *s, struct thread *t)
 		case W_DELAY:
 			sbuf_addf(sb, "delayed by a fault rule before %s", name ? name : "a call");
 			break;
+		case W_HOLD:
+			sbuf_adds(sb, "held at a decision point by --chaos");
+			break;
 		default:
 			sbuf_adds(sb, "waiting");
 		}
@@ -1495,56 +1522,54 @@ int sched_dpoint_pass(struct session *s, struct thread *t, uint64_t pc)
 	return 1;
 }
 
-#define DP_SEEN 1024	/* (pc, registers) remembered per thread between stops */
-
-static uint64_t regs_hash(const struct user_regs_struct *regs)
+/* Replay finds a timeslice's end with a breakpoint at its pc, armed
+ * when the thread's previous event has been replayed: the end is the Nth
+ * hit of that pc since then, where the registers must also match.  A
+ * decision point in a loop is hit lap after lap, often with the same
+ * registers (a spin on a lock), so the recording says which hit: it
+ * counts, per thread, the hits of each point since the thread's last
+ * other stop (or its start), and a slice that ends at hit N > 1 says
+ * `visit: N`.  Returns this hit's number. */
+static uint32_t dp_visit(struct session *s, struct thread *t, size_t index)
 {
-	struct user_regs_struct r = *regs;
-	const unsigned char *p = (const unsigned char *)&r;
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
-
-	/* As replay compares them: without TF and RF (replayer/replay.c). */
-	r.eflags &= ~0x10100ULL;
-	for (i = 0; i < sizeof(r); i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h ? h : 1;
+	if (!t->sch.dp_visits) {
+		t->sch.dp_visits = xcalloc(s->ndpoints, sizeof(*t->sch.dp_visits));
+		t->sch.dp_touched = xcalloc(s->ndpoints, sizeof(*t->sch.dp_touched));
+	}
+	if (!t->sch.dp_visits[index]++)
+		t->sch.dp_touched[t->sch.dp_ntouched++] = (uint32_t)index;
+	return t->sch.dp_visits[index];
 }
 
-/* Replay finds a timeslice's end as the first time the thread is at its
- * pc with its registers since the thread's last event (a breakpoint and a
- * register match).  A decision point in a loop can be reached with the
- * same registers lap after lap while memory changes: a slice may end only
- * at a (pc, registers) the thread has not been at since its last stop,
- * which is then unambiguous.  1 when this hit is new (and now seen). */
-static int dp_first_visit(struct thread *t, const struct user_regs_struct *regs)
-{
-	uint64_t h = regs_hash(regs);
-	unsigned int i;
+static struct dpoint *find_dpoint(const struct session *s, const struct thread *t, uint64_t pc);
 
-	if (!t->sch.dp_seen)
-		t->sch.dp_seen = xcalloc(DP_SEEN, sizeof(*t->sch.dp_seen));
-	for (i = (unsigned int)(h % DP_SEEN);; i = (i + 1) % DP_SEEN) {
-		if (t->sch.dp_seen[i] == h)
-			return 0;
-		if (!t->sch.dp_seen[i])
-			break;
-	}
-	/* Full: which hits came before cannot be told any more. */
-	if (t->sch.dp_nseen >= DP_SEEN / 2)
+/* A timeslice that ends by interrupt with t at pc, before the INT3 of a
+ * decision point: the hit that replay must stop at is the one t makes
+ * next, or, when t already made it and passes it once more
+ * (sched_dpoint_unpassed), that one.  0 when pc is no decision point. */
+static uint32_t dp_visit_at(struct session *s, struct thread *t, uint64_t pc)
+{
+	struct dpoint *d = find_dpoint(s, t, pc);
+	uint32_t n;
+
+	if (!d)
 		return 0;
-	t->sch.dp_seen[i] = h;
-	t->sch.dp_nseen++;
-	return 1;
+	n = t->sch.dp_visits ? t->sch.dp_visits[d - s->dpoints] : 0;
+	return t->sch.dp_skip == pc ? n : n + 1;
+}
+
+void sched_dpoint_unpassed(struct session *s, struct thread *t, uint64_t pc)
+{
+	if (find_dpoint(s, t, pc))
+		t->sch.dp_skip = pc;
 }
 
 void sched_stopped(struct session *s, struct thread *t)
 {
 	(void)s;
-	if (t->sch.dp_nseen) {
-		memset(t->sch.dp_seen, 0, DP_SEEN * sizeof(*t->sch.dp_seen));
-		t->sch.dp_nseen = 0;
-	}
+	while (t->sch.dp_ntouched)
+		t->sch.dp_visits[t->sch.dp_touched[--t->sch.dp_ntouched]] = 0;
+
 }
 
 /* A decision point hit this often is in a hot loop: it is disarmed, and
@@ -1555,15 +1580,20 @@ void sched_stopped(struct session *s, struct thread *t)
  * reaches a point with the same registers lap after lap could keep the
  * token for ever (no slice may end at a visit seen before).  A count, so
  * the same in every run with the seed. */
-#define DP_HOT 200
+#define DP_HOT 1000000
 
 int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_struct *regs)
 {
 	const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
 	struct dpoint *d = find_dpoint(s, t, regs->rip);
-	int others, preempt = 0;
+	int others, preempt;
+	int64_t hold = 0;
+	uint32_t visit;
 
-	if (!d || t != s->running)
+	if (!d)
+		return 0;
+	visit = dp_visit(s, t, (size_t)(d - s->dpoints));
+	if (t != s->running)
 		return 0;
 	if (++s->dp_hits[d - s->dpoints] > DP_HOT) {
 		bp_remove(s, t, d->pc);
@@ -1573,20 +1603,41 @@ int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_str
 	/* Under --chaos a timeslice ends at a drawn number of decision
 	 * points as well as at a drawn length: a count of the program's own
 	 * synchronization, which no machine's speed changes. */
-	if (!dp_first_visit(t, regs) || ++t->sch.dp_count < t->chaos.dp_budget)
+	/* While the exiting goroutine lets the others settle (recorder,
+	 * --leaks-settle), it alone yields, at os.Exit: the settling is
+	 * the others running until they block, not another chaos round
+	 * (with decision points ending slices there too, 2 of 40 traces of
+	 * examples/flaky TestStartAll did not replay). */
+	if (s->exiting || ++t->sch.dp_count < t->chaos.dp_budget)
 		return 0;
 	others = others_could_run(s);
 	/* And the goroutine may yield to the others on its own thread, the
 	 * way Go preempts it; that slice ends even when no other thread can
-	 * run, so that the trace says where the signal came. */
-	if (prng_unit(&s->chaos_rng) < k->gpreempt_prob)
-		preempt = 1;
-	if (preempt && sched_preempt(s, t, regs, 1, 0))
-		return 1;
-	if (!others)
+	 * run, so that the trace says where the signal came.  And the thread
+	 * may be held off the CPU, as a loaded machine deschedules it in the
+	 * middle of the program's window: the others run, and timers that
+	 * come due meanwhile fire. */
+	preempt = prng_unit(&s->chaos_rng) < k->gpreempt_prob;
+	if (k->hold_prob && prng_unit(&s->chaos_rng) < k->hold_prob)
+		hold = log_uniform(&s->chaos_rng, k->hold_min_ns, k->hold_max_ns);
+	if (preempt && (goroutine_preempt(s, t) || thread_signal(t, SIGURG)))
+		preempt = 0;
+	if (!others && !preempt && !hold)
 		return 0;
 	t->sch.dp_skip = regs->rip;
+	t->sch.dp_preempting = preempt;
+	t->sch.dp_hold_ns = hold;
+	t->sch.dp_visit = visit;
 	s->ops->slice(s, t, regs);
+	t->sch.dp_preempting = 0;
+	t->sch.dp_hold_ns = 0;
+	t->sch.dp_visit = 0;
+	if (hold) {
+		set_deadline(t, session_now(s) + hold, 0);
+		park(s, t, W_HOLD);
+		s->last_run = NULL;
+		return 1;
+	}
 	yield(s, t);
 	return 1;
 }

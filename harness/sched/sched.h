@@ -42,6 +42,8 @@ struct chaos_knobs {
 	double reprio_prob;	/* at a timeslice's end, the thread's priority is redrawn */
 	int64_t dp_max;		/* a timeslice ends after 1..dp_max decision points, log-uniform */
 	double gpreempt_prob;	/* ...and its goroutine is preempted too */
+	double hold_prob;	/* ...and its thread is held off the CPU... */
+	int64_t hold_min_ns, hold_max_ns;	/* ...for a log-uniform time */
 };
 const struct chaos_knobs *chaos_knobs(int level);
 
@@ -88,6 +90,10 @@ void sched_deliver_held(struct session *s, struct thread *t);
  * breakpoint at each decision point of a Go program
  * (harness/go/dpoints.h). */
 void sched_exec(struct session *s, struct thread *t, int index);
+/* t trapped on the decision point at pc, every hook saw the hit, and
+ * the step over it was cut short by another stop: it passes pc once
+ * when it goes on (its hit is counted already). */
+void sched_dpoint_unpassed(struct session *s, struct thread *t, uint64_t pc);
 /* t trapped on gorr's breakpoint at pc, where its timeslice had ended
  * (sched_dpoint): 1 (and forgotten) when this is that point again, which
  * t now passes without any hook seeing it a second time. */
