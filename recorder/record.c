@@ -751,7 +751,7 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	pk = trace_begin(&r->w);
 	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + (has_g ? 1 : 0) +
 		    (t->sch.dp_preempting ? 1 : 0) + at_bp + (t->sch.dp_hold_ns ? 1 : 0) +
-		    (t->sch.dp_visit > 1 ? 1 : 0));
+		    (t->sch.dp_visit ? 1 : 0) + (t->sch.by_clock ? 1 : 0));
 	if (regs) {
 		mp_kuint(pk, "pc", regs->rip);
 		mp_kbin(pk, "regs", regs, sizeof(*regs));
@@ -767,9 +767,22 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	if (t->sch.dp_hold_ns)
 		mp_kint(pk, "hold", t->sch.dp_hold_ns);
 	/* The Nth hit of this decision point since the thread's last
-	 * event: a loop reaches it lap after lap (sched.c dp_visit). */
-	if (t->sch.dp_visit > 1)
+	 * event: a loop reaches it lap after lap (sched.c dp_visit).
+	 * Written whenever pc is a decision point: replay then knows the
+	 * exact hit. */
+	if (t->sch.dp_visit)
 		mp_kuint(pk, "visit", t->sch.dp_visit);
+	/* Ended where the real-time interrupt found a thread that made no
+	 * syscall and reached no decision point for 200 ms (under run): a
+	 * place that depends on the machine's speed. */
+	if (t->sch.by_clock) {
+		mp_kbool(pk, "clock", 1);
+		if (!r->warned_clock && !s->opts.quiet)
+			warning("thread %d ran 200 ms without a syscall or a decision point; its "
+				"timeslice ended where the interrupt found it, so this run may not "
+				"repeat exactly with the same seed", (int)t->vtid);
+		r->warned_clock = 1;
+	}
 	/* The goroutine that was running, for the reader. */
 	if (has_g)
 		mp_kint(pk, "g", goid);

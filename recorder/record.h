@@ -30,6 +30,7 @@ struct recorder {
 	/* --leaks-settle: os.Exit's entry, and when the exit first got there. */
 	uint64_t exit_pc;
 	int64_t settle_start;
+	int warned_clock;	/* the run was told a slice ended by the clock */
 	int settling;
 	/* --sample: when the next sample is due, and when sampling began. */
 	int64_t next_sample, sample_start;

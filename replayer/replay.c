@@ -71,12 +71,6 @@ struct replayer {
 	int diverged;
 	int ended;		/* the trace ended before the program did */
 	int recorded_status;	/* from the end event, or -1 */
-	/* The last slice of skip_tid ended at one of the recording's own
-	 * breakpoints, at skip_pc (slice.bp): the recording's thread passed
-	 * it once before it could stop there again (sched_dpoint_pass).  A
-	 * breakpoint of replay's own stays there until it has. */
-	pid_t skip_tid;
-	uint64_t skip_pc;
 	uint64_t recorded_leaks;	/* the end event's --leaks count */
 	uint64_t events;	/* events consumed */
 };
@@ -430,18 +424,21 @@ static void arm_next_slice(struct replayer *r, struct session *s, struct thread 
 		arm_slice(r, s, t);
 }
 
-/* Set or drop the watch on the recording's pass (skip_tid). */
+/* Set or drop the watch on the recording's pass: t's last slice ended at
+ * one of the recording's breakpoints (slice.bp), which the recording's
+ * thread passed once before it could stop there again
+ * (sched_dpoint_pass).  One per thread, as the recorder's is: a
+ * breakpoint of replay's own stays there until t has passed. */
 static void watch_pass(struct replayer *r, struct session *s, struct thread *t, uint64_t pc,
 		       int on)
 {
-	if (r->skip_tid && r->skip_tid == t->tid) {
-		bp_remove(s, t, r->skip_pc);
-		r->skip_tid = 0;
+	(void)r;
+	if (t->pol.skip_pc) {
+		bp_remove(s, t, t->pol.skip_pc);
+		t->pol.skip_pc = 0;
 	}
-	if (on && bp_insert(s, t, pc) == 0) {
-		r->skip_tid = t->tid;
-		r->skip_pc = pc;
-	}
+	if (on && bp_insert(s, t, pc) == 0)
+		t->pol.skip_pc = pc;
 }
 
 static int rp_signal(struct session *s, struct thread *t, siginfo_t *si)
@@ -618,7 +615,7 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 			if (r->stopped)
 				return 1;
 		}
-	if (r->skip_tid == t->tid && r->skip_pc == pc) {
+	if (t->pol.skip_pc == pc) {
 		/* The recording's thread went on over this point first. */
 		watch_pass(r, s, t, pc, 0);
 		return stop;
@@ -626,9 +623,18 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 	/* The recording counted the hits of a decision point since the
 	 * thread's last event (slice.visit): a loop passes it lap after
 	 * lap, with the same registers as often as not. */
+	if (r->slice_bp && r->slice_tid == t->tid && r->slice_pc == pc && r->ev.type == EV_SLICE &&
+	    r->ev.visit && is_next_for(r, s, t, EV_SLICE) && ++r->slice_hits == r->ev.visit &&
+	    thread_getregs(t, &regs) == 0 && !regs_match(&r->ev, &regs)) {
+		/* The exact hit, and not the recorded state: the program
+		 * went another way before (a loop would pass here for
+		 * ever looking for it). */
+		diverge(r, s, t, "reached its recorded timeslice end with other registers");
+		return BP_STOP;
+	}
 	if (r->slice_bp && r->slice_tid == t->tid && r->slice_pc == pc &&
 	    (is_next_for(r, s, t, EV_SLICE) || (is_next_for(r, s, t, EV_FAULT) && is_gc_fault(&r->ev))) &&
-	    (r->ev.type != EV_SLICE || ++r->slice_hits >= r->ev.visit) &&
+	    (r->ev.type != EV_SLICE || !r->ev.visit || r->slice_hits == r->ev.visit) &&
 	    thread_getregs(t, &regs) == 0 && regs_match(&r->ev, &regs)) {
 		bp_remove(s, t, pc);
 		r->slice_bp = 0;

@@ -73,6 +73,8 @@ def sources():
     for d in sorted(glob.glob(os.path.join(ROOT, "examples", "*"))):
         if glob.glob(os.path.join(d, "*_test.go")) and not os.path.exists(os.path.join(d, "main.go")):
             progs["example-" + os.path.basename(d) + ".test"] = d
+    # tests/kernels: small blocking bugs (tests/e2e/test_kernels.py).
+    progs["kernels.test"] = os.path.join(ROOT, "tests", "kernels")
     return progs
 
 

@@ -100,6 +100,7 @@ struct sched_thread {
 	uint32_t *dp_visits, *dp_touched;
 	size_t dp_ntouched;
 	uint32_t dp_visit;	/* the slice that ends now ends at this hit of its point */
+	int by_clock;		/* ...where a real-time interrupt found it (under run) */
 	int dp_preempting;	/* the slice that ends now also preempts its goroutine */
 	int64_t dp_hold_ns;	/* ...and holds its thread this long */
 };
@@ -142,6 +143,9 @@ struct policy_thread {
 	int replayed;		/* replay: its event was consumed at entry */
 	int injected;		/* its result was injected by a fault rule */
 	int delivered;		/* held readiness events appended to its result */
+	uint64_t skip_pc;	/* replay: its last slice ended at one of the recording's
+				 * breakpoints here (slice.bp), which it passes once
+				 * before it can stop there again; 0 when none */
 };
 
 struct thread {

@@ -1006,7 +1006,7 @@ static int step(struct thread *t, struct user_regs_struct *regs, int *other)
  * reproduces exactly from the registers.  Returns 1 when a stop that
  * was not a step must go to the event loop (*status). */
 static int canonicalize_spin(struct session *s, struct thread *t, struct user_regs_struct *regs,
-			     int *status)
+			     int *status, int *canonical)
 {
 	uint64_t pcs[CANON_STEPS];
 	struct user_regs_struct r = *regs, first;
@@ -1020,6 +1020,7 @@ static int canonicalize_spin(struct session *s, struct thread *t, struct user_re
 		 * run (a step would run the trap, not the instruction). */
 		if (bp_trap_at(s, t, r.rip)) {
 			*regs = r;
+			*canonical = 1;
 			return 0;
 		}
 		pcs[n++] = r.rip;
@@ -1044,7 +1045,8 @@ static int canonicalize_spin(struct session *s, struct thread *t, struct user_re
 		/* Same registers a lap later: a loop that changes nothing,
 		 * and this stop is the same for every interrupt.  Otherwise
 		 * it is as good a place as any. */
-		*regs = memcmp(&first, &r, sizeof(r)) ? r : first;
+		*canonical = !memcmp(&first, &r, sizeof(r));
+		*regs = *canonical ? first : r;
 		return 0;
 	}
 	*regs = r;
@@ -1054,6 +1056,7 @@ static int canonicalize_spin(struct session *s, struct thread *t, struct user_re
 int sched_slice(struct session *s, struct thread *t)
 {
 	struct user_regs_struct regs;
+	int canonical = 0;
 
 	t->sch.interrupt_pending = 0;
 	if (t != s->running) {
@@ -1076,11 +1079,16 @@ int sched_slice(struct session *s, struct thread *t)
 
 		/* The thread reached a syscall or a signal while stepping:
 		 * that stop ends its timeslice instead. */
-		if (canonicalize_spin(s, t, &regs, &status))
+		if (canonicalize_spin(s, t, &regs, &status, &canonical))
 			return status;
 	}
 	t->sch.dp_visit = dp_visit_at(s, t, regs.rip);
+	/* Under run, where the interrupt landed decides this slice's end:
+	 * the trace says so (slice.clock), and the recorder warns that the
+	 * run may not repeat exactly with its seed (issue 11, item 3). */
+	t->sch.by_clock = s->opts.virtual_time && !canonical;
 	s->ops->slice(s, t, &regs);
+	t->sch.by_clock = 0;
 	t->sch.dp_visit = 0;
 	yield(s, t);
 	return 0;

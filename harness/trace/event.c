@@ -195,7 +195,7 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->goid = mp_get_int(o, "g", 0);
 		ev->preempt = mp_get(o, "preempt") != NULL;
 		ev->at_bp = mp_get(o, "bp") != NULL;
-		ev->visit = mp_get_uint(o, "visit", 1);
+		ev->visit = mp_get_uint(o, "visit", 0);
 		break;
 	case EV_END:
 		ev->status = (int)mp_get_int(o, "status", 0);

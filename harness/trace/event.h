@@ -92,7 +92,8 @@ struct trace_event {
 	int64_t goid;
 	int preempt;		/* slice: its goroutine was preempted there too */
 	int at_bp;		/* slice: at one of gorr's breakpoints, passed once after */
-	uint64_t visit;		/* slice: ends at this hit of pc since the thread's last event (1..) */
+	uint64_t visit;		/* slice: ends at this hit of pc since the thread's last event
+				 * (1.., 0 when the trace does not say: the first match) */
 	uint64_t leaks;		/* end: goroutines --leaks found at the exit */
 
 	/* EV_RDTSC */

@@ -190,3 +190,19 @@ def test_hang_under_a_fast_ticker_is_reported_quickly(ctx):
         assert "goroutine 1 [chan receive]:" in r.stderr, r.stderr[-800:]
     ok = ctx.gorr_cmd("run", "-q", "--seed", "1", "--", ctx.prog("tickcount"), timeout=120)
     assert ok.returncode == 0 and ok.stdout == "ticks true\n", ok
+
+
+def test_clock_ended_slice_is_marked_and_warned(ctx):
+    """Issue 11 item 3: a slice that ends where the real-time interrupt
+    found a computation (no syscall, no decision point) is marked in the
+    trace and `gorr run` warns once; a spin-wait, canonicalized, is not."""
+    import json
+    trace = ctx.path("compute.gorr")
+    r = ctx.gorr_cmd("run", "--seed", "1", "-o", trace, "--", ctx.prog("compute"), timeout=120)
+    assert r.returncode == 0 and r.stdout == "true\n", r
+    assert r.stderr.count("may not repeat exactly") == 1, r.stderr
+    dump = ctx.gorr_cmd("dump", "--json", trace).stdout
+    assert any(json.loads(l).get("clock") for l in dump.splitlines() if l.startswith("{")), dump[-1000:]
+    trace = ctx.path("spin.gorr")
+    r = ctx.gorr_cmd("run", "--seed", "1", "-o", trace, "--", ctx.prog("spin"), timeout=120)
+    assert r.returncode == 0 and "may not repeat" not in r.stderr, r

@@ -129,8 +129,8 @@ func (l *Latch) Wait() {
 }
 
 // Watcher forwards source events to its subscriber until stopped.  Bug
-// (grpc style): an event taken from src just before Stop is forwarded to
-// a subscriber that no longer reads.
+// (grpc style): when stop and an event are both ready, select may take
+// the event and forward it to a subscriber that no longer reads.
 type Watcher struct {
 	src, out chan int
 	stop     chan struct{}

@@ -66,9 +66,8 @@ func TestWatcherStop(t *testing.T) {
 	go w.Run()
 	w.src <- 1
 	<-w.out
-	w.src <- 2
-	work(200)
 	close(w.stop)
+	w.src <- 2 // buffered: Run may take it instead of seeing stop
 }
 
 func TestStoreClose(t *testing.T) {
