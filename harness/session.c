@@ -296,6 +296,14 @@ static void __attribute__((noreturn)) child_exec(const struct session *s)
 
 	/* Before the filter, so that none of these calls stops. */
 	detenv_child_setup(s);
+	/* gorr killed before it seized the child (a hunt ends its other
+	 * runs with SIGKILL) would leave it stopped for ever, orphaned:
+	 * seen as "gorr run" processes in state T after the suite.  It
+	 * dies with gorr until PTRACE_O_EXITKILL takes over (the flag is
+	 * kept across execve); parent already gone: exit now. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != s->gorr_pid)
+		_exit(127);
 	/* Wait for the tracer's PTRACE_SEIZE: a traced syscall made
 	 * before it would fail with ENOSYS. */
 	raise(SIGSTOP);
@@ -318,6 +326,7 @@ int session_spawn(struct session *s)
 	pid_t pid;
 
 	fflush(NULL);
+	s->gorr_pid = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;

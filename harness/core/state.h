@@ -245,6 +245,7 @@ struct session {
 	int64_t vclock_realtime_base;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	int hang;		/* set when every thread is blocked for good */
 	int stop_requested;	/* the policy ends the run (replay: diverged, breakpoint) */
+	pid_t gorr_pid;		/* gorr itself, the program's first parent */
 	int exiting;		/* the recorder holds os.Exit under --leaks-settle: decision
 				 * points no longer end timeslices (sched_dpoint) */
 	int hang_timers;	/* the hang: timers fired, but nothing else for hang_ns */
