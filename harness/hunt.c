@@ -471,13 +471,14 @@ static void progress(struct hunt *h, int final)
 		fputc('\n', stderr);
 }
 
-/* Stop the runs still going: their results no longer count. */
-static void kill_all(struct hunt *h)
+/* Stop the runs still going whose seed is above `above` (0: all):
+ * their results no longer count. */
+static void kill_above(struct hunt *h, uint64_t above)
 {
 	int i, status;
 
 	for (i = 0; i < h->jobs; i++)
-		if (h->job[i].pid > 0) {
+		if (h->job[i].pid > 0 && h->job[i].seed > above) {
 			kill(h->job[i].pid, SIGKILL);
 			while (waitpid(h->job[i].pid, &status, 0) < 0 && errno == EINTR)
 				;
@@ -486,6 +487,18 @@ static void kill_all(struct hunt *h)
 			unlink(h->job[i].trace);
 			h->job[i].pid = 0;
 		}
+}
+
+/* The lowest failing seed so far (there is one). */
+static uint64_t lowest_fail(const struct hunt *h)
+{
+	uint64_t low = h->fails[0].seed;
+	size_t i;
+
+	for (i = 1; i < h->nfails; i++)
+		if (h->fails[i].seed < low)
+			low = h->fails[i].seed;
+	return low;
 }
 
 /* A run killed for --run-timeout. */
@@ -914,7 +927,7 @@ int cmd_hunt(int argc, char **argv)
 			if (got > 0 && si.si_signo != SIGCHLD) {
 				h.interrupted = si.si_signo;
 				h.stop = 1;
-				kill_all(&h);
+				kill_above(&h, 0);
 				break;
 			}
 			continue;
@@ -929,8 +942,11 @@ int cmd_hunt(int argc, char **argv)
 				finish_job(&h, &h.job[i], status);
 				break;
 			}
+		/* A failure ends the hunt, but the runs of lower seeds still
+		 * going finish first: the same hunt reports the same (lowest)
+		 * failing seed whichever parallel run failed first (issue 16). */
 		if (h.stop)
-			kill_all(&h);
+			kill_above(&h, h.nfails ? lowest_fail(&h) : 0);
 		progress(&h, 0);
 	}
 	progress(&h, 1);

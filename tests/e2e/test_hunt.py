@@ -173,3 +173,21 @@ def test_run_timeout_ends_a_run_that_never_ends(ctx):
     assert took < 30, took
     bad = hunt(ctx, "--run-timeout", "soon", "--", ctx.prog("forever"))
     assert bad.returncode == 2 and "--run-timeout" in bad.stderr, bad
+
+
+@per_toolchain
+def test_parallel_hunt_reports_the_lowest_failing_seed(ctx):
+    """Issue 16: with -j 2 the seed reported depended on which parallel run
+    failed first.  Runs of lower seeds now finish before the hunt ends, so
+    the same hunt reports the same seed: the lowest that fails."""
+    prog = ctx.prog("example-flaky.test")
+    seeds = set()
+    for i in range(3):
+        r = hunt(ctx, "-n", "200", "-j", "2", "--cpus", "2", "--save", ctx.path(f"j2-{i}"), "--",
+                 prog, "-test.run", "^TestStartAll$", timeout=300)
+        assert r.returncode == 1, r.stderr[-1500:]
+        seeds.add(_failure(r.stderr)[0])
+    # And it is the lowest failing seed of a sequential hunt.
+    r = hunt(ctx, "-n", "200", "-j", "1", "--cpus", "2", "--save", ctx.path("j1"), "--",
+             prog, "-test.run", "^TestStartAll$", timeout=300)
+    assert seeds == {_failure(r.stderr)[0]}, (seeds, r.stderr[-500:])
