@@ -31,13 +31,13 @@ def test_hunt_finds_user_space_bugs(ctx):
 
 @per_toolchain
 def test_busy_loop_same_seed_same_trace(ctx):
-    prog = ctx.prog("busyloop3k")
+    prog = ctx.prog("busyloop")
     for level, seed in (("1", 1), ("2", 2)):
         dumps, runs = [], []
         for i in range(2):
             trace = ctx.path(f"bl-{level}-{seed}-{i}.gorr")
             runs.append(ctx.gorr_cmd("run", "-q", "--seed", str(seed), "--chaos", level, "-o", trace,
-                                     "--", prog, timeout=120))
+                                     "--", prog, "3000", timeout=120))
             dumps.append(ctx.gorr_cmd("dump", trace).stdout)
         assert runs[0].stdout == runs[1].stdout == "n 3000 spun true\n", runs
         assert dumps[0] == dumps[1], (level, seed)

@@ -7,10 +7,16 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 )
 
 func main() {
+	laps := 20000 // the count, or the first argument (the suite uses 3000)
+	if len(os.Args) > 1 {
+		laps, _ = strconv.Atoi(os.Args[1])
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	n := 0
@@ -22,7 +28,7 @@ func main() {
 			defer wg.Done()
 			for {
 				mu.Lock()
-				if n >= 20000 {
+				if n >= laps {
 					mu.Unlock()
 					return
 				}
@@ -44,7 +50,7 @@ func main() {
 	}()
 	for {
 		mu.Lock()
-		done := n >= 20000
+		done := n >= laps
 		mu.Unlock()
 		if done {
 			break
