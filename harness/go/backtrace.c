@@ -54,6 +54,13 @@ int backtrace_from(struct session *s, struct thread *t, uint64_t pc, uint64_t sp
 			break;
 		if (thread_read(t, sp + (uint64_t)size, &ret, 8) || !ret)
 			break;
+		/* A return address is in code: a word that is not (a heap
+		 * pointer, where the stack did not hold what the pcsp table
+		 * says it holds) ends the walk rather than printing as a
+		 * frame "?() pc=0xc000088b80" (seen in goroutine listings at
+		 * exit, issue 16). */
+		if (gobin_pc_lookup(&s->bin, ret - 1, &loc))
+			break;
 		sp += (uint64_t)size + 8;
 		pc = ret;
 	}
