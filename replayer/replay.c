@@ -429,10 +429,8 @@ static void arm_next_slice(struct replayer *r, struct session *s, struct thread 
  * thread passed once before it could stop there again
  * (sched_dpoint_pass).  One per thread, as the recorder's is: a
  * breakpoint of replay's own stays there until t has passed. */
-static void watch_pass(struct replayer *r, struct session *s, struct thread *t, uint64_t pc,
-		       int on)
+static void watch_pass(struct session *s, struct thread *t, uint64_t pc, int on)
 {
-	(void)r;
 	if (t->pol.skip_pc) {
 		bp_remove(s, t, t->pol.skip_pc);
 		t->pol.skip_pc = 0;
@@ -597,6 +595,31 @@ static void report_stop(struct replayer *r, struct session *s, struct thread *t,
 	}
 }
 
+/* Whether t, trapped at pc, is where its next event (a slice's end, a
+ * forced GC's start) happened in the recording.  A slice that says
+ * `visit` ends at exactly that hit of pc since the thread's previous
+ * event (the recorder counted: a loop passes a decision point lap after
+ * lap, with the same registers as often as not): reaching it with other
+ * registers is a divergence, reported here (the replay would otherwise
+ * loop on looking for it).  Without `visit`, the first hit whose
+ * registers match. */
+static int slice_end_here(struct replayer *r, struct session *s, struct thread *t, uint64_t pc,
+			  struct user_regs_struct *regs)
+{
+	int exact = r->ev.type == EV_SLICE && r->ev.visit;
+
+	if (!r->slice_bp || r->slice_tid != t->tid || r->slice_pc != pc ||
+	    !(is_next_for(r, s, t, EV_SLICE) || (is_next_for(r, s, t, EV_FAULT) && is_gc_fault(&r->ev))))
+		return 0;
+	if (exact && ++r->slice_hits != r->ev.visit)
+		return 0;
+	if (thread_getregs(t, regs) == 0 && regs_match(&r->ev, regs))
+		return 1;
+	if (exact)
+		diverge(r, s, t, "reached its recorded timeslice end with other registers");
+	return 0;
+}
+
 static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 {
 	struct replayer *r = rep(s);
@@ -617,25 +640,10 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 		}
 	if (t->pol.skip_pc == pc) {
 		/* The recording's thread went on over this point first. */
-		watch_pass(r, s, t, pc, 0);
+		watch_pass(s, t, pc, 0);
 		return stop;
 	}
-	/* The recording counted the hits of a decision point since the
-	 * thread's last event (slice.visit): a loop passes it lap after
-	 * lap, with the same registers as often as not. */
-	if (r->slice_bp && r->slice_tid == t->tid && r->slice_pc == pc && r->ev.type == EV_SLICE &&
-	    r->ev.visit && is_next_for(r, s, t, EV_SLICE) && ++r->slice_hits == r->ev.visit &&
-	    thread_getregs(t, &regs) == 0 && !regs_match(&r->ev, &regs)) {
-		/* The exact hit, and not the recorded state: the program
-		 * went another way before (a loop would pass here for
-		 * ever looking for it). */
-		diverge(r, s, t, "reached its recorded timeslice end with other registers");
-		return BP_STOP;
-	}
-	if (r->slice_bp && r->slice_tid == t->tid && r->slice_pc == pc &&
-	    (is_next_for(r, s, t, EV_SLICE) || (is_next_for(r, s, t, EV_FAULT) && is_gc_fault(&r->ev))) &&
-	    (r->ev.type != EV_SLICE || !r->ev.visit || r->slice_hits == r->ev.visit) &&
-	    thread_getregs(t, &regs) == 0 && regs_match(&r->ev, &regs)) {
+	if (slice_end_here(r, s, t, pc, &regs)) {
 		bp_remove(s, t, pc);
 		r->slice_bp = 0;
 		if (r->ev.type == EV_FAULT) {
@@ -662,11 +670,11 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 		}
 		r->sliced_tid = t->tid;
 		if (r->ev.at_bp)
-			watch_pass(r, s, t, pc, 1);
+			watch_pass(s, t, pc, 1);
 		consume(r);
 		stop = BP_STOP;
 	}
-	return stop;
+	return r->diverged ? BP_STOP : stop;
 }
 
 static int check_event_break(struct replayer *r, struct session *s)

@@ -135,27 +135,19 @@ int bp_at(struct session *s, struct thread *t, uint64_t pc)
 	return find(s, t->tgid, pc) != NULL;
 }
 
-int bp_trap_at(struct session *s, struct thread *t, uint64_t pc)
+int bp_tsc_site(const struct session *s, uint64_t pc)
 {
 	size_t i;
 
-	if (find(s, t->tgid, pc))
-		return 1;
 	for (i = 0; i < s->ntsc_sites; i++)
 		if (s->tsc_sites[i] == pc)
 			return 1;
 	return 0;
 }
 
-int bp_rewind(struct thread *t, uint64_t pc)
+int bp_trap_at(struct session *s, struct thread *t, uint64_t pc)
 {
-	struct user_regs_struct regs;
-	int err = pt_getregs(t->tid, &regs);
-
-	if (err)
-		return err;
-	regs.rip = pc;
-	return pt_setregs(t->tid, &regs);
+	return find(s, t->tgid, pc) || bp_tsc_site(s, pc);
 }
 
 int bp_step_over(struct session *s, struct thread *t, uint64_t pc, int *status)

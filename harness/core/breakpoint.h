@@ -17,8 +17,9 @@ int bp_at(struct session *s, struct thread *t, uint64_t pc);
  * step there would run the INT3 and leave t inside the instruction:
  * code that steps stops before such a pc. */
 int bp_trap_at(struct session *s, struct thread *t, uint64_t pc);
-/* Move t, stopped on the breakpoint at pc (rip == pc + 1), back to pc. */
-int bp_rewind(struct thread *t, uint64_t pc);
+/* Whether pc is one of the rdtsc/rdtscp sites the exec stop patched
+ * (session.tsc_sites). */
+int bp_tsc_site(const struct session *s, uint64_t pc);
 /* Close what the breakpoints keep open. */
 void bp_release(struct session *s);
 /* Run the original instruction under the breakpoint at pc (t is there,

@@ -6,6 +6,7 @@
 #include "harness/sched/detenv.h"
 #include "harness/base/prng.h"
 #include "harness/core/ptrace.h"
+#include "harness/core/breakpoint.h"
 #include "harness/base/util.h"
 #include "harness/go/gobin.h"
 
@@ -80,11 +81,8 @@ static int stack_u64(struct stack_cursor *c, uint64_t addr, uint64_t *v)
 
 static void add_tsc_site(struct session *s, uint64_t pc)
 {
-	size_t i;
-
-	for (i = 0; i < s->ntsc_sites; i++)
-		if (s->tsc_sites[i] == pc)
-			return;
+	if (bp_tsc_site(s, pc))
+		return;
 	s->tsc_sites = xrealloc(s->tsc_sites, (s->ntsc_sites + 1) * sizeof(*s->tsc_sites));
 	s->tsc_sites[s->ntsc_sites++] = pc;
 }
@@ -244,14 +242,10 @@ int detenv_tsc_patched(struct session *s, struct thread *t, struct user_regs_str
 {
 	uint64_t pc = regs->rip - 1;
 	unsigned char b[3];
-	size_t i;
 
-	for (i = 0; i < s->ntsc_sites; i++)
-		if (s->tsc_sites[i] == pc)
-			break;
 	/* The site is checked in the process's memory too: a process that
 	 * exec'd another image may have other code there. */
-	if (i == s->ntsc_sites || mem_read(t->tid, pc, b, sizeof(b)) || b[0] != 0xcc)
+	if (!bp_tsc_site(s, pc) || mem_read(t->tid, pc, b, sizeof(b)) || b[0] != 0xcc)
 		return 0;
 	if (b[1] == 0x31)
 		return tsc_emulate(s, t, regs, pc, 0, 2);

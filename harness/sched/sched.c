@@ -850,7 +850,6 @@ void sched_thread_gone(struct session *s, struct thread *t)
 {
 	free(t->sch.dp_visits);
 	free(t->sch.dp_touched);
-
 	t->sch.dp_visits = t->sch.dp_touched = NULL;
 	t->sch.dp_ntouched = 0;
 	if (s->running == t)
@@ -1521,6 +1520,31 @@ static struct dpoint *find_dpoint(const struct session *s, const struct thread *
 }
 
 
+/* End t's timeslice where it stands on one of gorr's breakpoints, which
+ * it passes once when it goes on (sched_dpoint_pass).  The slice event
+ * says whether its goroutine was preempted there and which hit of a
+ * decision point it is (visit, 0: not one); a thread held (hold ns) is
+ * parked until then, else it is ready again at once. */
+static void end_slice_at_bp(struct session *s, struct thread *t, const struct user_regs_struct *regs,
+			    int preempted, int64_t hold, uint32_t visit)
+{
+	t->sch.dp_skip = regs->rip;
+	t->sch.dp_preempting = preempted;
+	t->sch.dp_hold_ns = hold;
+	t->sch.dp_visit = visit;
+	s->ops->slice(s, t, regs);
+	t->sch.dp_preempting = 0;
+	t->sch.dp_hold_ns = 0;
+	t->sch.dp_visit = 0;
+	if (hold) {
+		set_deadline(t, session_now(s) + hold, 0);
+		park(s, t, W_HOLD);
+		s->last_run = NULL;
+		return;
+	}
+	yield(s, t);
+}
+
 int sched_dpoint_pass(struct session *s, struct thread *t, uint64_t pc)
 {
 	(void)s;
@@ -1536,8 +1560,8 @@ int sched_dpoint_pass(struct session *s, struct thread *t, uint64_t pc)
  * decision point in a loop is hit lap after lap, often with the same
  * registers (a spin on a lock), so the recording says which hit: it
  * counts, per thread, the hits of each point since the thread's last
- * other stop (or its start), and a slice that ends at hit N > 1 says
- * `visit: N`.  Returns this hit's number. */
+ * other stop (or its start), and a slice that ends at a decision point
+ * says `visit: N`.  Returns this hit's number. */
 static uint32_t dp_visit(struct session *s, struct thread *t, size_t index)
 {
 	if (!t->sch.dp_visits) {
@@ -1548,8 +1572,6 @@ static uint32_t dp_visit(struct session *s, struct thread *t, size_t index)
 		t->sch.dp_touched[t->sch.dp_ntouched++] = (uint32_t)index;
 	return t->sch.dp_visits[index];
 }
-
-static struct dpoint *find_dpoint(const struct session *s, const struct thread *t, uint64_t pc);
 
 /* A timeslice that ends by interrupt with t at pc, before the INT3 of a
  * decision point: the hit that replay must stop at is the one t makes
@@ -1577,17 +1599,13 @@ void sched_stopped(struct session *s, struct thread *t)
 	(void)s;
 	while (t->sch.dp_ntouched)
 		t->sch.dp_visits[t->sch.dp_touched[--t->sch.dp_ntouched]] = 0;
-
 }
 
-/* A decision point hit this often is in a hot loop: it is disarmed, and
- * the loop's timeslices end as any computation's do.  The synchronization
- * these points are for (a lock taken on the way, a channel operation, a
- * go statement) is reached a few times; in a spin loop a stop on every
- * lap (some 40 us) made a busy-waiting program crawl, and a loop that
- * reaches a point with the same registers lap after lap could keep the
- * token for ever (no slice may end at a visit seen before).  A count, so
- * the same in every run with the seed. */
+/* A decision point hit this often is in a hot loop, where each hit is a
+ * stop (some 30 us): it is disarmed, and the loop's timeslices end by the
+ * real-time interrupt again.  A safeguard for programs that take a lock a
+ * million times; a busy-waiting loop ends its slices at counted hits long
+ * before.  A count, so the same in every run with the seed. */
 #define DP_HOT 1000000
 
 int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_struct *regs)
@@ -1632,21 +1650,7 @@ int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_str
 		preempt = 0;
 	if (!others && !preempt && !hold)
 		return 0;
-	t->sch.dp_skip = regs->rip;
-	t->sch.dp_preempting = preempt;
-	t->sch.dp_hold_ns = hold;
-	t->sch.dp_visit = visit;
-	s->ops->slice(s, t, regs);
-	t->sch.dp_preempting = 0;
-	t->sch.dp_hold_ns = 0;
-	t->sch.dp_visit = 0;
-	if (hold) {
-		set_deadline(t, session_now(s) + hold, 0);
-		park(s, t, W_HOLD);
-		s->last_run = NULL;
-		return 1;
-	}
-	yield(s, t);
+	end_slice_at_bp(s, t, regs, preempt, hold, visit);
 	return 1;
 }
 
@@ -1660,10 +1664,6 @@ int sched_preempt(struct session *s, struct thread *t, const struct user_regs_st
 		return 0;
 	if (s->opts.virtual_time && advance_ns > 0)
 		s->vclock += advance_ns;
-	t->sch.dp_skip = regs->rip;
-	t->sch.dp_preempting = 1;
-	s->ops->slice(s, t, regs);
-	t->sch.dp_preempting = 0;
-	yield(s, t);
+	end_slice_at_bp(s, t, regs, 1, 0, 0);
 	return 1;
 }
