@@ -251,7 +251,7 @@ static int apply_outputs(struct replayer *r, struct thread *t)
 				size_t n = r->ev.in[i].data.len < (uint64_t)r->ev.ret ?
 					   r->ev.in[i].data.len : (size_t)r->ev.ret;
 
-				if (write(r->ev.tty, r->ev.in[i].data.p, n) < 0)
+				if (write_full(r->ev.tty, r->ev.in[i].data.p, n) < 0)
 					break;
 			}
 		}

@@ -68,4 +68,9 @@ int parse_u64(const char *s, uint64_t *out);
  * 0 (also when it exists as a directory) or a negative errno. */
 int mkdir_p(const char *path, unsigned int mode);
 
+/* Write all n bytes, again after a short write or EINTR (gorr's timeslice
+ * SIGALRM has no SA_RESTART, so a write to a full pipe can be cut); 0 or
+ * a negative errno. */
+int write_full(int fd, const void *data, size_t n);
+
 #endif

@@ -244,6 +244,22 @@ static int dup_fd(struct session *s, struct thread *t, int fd)
 	return (int)syscall(SYS_pidfd_getfd, s->pidfd, fd, 0);
 }
 
+/* poll(2) of one fd without waiting.  gorr's SIGALRM (the timeslice
+ * timer) can interrupt even a zero-timeout poll (fs/select.c returns
+ * -ERESTART_RESTARTBLOCK when a signal is pending): EINTR is not
+ * readiness, so ask again.  Returns poll's count, or -1 on another
+ * error. */
+static int poll_now(struct pollfd *p)
+{
+	int r;
+
+	do {
+		p->revents = 0;
+		r = poll(p, 1, 0);
+	} while (r < 0 && errno == EINTR);
+	return r;
+}
+
 /* 1 when the program's fd is ready for events (or cannot block: an fd
  * gorr cannot see, or with nonblock_counts a non-blocking fd), else 0.
  * Regular files always poll ready. */
@@ -262,8 +278,7 @@ static int fd_ready(struct session *s, struct thread *t, int fd, short events,
 	}
 	p.fd = dfd;
 	p.events = events;
-	p.revents = 0;
-	r = poll(&p, 1, 0);
+	r = poll_now(&p);
 	close(dfd);
 	return r != 0;
 }
@@ -289,7 +304,7 @@ static int poll_ready(struct session *s, struct thread *t)
 		if (dfd < 0)
 			return 1;	/* POLLNVAL: the call returns at once */
 		q.fd = dfd;
-		r = poll(&q, 1, 0);
+		r = poll_now(&q);
 		close(dfd);
 		if (r)
 			return 1;

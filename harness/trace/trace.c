@@ -35,23 +35,16 @@ msgpack_packer *trace_begin(struct trace_writer *w)
 
 int trace_commit(struct trace_writer *w)
 {
-	const char *p = w->sbuf.data;
-	size_t left = w->sbuf.size;
-
 	if (w->failed)
 		return -EIO;
-	while (left && w->fd >= 0) {
-		ssize_t n = write(w->fd, p, left);
+	if (w->fd >= 0) {
+		int err = write_full(w->fd, w->sbuf.data, w->sbuf.size);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (err) {
 			w->failed = 1;
-			error("cannot write trace '%s': %s", w->path, strerror(errno));
-			return -errno;
+			error("cannot write trace '%s': %s", w->path, strerror(-err));
+			return err;
 		}
-		p += n;
-		left -= (size_t)n;
 	}
 	w->bytes += w->sbuf.size;
 	w->objects++;

@@ -102,6 +102,16 @@ def test_hang_is_reported(ctx):
     assert r.returncode == 124 and "for 10m0s of virtual time" in r.stderr, r.stderr
 
 
+@per_toolchain
+def test_hang_is_reported_every_time(ctx):
+    # gorr's timeslice SIGALRM used to interrupt its zero-timeout poll of
+    # the blocked pipe; the EINTR read as "ready", the read ran in the
+    # kernel and the run hung for real (about 1 run in 12).
+    for seed in range(1, 41):
+        r = run(ctx, "blocked", seed, timeout=10)
+        assert r.returncode == 124 and "gorr: hang: " in r.stderr, (seed, r)
+
+
 def test_real_time_keeps_wall_time(ctx):
     start = time.monotonic()
     r = run(ctx, "sleeper200", 1, "--real-time", check_exit=0)
