@@ -179,7 +179,14 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 		return;
 	if (d && (d->flags & SF_GROUPEXIT))
 		doom_siblings(s, t);
-	action = s->ops->syscall_entry(s, t);
+	/* The same call again, after the scheduler rewound it (a poll that
+	 * found nothing after all, sched_exit): the policy saw it at its first
+	 * entry.  Asked again, it would count it twice for fault rules and
+	 * draw chaos for it again, so that the seed's draws would depend on
+	 * how often the kernel's readiness changed its mind; and a delay
+	 * drawn now would replace the poll's own deadline, which then never
+	 * came (issue 16). */
+	action = t->sch.retrying ? ENTRY_DEFAULT : s->ops->syscall_entry(s, t);
 	apply_entry(s, t, action);
 }
 
