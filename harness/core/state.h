@@ -231,6 +231,8 @@ struct session {
 	uint32_t *dp_hits;	/* ...how often each was hit (DP_HOT: disarmed) */
 	size_t ndpoints;
 	pid_t dpoints_tgid;
+	unsigned char *g_seen;	/* ...goids seen at one (a bit each) */
+	size_t g_seen_len;
 	struct thread *running;	/* the one thread resumed into the program */
 	struct thread *last_run;	/* the thread that ran last */
 	struct thread *yielded;	/* its timeslice just ended */

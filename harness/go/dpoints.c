@@ -111,7 +111,7 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 	const struct gobin *b = &s->bin;
 	struct gobin_loc loc;
 	char goroot[512] = "";
-	uint64_t *targets = NULL, i, entry, next;
+	uint64_t *targets = NULL, i, entry, next, newproc;
 	size_t ntargets = 0, nv = 0, alloc = 0, k;
 	struct dpoint *v = NULL;
 	unsigned char *code = NULL;
@@ -141,6 +141,7 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 		if (name && is_sync_target(name))
 			targets[ntargets++] = entry;
 	}
+	newproc = gobin_func_entry(b, "runtime.newproc");
 	qsort(targets, ntargets, sizeof(*targets), cmp_u64);
 	for (i = 0; i + 1 < b->nfunc; i++) {
 		const char *name = gobin_func_name(b, i, &entry), *file = NULL;
@@ -171,7 +172,8 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 
 				if (bsearch(&to, targets, ntargets, sizeof(*targets), cmp_u64)) {
 					add(&v, &nv, &alloc, in->address, DP_CALL);
-					add(&v, &nv, &alloc, in->address + in->size, DP_RETURN);
+					add(&v, &nv, &alloc, in->address + in->size,
+					    newproc && to == newproc ? DP_GO_RETURN : DP_RETURN);
 				}
 			}
 		}
@@ -184,6 +186,8 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 	for (i = 0, k = 0; i < nv; i++)
 		if (!k || v[k - 1].pc != v[i].pc)
 			v[k++] = v[i];
+		else if (v[i].kind == DP_GO_RETURN)
+			v[k - 1].kind = DP_GO_RETURN;
 	*out = v;
 	*n = k;
 	return 0;

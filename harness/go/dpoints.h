@@ -19,13 +19,14 @@
  *              the slow paths, WaitGroup.Wait, Once.Do, Cond.Wait...);
  *   DP_RETURN  the instruction after such a call: the other side of the
  *              operation (the goroutine a send readied, the one a go
- *              statement made) can run first. */
+ *              statement made) can run first;
+ *   DP_GO_RETURN  the same after a go statement's runtime.newproc. */
 #ifndef GORR_GO_DPOINTS_H
 #define GORR_GO_DPOINTS_H
 
 #include "harness/core/state.h"
 
-enum { DP_ATOMIC = 1, DP_CALL = 2, DP_RETURN = 3 };
+enum { DP_ATOMIC = 1, DP_CALL = 2, DP_RETURN = 3, DP_GO_RETURN = 4 };
 
 struct dpoint {
 	uint64_t pc;

@@ -543,13 +543,22 @@ int goroutines_count(struct session *s, struct thread *t, int64_t *goroutines, i
 int goroutine_id(struct session *s, struct thread *t, int64_t *goid)
 {
 	struct user_regs_struct regs;
+
+	if (!s->have_bin || !s->bin.is_go || thread_getregs(t, &regs))
+		return -ENOENT;
+	return goroutine_id_regs(s, t, &regs, goid);
+}
+
+int goroutine_id_regs(struct session *s, struct thread *t, const struct user_regs_struct *regs,
+		      int64_t *goid)
+{
 	struct sbuf why = SBUF_INIT;
 	const struct go_layout *L;
 	uint64_t g;
 
-	if (!s->have_bin || !s->bin.is_go || thread_getregs(t, &regs))
-		return -ENOENT;
-	if (thread_read(t, regs.fs_base - 8, &g, 8) || !g)
+	/* The runtime keeps g in the thread's TLS slot at -8 from fs_base
+	 * (runtime/go_tls.h, cmd/link's runtime.tlsg on linux/amd64). */
+	if (!s->have_bin || !s->bin.is_go || thread_read(t, regs->fs_base - 8, &g, 8) || !g)
 		return -ENOENT;
 	L = goroutines_layout(s, &why);
 	sbuf_release(&why);

@@ -105,6 +105,9 @@ int goroutine_leaked(const struct goroutine *g);
  * that Go keeps in TLS at fs:-8 on linux/amd64 (runtime/go_tls.h);
  * 0 or a negative errno. */
 int goroutine_id(struct session *s, struct thread *t, int64_t *goid);
+/* The same, from registers already read (a stop gorr is handling). */
+int goroutine_id_regs(struct session *s, struct thread *t, const struct user_regs_struct *regs,
+		      int64_t *goid);
 /* Ask the goroutine t runs to preempt itself, as the runtime's own
  * preemptone does (runtime/proc.go): g.preempt = true and g.stackguard0 =
  * stackPreempt (runtime/stack.go), so that its next function prologue, or

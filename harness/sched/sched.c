@@ -68,7 +68,8 @@ enum {
  * depends on the machine's speed. */
 #define VIRTUAL_INTERRUPT_NS (200 * 1000 * 1000)
 #define VSLICE_NS (10 * 1000 * 1000)		/* virtual time one timeslice takes */
-#define IDLE_POLL_MS 50				/* how often an idle gorr looks for signals */
+#define IDLE_POLL_MS 50
+#define G_SEEN_MAX (1LL << 27)			/* goids first_sight tracks (16 MB) */				/* how often an idle gorr looks for signals */
 
 static int64_t real_now(clockid_t clk)
 {
@@ -89,10 +90,10 @@ static int64_t real_now(clockid_t clk)
  * were chosen by measurement on tests/kernels and examples/
  * (docs/chaos.md). */
 static const struct chaos_knobs knobs[] = {
-	{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25, 16, 0.25, 0.10, 10000, 50000000 },
-	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 16, 0.50, 0.15, 10000, 100000000 },
-	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 8, 0.50, 0.25, 10000, 200000000 },
+	{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ 0.05, 20000000, 0.05, 100000, 20000000, 0.25, 16, 0.25, 0.10, 10000, 50000000, 0.15, 0.15 },
+	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 16, 0.50, 0.15, 10000, 100000000, 0.25, 0.25 },
+	{ 0.15, 50000000, 0.20, 10000, 5000000, 0.50, 8, 0.50, 0.25, 10000, 200000000, 0.25, 0.25 },
 };
 
 const struct chaos_knobs *chaos_knobs(int level)
@@ -223,8 +224,11 @@ void sched_release(struct session *s)
 	s->nheld = 0;
 	free(s->dpoints);
 	free(s->dp_hits);
+	free(s->g_seen);
 	s->dpoints = NULL;
 	s->dp_hits = NULL;
+	s->g_seen = NULL;
+	s->g_seen_len = 0;
 	s->ndpoints = 0;
 }
 
@@ -1616,6 +1620,32 @@ void sched_stopped(struct session *s, struct thread *t)
 		t->sch.dp_visits[t->sch.dp_touched[--t->sch.dp_ntouched]] = 0;
 }
 
+/* Whether the goroutine t runs is at its first decision point: its goid
+ * (runtime.g.goid, handed out in batches from sched.goidgen by
+ * runtime/proc.go's newproc1, so small and dense) not seen before. */
+static int first_sight(struct session *s, struct thread *t, const struct user_regs_struct *regs)
+{
+	int64_t goid;
+	uint64_t byte;
+
+	if (goroutine_id_regs(s, t, regs, &goid) || goid <= 0 || goid >= G_SEEN_MAX)
+		return 0;
+	byte = (uint64_t)goid / 8;
+	if (byte >= s->g_seen_len) {
+		size_t len = s->g_seen_len ? s->g_seen_len : 64;
+
+		while (len <= byte)
+			len *= 2;
+		s->g_seen = xrealloc(s->g_seen, len);
+		memset(s->g_seen + s->g_seen_len, 0, len - s->g_seen_len);
+		s->g_seen_len = len;
+	}
+	if (s->g_seen[byte] & (1u << (goid % 8)))
+		return 0;
+	s->g_seen[byte] |= (unsigned char)(1u << (goid % 8));
+	return 1;
+}
+
 /* A decision point hit this often is in a hot loop, where each hit is a
  * stop (some 30 us): it is disarmed, and the loop's timeslices end by the
  * real-time interrupt again.  A safeguard for programs that take a lock a
@@ -1649,7 +1679,34 @@ int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_str
 	 * the others running until they block, not another chaos round
 	 * (with decision points ending slices there too, 2 of 40 traces of
 	 * examples/flaky TestStartAll did not replay). */
-	if (s->exiting || ++t->sch.dp_count < t->chaos.dp_budget)
+	if (s->exiting)
+		return 0;
+	/* A goroutine's first decision point.  Natively, the goroutine a go
+	 * statement makes waits for a thread: another M that wakes, spins
+	 * and steals it from the creator's P (runtime/proc.go: wakep,
+	 * runqsteal, which takes runnext only after a usleep(3)), or a new
+	 * M (newm, clone) tens of microseconds later, longer on a busy
+	 * machine, while its creator runs on.  Under gorr it runs as soon as
+	 * its creator's thread parks, in no virtual time: a Stop that
+	 * sleeps 50 us and then finds Serve not yet started (a bug that
+	 * natively fails in about half of the runs) never fails.  So its
+	 * start is late with a probability of its own, held like the
+	 * thread hold below.  And the other way round, where the go
+	 * statement returns: the creator yields, and the new goroutine (in
+	 * its P's runnext) runs first. */
+	if (k->start_late_prob && first_sight(s, t, regs) &&
+	    prng_unit(&s->chaos_rng) < k->start_late_prob) {
+		end_slice_at_bp(s, t, regs, 0, log_uniform(&s->chaos_rng, k->hold_min_ns, k->hold_max_ns),
+				visit);
+		return 1;
+	}
+	if (d->kind == DP_GO_RETURN && k->start_early_prob &&
+	    prng_unit(&s->chaos_rng) < k->start_early_prob &&
+	    !goroutine_preempt(s, t) && !thread_signal(t, SIGURG)) {
+		end_slice_at_bp(s, t, regs, 1, 0, visit);
+		return 1;
+	}
+	if (++t->sch.dp_count < t->chaos.dp_budget)
 		return 0;
 	others = others_could_run(s);
 	/* And the goroutine may yield to the others on its own thread, the

@@ -44,6 +44,8 @@ struct chaos_knobs {
 	double gpreempt_prob;	/* ...and its goroutine is preempted too */
 	double hold_prob;	/* ...and its thread is held off the CPU... */
 	int64_t hold_min_ns, hold_max_ns;	/* ...for a log-uniform time */
+	double start_late_prob;	/* a goroutine's first decision point holds its thread */
+	double start_early_prob;	/* a go statement's creator yields to the new goroutine */
 };
 const struct chaos_knobs *chaos_knobs(int level);
 
