@@ -70,6 +70,7 @@ struct replayer {
 	int stopped;		/* stopped at a breakpoint (not --continue) */
 	int diverged;
 	int ended;		/* the trace ended before the program did */
+	struct session *session;	/* replaying it (stopped at damage) */
 	int recorded_status;	/* from the end event, or -1 */
 	uint64_t recorded_leaks;	/* the end event's --leaks count */
 	uint64_t events;	/* events consumed */
@@ -89,13 +90,17 @@ static void advance(struct replayer *r)
 	r->injected = 0;
 	sbuf_reset(&r->why);
 	r->st = trace_next(&r->rd, &o);
-	if (r->st != TRACE_OBJECT)
-		return;
-	if (trace_event_decode(o, &r->ev, &r->why) < 0) {
+	if (r->st == TRACE_OBJECT && trace_event_decode(o, &r->ev, &r->why) < 0)
 		r->st = TRACE_CORRUPT;
-		return;
+	if (r->st == TRACE_OBJECT) {
+		r->have = 1;
+	} else if (r->st != TRACE_EOF && r->session) {
+		/* Damaged here: the replay stops now, with the program where
+		 * the last whole event left it.  Left to run on, it could wait
+		 * for ever for stops the trace would have led to (the exits
+		 * of threads an exit_group whose event is damaged would end). */
+		r->session->stop_requested = 1;
 	}
-	r->have = 1;
 }
 
 static void consume(struct replayer *r)
@@ -114,6 +119,15 @@ static void consume(struct replayer *r)
 		r->recorded_leaks = r->ev.leaks;
 	}
 	advance(r);
+}
+
+/* Events that say nothing the program did (samples, and kinds a newer
+ * gorr wrote, or a damaged kind byte): passed over wherever the replay
+ * looks at what comes next, not only when it picks a thread. */
+static void skip_inert(struct replayer *r)
+{
+	while (r->have && (r->ev.type == EV_UNKNOWN || r->ev.type == EV_SAMPLE))
+		consume(r);
 }
 
 static void map_tid(struct replayer *r, pid_t rec, pid_t tid)
@@ -289,11 +303,20 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 		return ENTRY_HOLD;
 	/* A fault rule fired here in the recording: its effect (a result,
 	 * a delay) is in the events that follow. */
+	skip_inert(r);
 	while (r->have && r->ev.type == EV_FAULT && !is_gc_fault(&r->ev) &&
 	       thread_of(r, s, r->ev.tid) == t)
 		consume(r);
 	if (!r->have)
 		return ENTRY_HOLD;
+	/* exit_group has already ended its siblings for the event loop
+	 * (doom_siblings), which now waits for their exits: held, it would
+	 * wait for ever.  The trace must have it next, or the replay has
+	 * diverged. */
+	if (d && (d->flags & SF_GROUPEXIT) && thread_of(r, s, r->ev.tid) != t) {
+		diverge_call(r, s, t);
+		return ENTRY_HOLD;
+	}
 	/* An exec ends the process's other threads first: their exits come
 	 * before its own events. */
 	if (d && (d->flags & SF_EXEC) && r->ev.type == EV_EXIT) {
@@ -510,6 +533,7 @@ static void rp_thread_exit(struct session *s, struct thread *t, int wstatus)
 	(void)t;
 	if (r->diverged || r->stopped)
 		return;
+	skip_inert(r);
 	/* Threads ended by an exit_group or an exec are logged together, in
 	 * creation order; thread ids of dead threads may have been reused,
 	 * so any exit next in the trace stands for this one. */
@@ -724,7 +748,7 @@ static struct thread *rp_pick(struct session *s)
 		if (check_event_break(r, s))
 			return NULL;
 		if (r->ev.type == EV_UNKNOWN || r->ev.type == EV_SAMPLE) {
-			consume(r);	/* nothing the program did */
+			skip_inert(r);
 			continue;
 		}
 		if (r->ev.type == EV_END) {
@@ -1121,6 +1145,7 @@ int cmd_replay(int argc, char **argv)
 	o.seed = r.seed;
 	o.seed_given = 1;
 	o.quiet = 1;
+	r.session = &s;
 	err = session_init(&s, &o, &replay_ops, &r);
 	if (!err)
 		err = resolve_breaks(&r, &s);

@@ -2,6 +2,7 @@
 import os
 import re
 import shutil
+import subprocess
 
 from run import load_trace, per_toolchain
 
@@ -116,6 +117,32 @@ def test_damaged_traces(ctx):
     r = replay(ctx, empty)
     assert r.returncode == 1 and "not a gorr trace" in r.stderr
     assert replay(ctx, ctx.path("missing.gorr")).returncode == 1
+
+
+def test_damage_at_the_end_never_hangs(ctx):
+    """Issue 12: a byte damaged among the last records (thread exits, the
+    exit_group, the end) made replay wait for ever for exits that the
+    held exit_group would have caused.  Every one of the last 300 bytes,
+    flipped: the replay ends (the same output and status, or status 125
+    with the damage reported), and leaves no tracee behind."""
+    trace = ctx.path("t.gorr")
+    record(ctx, "example-nondet", [], trace)
+    data = open(trace, "rb").read()
+    flipped = ctx.path("f.gorr")
+    codes = {}
+    for off in range(max(0, len(data) - 300), len(data)):
+        b = bytearray(data)
+        b[off] ^= 0xFF
+        open(flipped, "wb").write(b)
+        r = replay(ctx, flipped, timeout=20)
+        assert r.returncode in (0, 125), (off - len(data), r)
+        if r.returncode == 125:
+            assert r.stderr.count("\n") >= 1 and ("replayed that far" in r.stderr or "diverged" in r.stderr
+                                                  or "damaged" in r.stderr), (off - len(data), r.stderr)
+        codes[r.returncode] = codes.get(r.returncode, 0) + 1
+    assert codes.get(125, 0) > 50, codes
+    left = subprocess.run(["pgrep", "-f", ctx.prog("example-nondet")], capture_output=True, text=True)
+    assert left.stdout == "", "tracees left: " + left.stdout
 
 
 @per_toolchain
