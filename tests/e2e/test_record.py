@@ -267,13 +267,31 @@ def test_ctrl_c_reaches_the_program(ctx):
     """^C goes to the whole process group: the program dies of it, gorr
     records that and exits 130."""
     trace = ctx.path("int.gorr")
+    # A shell without job control starts background jobs with SIGINT
+    # ignored (POSIX, 2.11 "Signals and Error Handling"); the ignored
+    # disposition is inherited through exec and Go keeps it
+    # (runtime/signal_unix.go, sigInstallGoHandler).  So `make check &`
+    # made this test hang: the ^C was discarded by the kernel.  The
+    # program gets the terminal's default, as under an interactive shell.
     p = subprocess.Popen([ctx.gorr, "record", "-q", "-o", trace, "--", ctx.prog("sleeper")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ctx.tmp,
-                         start_new_session=True)
+                         start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert p.stdout.readline().startswith(b"pid ")
     time.sleep(0.2)
     os.killpg(p.pid, signal.SIGINT)
-    assert p.wait(timeout=20) == 128 + signal.SIGINT
+    try:
+        rc = p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        # Say where it stood, and leave nothing running behind.
+        state = subprocess.run(f"for q in $(pgrep -g {p.pid}); do grep -H -E 'State|SigPnd|ShdPnd|SigBlk' "
+                               f"/proc/$q/task/*/status; head -c 60 /proc/$q/task/*/syscall; done",
+                               shell=True, capture_output=True, text=True).stdout
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        d = ctx.gorr_cmd("dump", trace, check_exit=0).stdout
+        raise AssertionError(f"gorr still ran 20 s after ^C\n{state}\n" + "\n".join(d.splitlines()[-40:]))
+    assert rc == 128 + signal.SIGINT
     events = load_trace(trace)[1:]
     assert any(e["e"] == "signal" and e["sig"] == signal.SIGINT for e in events)
     assert events[-1]["e"] == "end" and events[-1]["status"] == 130, events[-1]
