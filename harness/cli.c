@@ -100,6 +100,17 @@ int cli_session_option(struct session_opts *o, int argc, char **argv, int *i)
 		o->pin_cpu = (int)n;
 		return 1;
 	}
+	if (cli_is_opt(a, "--as")) {
+		v = cli_opt_value("--as", argc, argv, i);
+		if (!v || !*v)
+			return -1;
+		if (v[0] != '/') {
+			error("--as: '%s' is not an absolute path", v);
+			return -1;
+		}
+		o->as_path = v;
+		return 1;
+	}
 	if (cli_is_opt(a, "--hang-timeout")) {
 		v = cli_opt_value("--hang-timeout", argc, argv, i);
 		return cli_parse_duration("--hang-timeout", v, &o->hang_ns) ? -1 : 1;

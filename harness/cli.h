@@ -34,7 +34,11 @@
 	"                      0 off (default), 1 (hunt's default), 2 more, 3 also at\n" \
 	"                      the program's decision points (slow on spin loops)\n" \
 	"      --timeout DUR   end the run after DUR on the scheduler's clock (virtual\n" \
-	"                      under run); reported like a hang, status 124\n"
+	"                      under run); reported like a hang, status 124\n" \
+	"      --as PATH       run PROG as the absolute PATH: a copy of PROG is put\n" \
+	"                      there for the run (folders too) and removed after, so\n" \
+	"                      that the program's own path is the original's (hunt's\n" \
+	"                      reproducers of a saved copy use it)\n"
 #define CLI_RUN_HELP \
 	"      --hang-timeout DUR  under virtual time, a run in which every thread\n" \
 	"                      waits and only timers fire for DUR is a hang (default 1h)\n"

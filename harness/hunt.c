@@ -84,6 +84,9 @@ struct hunt {
 	/* State. */
 	char tmp[2048];		/* runs' traces and output */
 	char saved[PATH_MAX];	/* where the first failure was saved */
+	char prog[PATH_MAX];	/* the program as every run starts it: absolute when
+				 * given with a folder, so that its saved copy can run
+				 * as it (gorr run --as) */
 	int cpus[MAX_JOBS], ncpus;
 	struct job job[MAX_JOBS];
 	uint64_t next_seed;
@@ -267,6 +270,8 @@ static int parse_args(struct hunt *h, int argc, char **argv, int *code)
 		goto bad;
 	}
 	h->argv = argv + i;
+	if (!strchr(h->argv[0], '/') || !realpath(h->argv[0], h->prog))
+		snprintf(h->prog, sizeof(h->prog), "%s", h->argv[0]);
 	cli_session_release(&o);
 	return 1;
 bad:
@@ -310,7 +315,7 @@ static uint64_t next_seed(struct hunt *h, uint64_t s)
 
 /* argv for `gorr run` of one seed; strings in buf live as long as it. */
 static char **run_argv(struct hunt *h, uint64_t seed, int cpu, const char *trace,
-		       const char *prog, char bufs[4][32])
+		       const char *prog, const char *as, char bufs[4][32])
 {
 	char **v = xcalloc(24 + h->npass + 64, sizeof(char *));
 	size_t n = 0, i;
@@ -345,6 +350,10 @@ static char **run_argv(struct hunt *h, uint64_t seed, int cpu, const char *trace
 	if (trace) {
 		v[n++] = "-o";
 		v[n++] = (char *)trace;
+	}
+	if (as) {
+		v[n++] = "--as";
+		v[n++] = (char *)as;
 	}
 	v[n++] = "--";
 	v[n++] = (char *)prog;
@@ -549,7 +558,7 @@ static void start_job(struct hunt *h, struct job *j, uint64_t seed, int slot)
 	snprintf(j->out, sizeof(j->out), "%s/%llu.out", h->tmp, (unsigned long long)seed);
 	snprintf(j->err, sizeof(j->err), "%s/%llu.err", h->tmp, (unsigned long long)seed);
 	snprintf(j->trace, sizeof(j->trace), "%s/%llu.gorr", h->tmp, (unsigned long long)seed);
-	v = run_argv(h, seed, j->cpu, j->trace, h->argv[0], bufs);
+	v = run_argv(h, seed, j->cpu, j->trace, h->prog, NULL, bufs);
 	j->pid = spawn(v, j->out, j->err, &h->oldmask);
 	j->started = now_s();
 	j->killed = 0;
@@ -610,31 +619,6 @@ static void shell_quote(struct sbuf *sb, const char *a)
 	sbuf_addc(sb, '\'');
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	char buf[1 << 16];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out;
-	ssize_t n;
-	struct stat st;
-
-	if (in < 0)
-		return -errno;
-	fstat(in, &st);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (st.st_mode & 0777) | 0700);
-	if (out < 0) {
-		close(in);
-		return -errno;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			n = -1;
-			break;
-		}
-	close(in);
-	close(out);
-	return n < 0 ? -EIO : 0;
-}
-
 /* Wait for the run pid (SIGCHLD is blocked: taken with sigtimedwait),
  * killing it once it passes --run-timeout; 1 when it was killed. */
 static int wait_run(const struct hunt *h, pid_t pid, int *status)
@@ -670,14 +654,14 @@ static int wait_run(const struct hunt *h, pid_t pid, int *status)
 static void save_failure(struct hunt *h, struct failure *f, struct sbuf *repro, int *confirmed)
 {
 	char prog[PATH_MAX], trace[PATH_MAX], out[PATH_MAX], err[PATH_MAX], dir[PATH_MAX], d[2048];
-	const char *base = strrchr(h->argv[0], '/');
+	const char *base = strrchr(h->prog, '/');
 	char bufs[4][32], detail[256];
 	char **v;
 	pid_t pid;
 	int status = 0, i, e_dir, killed;
 	char *o, *e;
 
-	base = base ? base + 1 : h->argv[0];
+	base = base ? base + 1 : h->prog;
 	/* --save a/b/c makes a and a/b too. */
 	e_dir = mkdir_p(h->save, 0755);
 	if (e_dir || !realpath(h->save, dir)) {
@@ -691,12 +675,17 @@ static void save_failure(struct hunt *h, struct failure *f, struct sbuf *repro, 
 	snprintf(h->saved, sizeof(h->saved), "%s", dir);
 	snprintf(d, sizeof(d), "%.2000s", dir);
 	snprintf(prog, sizeof(prog), "%s/%.1000s", d, base);
-	if (copy_file(h->argv[0], prog))
-		snprintf(prog, sizeof(prog), "%s", h->argv[0]);
+	if (copy_file(h->prog, prog))
+		snprintf(prog, sizeof(prog), "%s", h->prog);
 	snprintf(trace, sizeof(trace), "%s/seed-%llu.gorr", d, (unsigned long long)f->seed);
 	snprintf(out, sizeof(out), "%s/seed-%llu.stdout", d, (unsigned long long)f->seed);
 	snprintf(err, sizeof(err), "%s/seed-%llu.stderr", d, (unsigned long long)f->seed);
-	v = run_argv(h, f->seed, -1, trace, prog, bufs);
+	/* The copy runs as the original (its path, /proc/self/maps...):
+	 * a program that reads its own path must not fail differently
+	 * because the copy lies elsewhere (issue 16: glibc reads the maps,
+	 * and a longer path cost one more read). */
+	v = run_argv(h, f->seed, -1, trace, prog,
+		     h->prog[0] == '/' && strcmp(prog, h->prog) ? h->prog : NULL, bufs);
 	pid = spawn(v, out, err, &h->oldmask);
 	killed = wait_run(h, pid, &status);
 	o = slurp(out, 1 << 20);

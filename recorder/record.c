@@ -887,7 +887,35 @@ static int check_plan(struct session *s, struct fault_plan *p)
 }
 
 /* Shared by record and run: both are this policy; run adds virtual time. */
+static int run_session(struct session_opts *o, const char *path, const char *kind);
+
 static int run_policy(struct session_opts *o, const char *path, const char *kind)
+{
+	struct standin st;
+	char **argv;
+	size_t n;
+	int code;
+
+	if (!o->as_path)
+		return run_session(o, path, kind);
+	/* --as: the program's file is put at the path and run from there,
+	 * under that name. */
+	if (standin_place(&st, o->as_path, o->argv[0]))
+		return EXIT_GORR_FAILURE;
+	for (n = 0; o->argv[n]; n++)
+		;
+	argv = xcalloc(n + 1, sizeof(*argv));
+	memcpy(argv, o->argv, n * sizeof(*argv));
+	argv[0] = (char *)o->as_path;
+	o->argv = argv;
+	o->exe = o->as_path;
+	code = run_session(o, path, kind);
+	standin_remove(&st);
+	free(argv);
+	return code;
+}
+
+static int run_session(struct session_opts *o, const char *path, const char *kind)
 {
 	struct session s;
 	struct recorder r;

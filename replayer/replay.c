@@ -1064,12 +1064,40 @@ static void replayer_release(struct replayer *r)
 	sbuf_release(&r->why);
 }
 
+/* The program is gone from where it was recorded (a go test binary
+ * whose build folder go test deleted: gorr hunt's saved trace names the
+ * original path, which its copy ran as).  A file of the same name beside
+ * the trace with the recorded SHA-256, as hunt saves its copy, is put at
+ * that path for the replay.  1 when it was. */
+static int beside_trace(struct replayer *r, const char *trace_abs, struct standin *st)
+{
+	const char *base = strrchr(r->exe, '/'), *slash = trace_abs ? strrchr(trace_abs, '/') : NULL;
+	struct sbuf p = SBUF_INIT;
+	unsigned char d[32];
+	int ok = 0;
+
+	if (r->exe[0] != '/' || !base || !slash)
+		return 0;
+	sbuf_add(&p, trace_abs, (size_t)(slash - trace_abs) + 1);
+	sbuf_adds(&p, base + 1);
+	if (sha256_file(p.buf, d) == 0 && !memcmp(d, r->digest, 32) &&
+	    standin_place(st, r->exe, p.buf) == 0) {
+		if (!r->quiet)
+			notice("'%s' is gone: replaying its copy '%s' there", r->exe, p.buf);
+		ok = 1;
+	}
+	sbuf_release(&p);
+	return ok;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replayer r;
 	struct session_opts o;
 	struct session s;
 	unsigned char digest[32];
+	struct standin st = { NULL, NULL };
+	char *trace_abs;
 	int i, err, code;
 
 	memset(&r, 0, sizeof(r));
@@ -1124,14 +1152,20 @@ int cmd_replay(int argc, char **argv)
 	/* The same program, started the same way: the same path string
 	 * from the same directory, the same arguments and environment, so
 	 * that its stack is laid out as it was. */
+	trace_abs = realpath(r.path, NULL);
 	if (r.cwd && chdir(r.cwd) < 0 && r.exe[0] != '/')
 		warning("cannot enter '%s' (%s): addresses may differ from the recording",
 			r.cwd, strerror(errno));
 	if (sha256_file(r.exe, digest) < 0) {
-		error("cannot read '%s', the program of '%s'", r.exe, r.path);
-		replayer_release(&r);
-		return 1;
+		if (!beside_trace(&r, trace_abs, &st)) {
+			error("cannot read '%s', the program of '%s'", r.exe, r.path);
+			free(trace_abs);
+			replayer_release(&r);
+			return 1;
+		}
+		memcpy(digest, r.digest, 32);
 	}
+	free(trace_abs);
 	if (memcmp(digest, r.digest, 32)) {
 		error("'%s' was recorded from another build of '%s' (its SHA-256 differs): "
 		      "refusing to replay", r.path, r.exe);
@@ -1151,6 +1185,7 @@ int cmd_replay(int argc, char **argv)
 		err = resolve_breaks(&r, &s);
 	if (err) {
 		session_release(&s);
+		standin_remove(&st);
 		replayer_release(&r);
 		return EXIT_GORR_FAILURE;
 	}
@@ -1198,6 +1233,7 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 	session_release(&s);
+	standin_remove(&st);
 	replayer_release(&r);
 	return err && !r.diverged && !r.stopped ? EXIT_GORR_FAILURE : code;
 }

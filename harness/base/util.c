@@ -1,6 +1,8 @@
 #include "harness/base/util.h"
 
 #include <errno.h>
+#include "harness/base/sha256.h"
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,4 +397,111 @@ int write_full(int fd, const void *data, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int copy_file(const char *from, const char *to)
+{
+	char buf[1 << 16];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out, err = 0;
+	ssize_t n;
+	struct stat st;
+
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &st) < 0) {
+		err = -errno;
+		close(in);
+		return err;
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (st.st_mode & 0777) | 0700);
+	if (out < 0) {
+		err = -errno;
+		close(in);
+		return err;
+	}
+	while (!err && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno != EINTR)
+				err = -errno;
+			continue;
+		}
+		err = write_full(out, buf, (size_t)n);
+	}
+	close(in);
+	if (close(out) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+int standin_place(struct standin *st, const char *path, const char *from)
+{
+	unsigned char a[32], b[32];
+	struct stat sb;
+	char *dir, *slash;
+	int err;
+
+	st->path = st->top = NULL;
+	if (path[0] != '/') {
+		error("'%s': the path to run the program as must be absolute", path);
+		return -EINVAL;
+	}
+	if (stat(path, &sb) == 0) {
+		if (sha256_file(path, a) == 0 && sha256_file(from, b) == 0 && !memcmp(a, b, 32))
+			return 0;
+		error("'%s' exists and is not a copy of '%s': not replacing it", path, from);
+		return -EEXIST;
+	}
+	/* The outermost missing folder, to remove afterwards. */
+	dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	while (*dir && stat(dir, &sb) < 0 && errno == ENOENT) {
+		free(st->top);
+		st->top = xstrdup(dir);
+		slash = strrchr(dir, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	free(dir);
+	if (st->top) {
+		dir = xstrdup(path);
+		*strrchr(dir, '/') = '\0';
+		err = mkdir_p(dir, 0755);
+		free(dir);
+		if (err) {
+			error("cannot make the folders of '%s': %s", path, strerror(-err));
+			standin_remove(st);
+			return err;
+		}
+	}
+	st->path = xstrdup(path);
+	err = copy_file(from, path);
+	if (err) {
+		error("cannot copy '%s' to '%s': %s", from, path, strerror(-err));
+		standin_remove(st);
+		return err;
+	}
+	return 0;
+}
+
+void standin_remove(struct standin *st)
+{
+	char *dir, *slash;
+
+	if (st->path)
+		unlink(st->path);
+	if (st->top && st->path) {
+		/* The folders made for it, innermost first, up to the
+		 * outermost; one holding anything else stays. */
+		dir = xstrdup(st->path);
+		while ((slash = strrchr(dir, '/')) && slash != dir) {
+			*slash = '\0';
+			if (strlen(dir) < strlen(st->top) || rmdir(dir) < 0)
+				break;
+		}
+		free(dir);
+	}
+	free(st->path);
+	free(st->top);
+	st->path = st->top = NULL;
 }

@@ -73,4 +73,25 @@ int mkdir_p(const char *path, unsigned int mode);
  * a negative errno. */
 int write_full(int fd, const void *data, size_t n);
 
+/* Copy the file from to the file to (made, or truncated), with from's
+ * permission bits and the owner's rwx; 0 or a negative errno. */
+int copy_file(const char *from, const char *to);
+
+/* A program run from a path it does not lie at (gorr run --as, a replay
+ * of a trace whose program was saved beside it): its copy is put at the
+ * path for the run, with any folders missing on the way, and removed
+ * afterwards, so that what the program reads of its own path (argv[0],
+ * /proc/self/exe, /proc/self/maps, which glibc reads) is the same as
+ * where it was first run (issue 16). */
+struct standin {
+	char *path;		/* the file put there, NULL when none was */
+	char *top;		/* the outermost folder made for it, or NULL */
+};
+/* Make path hold the file from: nothing to do when it already holds the
+ * same bytes (SHA-256); refused (-EEXIST) when it holds another file.
+ * 0 or a negative errno, after saying what is wrong. */
+int standin_place(struct standin *st, const char *path, const char *from);
+/* Remove what standin_place put there. */
+void standin_remove(struct standin *st);
+
 #endif

@@ -195,6 +195,7 @@ struct session_opts {
 	int64_t sample_ns;	/* --sample DUR: goroutine and timer counts */
 	int chaos;		/* --chaos LEVEL: 0 off, 1, 2 (harness/sched/sched.c) */
 	int64_t timeout_ns;	/* --timeout DUR: the run ends after DUR (scheduler's clock) */
+	const char *as_path;	/* --as PATH: run argv[0]'s file from PATH (standin_place) */
 };
 
 enum { PIN_AUTO = -1, PIN_NONE = -2 };

@@ -191,3 +191,49 @@ def test_parallel_hunt_reports_the_lowest_failing_seed(ctx):
     r = hunt(ctx, "-n", "200", "-j", "1", "--cpus", "2", "--save", ctx.path("j1"), "--",
              prog, "-test.run", "^TestStartAll$", timeout=300)
     assert seeds == {_failure(r.stderr)[0]}, (seeds, r.stderr[-500:])
+
+
+@per_toolchain
+def test_saved_copy_runs_as_the_original(ctx):
+    """Issue 16: the reproducer runs the saved copy as the original
+    (gorr run --as): what the program reads of its own path (os.Args[0],
+    /proc/self/exe, the lines of /proc/self/maps that name it, which glibc
+    reads) is the original's, also once go test deleted it and from a
+    save folder of another length; the saved trace replays from the copy
+    beside it.  A static binary, and a dynamically linked one (cgo
+    runtime, external linking) when there is a C compiler."""
+    import shlex
+    kinds = [("static", {"CGO_ENABLED": "0"}, [])]
+    if shutil.which("gcc"):
+        kinds.append(("dynamic", {"CGO_ENABLED": "1"}, ["-ldflags=-linkmode=external"]))
+    for kind, extra, flags in kinds:
+        orig_dir = ctx.path(f"b-{kind}")
+        os.makedirs(orig_dir, exist_ok=True)
+        orig = os.path.join(orig_dir, "selfpath.test")
+        env = dict(os.environ, GO111MODULE="off", GOFLAGS="-buildvcs=false", GOROOT=ctx.tc.root,
+                   GOCACHE=os.path.join(ROOT, "tests", "build", "gocache"), **extra)
+        subprocess.run([ctx.tc.go, "test", "-c", *flags, "-o", orig, "."], check=True, env=env,
+                       capture_output=True, cwd=os.path.join(ROOT, "tests", "gopkgs", "selfpath"))
+        save = ctx.path(f"a-save-folder-of-quite-another-length-than-the-original/{kind}")
+        r = ctx.gorr_cmd("hunt", "-n", "1", "--save", save, "--", orig, timeout=120)
+        assert r.returncode == 1 and "it fails again from the saved copy" in r.stderr, r.stderr
+        repro = r.stderr.split("reproduce with:\n", 1)[1].splitlines()[0].strip()
+        assert f"--as {orig} -- " in repro, repro
+        want = open(os.path.join(save, "seed-1.stdout")).read()
+        assert f"args0 {orig}\nexe {orig}\n" in want, want
+        shutil.rmtree(orig_dir)
+        argv = shlex.split(repro)
+        for _ in range(10):
+            again = ctx.run([ctx.gorr] + argv[1:], timeout=60)
+            assert (again.returncode, again.stdout) == (1, want), (kind, again)
+            assert not os.path.exists(orig_dir), "the stand-in was left behind"
+        rep = ctx.gorr_cmd("replay", os.path.join(save, "seed-1.gorr"), timeout=60)
+        assert rep.stdout == want and "replaying its copy" in rep.stderr, (kind, rep)
+        assert not os.path.exists(orig_dir)
+    # Another file at the path is never replaced; the path must be absolute.
+    other = ctx.path("other-file")
+    open(other, "w").write("not the program\n")
+    r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--as", other, "--", ctx.prog("example-nondet"))
+    assert r.returncode == 125 and "is not a copy of" in r.stderr and open(other).read() == "not the program\n", r
+    r = ctx.gorr_cmd("run", "-q", "--as", "rel/x", "--", ctx.prog("example-nondet"))
+    assert r.returncode == 2 and "not an absolute path" in r.stderr, r
