@@ -1090,6 +1090,19 @@ int sched_slice(struct session *s, struct thread *t)
 		thread_resume(s, t);
 		return 0;
 	}
+	/* The interrupt came between one of gorr's INT3s (a breakpoint, a
+	 * patched rdtsc) and its SIGTRAP: the kernel reports the interrupt's
+	 * stop first (kernel/signal.c get_signal: JOBCTL_TRAP_MASK before
+	 * dequeue_synchronous_signal), with rip one past the INT3, inside
+	 * the instruction it covers.  No slice ends there: replay could not
+	 * find it, and a step from there ran the instruction's tail as code
+	 * (1 `gorr record` of tests/progs/tsc in 15 crashed in runtime.cputicks).
+	 * The SIGTRAP comes as soon as the thread goes on; the next tick
+	 * ends the slice. */
+	if (bp_trap_at(s, t, regs.rip - 1)) {
+		thread_resume(s, t);
+		return 0;
+	}
 	/* Not while a forced GC runs in its process: a step over one of
 	 * the debug call protocol's INT3s would swallow its trap. */
 	if (!(s->gc.tid && s->gc.tgid == t->tgid)) {
