@@ -236,12 +236,15 @@ static int parse_rule(struct fault_plan *p, const char *text, struct sbuf *why)
 		}
 	}
 	while (!err && opts && *opts) {
-		const char *comma = strchr(opts, ',');
-		char *opt = comma ? dupn(opts, (size_t)(comma - opts)) : xstrdup(opts);
+		/* Options are separated by commas or, as strace writes its
+		 * inject= options, by colons; a path= glob (file names may
+		 * hold colons) runs to the next comma. */
+		const char *sep = strncmp(opts, "path=", 5) ? strpbrk(opts, ",:") : strchr(opts, ',');
+		char *opt = sep ? dupn(opts, (size_t)(sep - opts)) : xstrdup(opts);
 
 		err = parse_option(&r, opt, text, why, &actions);
 		free(opt);
-		opts = comma ? comma + 1 : NULL;
+		opts = sep ? sep + 1 : NULL;
 	}
 	if (!err && actions == 0)
 		err = fail(why, text, "no action (expected delay=DUR or error=ERRNO for syscalls, "

@@ -21,6 +21,8 @@ static void good_rules(void)
 		"gc@event:1234",
 		"gc:every=2s",
 		"  epoll_pwait:delay=1ms  ",
+		"write:delay=30ms:fd=2:when=5",
+		"openat:error=ENOENT:when=2:path=/srv/a:b/*.conf",
 	};
 	struct fault_plan p = FAULT_PLAN_INIT;
 	struct sbuf why = SBUF_INIT;
@@ -38,6 +40,12 @@ static void good_rules(void)
 	      "gc@ func '%s'", p.rules[9].func);
 	CHECK(p.rules[10].target == FT_GC_EVENT && p.rules[10].event == 1234, "gc@event");
 	CHECK(p.rules[11].target == FT_GC_EVERY && p.rules[11].ns == 2000000000LL, "gc:every");
+	/* strace's colons between options (issue 12). */
+	CHECK(p.rules[13].action == FA_DELAY && p.rules[13].ns == 30000000 && p.rules[13].has_fd &&
+	      p.rules[13].fd == 2 && p.rules[13].has_when && p.rules[13].when_first == 5,
+	      "colon-separated options");
+	CHECK(p.rules[14].err == 2 && !strcmp(p.rules[14].path, "/srv/a:b/*.conf"),
+	      "a path= glob keeps its colons: '%s'", p.rules[14].path);
 	plan_release(&p);
 	sbuf_release(&why);
 }
