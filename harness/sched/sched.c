@@ -663,16 +663,16 @@ static int fd_entry(struct session *s, struct thread *t)
 static int waitchild_entry(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
-	int optarg = d->args[2] == A_HEX ? 2 : 3;
+	int opts_argi = d->args[2] == A_HEX ? 2 : 3;
 	struct user_regs_struct regs;
 
 	(void)s;
-	if (t->call.args[optarg] & WNOHANG)
+	if (t->call.args[opts_argi] & WNOHANG)
 		return ENTRY_RUN_EXIT;
 	if (thread_getregs(t, &regs))
 		return ENTRY_RUN_EXIT;
-	t->sch.orig_arg = t->call.args[optarg];
-	regs_set_arg(&regs, optarg, t->sch.orig_arg | WNOHANG);
+	t->sch.orig_arg = t->call.args[opts_argi];
+	regs_set_arg(&regs, opts_argi, t->sch.orig_arg | WNOHANG);
 	thread_setregs(t, &regs);
 	t->sch.wait = W_CHILD;	/* marks the call as rewritten */
 	return ENTRY_RUN_EXIT;
@@ -740,7 +740,7 @@ static int done_or_rewind(struct session *s, struct thread *t, int argi, uint64_
 int sched_exit(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
-	int optarg, none;
+	int opts_argi, none;
 
 	if (t->sch.poll_rewritten && d) {
 		/* Events, an error, or its timeout is over: done.  Nothing
@@ -756,18 +756,18 @@ int sched_exit(struct session *s, struct thread *t)
 	if (t->sch.wait != W_CHILD || !d)
 		return 0;
 	t->sch.wait = W_NONE;
-	optarg = d->args[2] == A_HEX ? 2 : 3;
+	opts_argi = d->args[2] == A_HEX ? 2 : 3;
 	/* wait4 returns 0 with WNOHANG when no child changed state; waitid
 	 * returns 0 either way and says so with si_pid == 0. */
 	none = t->call.ret == 0;
-	if (none && optarg == 3 && t->call.args[2]) {
+	if (none && opts_argi == 3 && t->call.args[2]) {
 		int32_t pid = 0;
 
 		if (thread_read(t, t->call.args[2] + 16, &pid, 4) == 0 && pid != 0)
 			none = 0;
 	}
 	/* Not done: run again once a process has exited. */
-	if (!done_or_rewind(s, t, optarg, t->sch.orig_arg, !none || t->call.ret < 0, W_CHILD))
+	if (!done_or_rewind(s, t, opts_argi, t->sch.orig_arg, !none || t->call.ret < 0, W_CHILD))
 		return 0;
 	t->sch.has_deadline = 0;
 	return 1;

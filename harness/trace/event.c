@@ -257,10 +257,19 @@ void mp_to_json(struct sbuf *sb, const msgpack_object *o)
 			if (k->type == MSGPACK_OBJECT_STR) {
 				mp_to_json(sb, k);
 			} else {
-				/* JSON keys are strings. */
+				/* JSON keys are strings: the key's JSON, quoted,
+				 * and cut at 256 bytes.  Uncut, a key holding a
+				 * map with such keys is escaped again at each
+				 * level, and a damaged 9.6 KB trace grew to
+				 * hundreds of MB (found by tests/fuzz/fuzz_trace). */
 				struct sbuf tmp = SBUF_INIT;
 
 				mp_to_json(&tmp, k);
+				if (tmp.len > 256) {
+					tmp.len = 256;
+					tmp.buf[256] = '\0';
+					sbuf_adds(&tmp, "...");
+				}
 				sbuf_add_json_str(sb, tmp.buf, tmp.len);
 				sbuf_release(&tmp);
 			}
