@@ -68,8 +68,8 @@ enum {
  * depends on the machine's speed. */
 #define VIRTUAL_INTERRUPT_NS (200 * 1000 * 1000)
 #define VSLICE_NS (10 * 1000 * 1000)		/* virtual time one timeslice takes */
-#define IDLE_POLL_MS 50
-#define G_SEEN_MAX (1LL << 27)			/* goids first_sight tracks (16 MB) */				/* how often an idle gorr looks for signals */
+#define IDLE_POLL_MS 50				/* how often an idle gorr looks for signals */
+#define G_SEEN_MAX (1LL << 27)			/* goids first_sight tracks (16 MB) */
 
 static int64_t real_now(clockid_t clk)
 {
