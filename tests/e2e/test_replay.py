@@ -144,7 +144,14 @@ def test_damage_at_the_end_never_hangs(ctx):
             # limits).  The same damage hanging again is a failure.
             if "timed out" not in str(e):
                 raise
-            r = replay(ctx, flipped, timeout=20)
+            try:
+                r = replay(ctx, flipped, timeout=20)
+            except AssertionError:
+                # Keep what hangs for whoever looks next.
+                keep = os.path.join(ctx.root, "tests", "build", "damage-hang.gorr")
+                shutil.copy(trace, keep)
+                raise AssertionError(f"flip at {off - len(data)} from the end hangs replay twice; "
+                                     f"the undamaged recording is kept as {keep}")
         assert r.returncode in (0, 125), (off - len(data), r)
         if r.returncode == 125:
             assert r.stderr.count("\n") >= 1 and ("replayed that far" in r.stderr or "diverged" in r.stderr
