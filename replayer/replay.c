@@ -435,16 +435,48 @@ static int arm_slice(struct replayer *r, struct session *s, struct thread *t)
 	return 0;
 }
 
-/* After an event t goes on from without asking pick (a signal's
- * delivery, an emulated rdtsc): when its next event is where its
- * timeslice ended (a decision point right after a SIGURG, the rdtsc
- * instruction of a loop), the breakpoint must be there before t gets
- * there. */
-static void arm_next_slice(struct replayer *r, struct session *s, struct thread *t)
+/* Fault signals the thread raises again by itself when it reaches the
+ * instruction; everything else is sent to it at its recorded point. */
+static int is_synchronous(const struct trace_event *ev)
 {
-	if (r->have && thread_of(r, s, r->ev.tid) == t && r->ev.regs.p &&
-	    (r->ev.type == EV_SLICE || is_gc_fault(&r->ev)))
+	switch (ev->sig) {
+	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+		return ev->code > 0;
+	}
+	return 0;
+}
+
+/* The recorded signal, t's next event, is sent to it once (faults it
+ * raises again by itself). */
+static void send_signal(struct replayer *r, struct thread *t)
+{
+	if (!is_synchronous(&r->ev) && !r->injected) {
+		thread_signal(t, r->ev.sig);
+		r->injected = 1;
+	}
+}
+
+/* After an event t goes on from without asking pick (a signal's
+ * delivery, an emulated rdtsc), what t's next event needs must be in
+ * place before t runs on:
+ * - where its timeslice ended (a decision point right after a SIGURG,
+ *   the rdtsc instruction of a loop): the breakpoint;
+ * - a second asynchronous signal (a SIGURG and the SIGCHLD of a child
+ *   that exited while the thread had every signal blocked around
+ *   vfork, syscall/exec_unix.go forkExec, are both pending when it
+ *   unblocks them): sent now, so that it is pending at the same point
+ *   as in the recording; the kernel then delivers it where it did
+ *   there (after the first handler's rt_sigreturn: Go's handlers block
+ *   every signal: sigfillset(&sa.sa_mask) in runtime/os_linux.go
+ *   setsig). */
+static void arm_next(struct replayer *r, struct session *s, struct thread *t)
+{
+	if (!r->have || thread_of(r, s, r->ev.tid) != t)
+		return;
+	if (r->ev.regs.p && (r->ev.type == EV_SLICE || is_gc_fault(&r->ev)))
 		arm_slice(r, s, t);
+	else if (r->ev.type == EV_SIGNAL)
+		send_signal(r, t);
 }
 
 /* Set or drop the watch on the recording's pass: t's last slice ended at
@@ -485,7 +517,7 @@ static int rp_signal(struct session *s, struct thread *t, siginfo_t *si)
 	if (r->ev.info.p && r->ev.info.len == sizeof(*si))
 		memcpy(si, r->ev.info.p, sizeof(*si));
 	consume(r);
-	arm_next_slice(r, s, t);
+	arm_next(r, s, t);
 	return si->si_signo;
 }
 
@@ -556,7 +588,7 @@ static void rp_tsc(struct session *s, struct thread *t, struct tsc_info *ti)
 	ti->tsc = r->ev.tsc;
 	ti->aux = r->ev.aux;
 	consume(r);
-	arm_next_slice(r, s, t);
+	arm_next(r, s, t);
 }
 
 static void rp_switched(struct session *s, struct thread *t)
@@ -721,17 +753,6 @@ static int check_event_break(struct replayer *r, struct session *s)
 	return 0;
 }
 
-/* Fault signals the thread raises again by itself when it reaches the
- * instruction; everything else is sent to it at its recorded point. */
-static int is_synchronous(const struct trace_event *ev)
-{
-	switch (ev->sig) {
-	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
-		return ev->code > 0;
-	}
-	return 0;
-}
-
 static struct thread *rp_pick(struct session *s)
 {
 	struct replayer *r = rep(s);
@@ -821,10 +842,7 @@ static struct thread *rp_pick(struct session *s)
 			}
 			return t;
 		case EV_SIGNAL:
-			if (!is_synchronous(&r->ev) && !r->injected) {
-				thread_signal(t, r->ev.sig);
-				r->injected = 1;
-			}
+			send_signal(r, t);
 			return t;
 		case EV_FAULT:
 			if (!is_gc_fault(&r->ev)) {

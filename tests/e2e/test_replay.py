@@ -19,6 +19,7 @@ PROGRAMS = [
     ("tsc", []),
     ("reexec", []),
     ("child", []),      # runs the dynamically linked /usr/bin/echo
+    ("sigpair", []),    # SIGURG, then a child's SIGCHLD, pending at one unblock
 ]
 
 
