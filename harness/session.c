@@ -256,6 +256,10 @@ int session_init(struct session *s, const struct session_opts *o,
 		return -ENOMEM;
 	}
 	s->cs_open = 1;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &s->cs_detail) == CS_ERR_OK) {
+		cs_option(s->cs_detail, CS_OPT_DETAIL, CS_OPT_ON);
+		s->cs_detail_open = 1;
+	}
 	return 0;
 }
 
@@ -280,6 +284,8 @@ void session_release(struct session *s)
 	free(s->dexits);
 	if (s->cs_open)
 		cs_close(&s->cs);
+	if (s->cs_detail_open)
+		cs_close(&s->cs_detail);
 	if (s->have_bin)
 		gobin_release(&s->bin);
 	free(s->exe);

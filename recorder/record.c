@@ -751,7 +751,7 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	pk = trace_begin(&r->w);
 	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + (has_g ? 1 : 0) +
 		    (t->sch.dp_preempting ? 1 : 0) + at_bp + (t->sch.dp_hold_ns ? 1 : 0) +
-		    (t->sch.dp_visit ? 1 : 0) + (t->sch.by_clock ? 1 : 0));
+		    (t->sch.dp_visit ? 1 : 0) + (t->sch.by_clock ? 1 : 0) + (t->sch.slice_loop ? 1 : 0));
 	if (regs) {
 		mp_kuint(pk, "pc", regs->rip);
 		mp_kbin(pk, "regs", regs, sizeof(*regs));
@@ -772,6 +772,10 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	 * exact hit. */
 	if (t->sch.dp_visit)
 		mp_kuint(pk, "visit", t->sch.dp_visit);
+	/* At the head of a loop replay can skip ahead in: what the loop
+	 * had stored there (harness/sched/loops.h). */
+	if (t->sch.slice_loop)
+		mp_kbin(pk, "loop", t->sch.slice_mem, t->sch.slice_mem_len);
 	/* Ended where the real-time interrupt found a thread that made no
 	 * syscall and reached no decision point for 200 ms (under run): a
 	 * place that depends on the machine's speed. */

@@ -88,6 +88,9 @@ struct engine_ops {
 	/* Optional: a forced GC (harness/go/gocall.c) on t is over; err is 0
 	 * or a negative errno with the reason in why. */
 	void (*gc_done)(struct session *s, struct thread *t, int err, const char *why);
+	/* Optional, with pick: every scheduler tick (5 ms of real time)
+	 * while t runs in user code; a scripted run's watchdog. */
+	void (*tick)(struct session *s, struct thread *t);
 };
 
 enum { BP_GO_ON = 0, BP_STOP = 1, BP_TAKEN = 2 };

@@ -19,6 +19,10 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+/* Packed stores of a loop a timeslice ends in (harness/sched/loops.h:
+ * LOOP_MAX_STORES * (9 + LOOP_MAX_BYTES)). */
+#define SLICE_MEM_MAX 200
+
 #include <capstone/capstone.h>
 #include <linux/filter.h>
 #include <seccomp.h>
@@ -101,6 +105,11 @@ struct sched_thread {
 	size_t dp_ntouched;
 	uint32_t dp_visit;	/* the slice that ends now ends at this hit of its point */
 	int by_clock;		/* ...where a real-time interrupt found it (under run) */
+	/* ...at the head of a loop replay can skip ahead in: its stores
+	 * (harness/sched/loops.c loop_pack_stores), slice_mem_len bytes */
+	unsigned char slice_mem[SLICE_MEM_MAX];
+	size_t slice_mem_len;
+	int slice_loop;		/* ...and that is one (slice_mem may be empty) */
 	int dp_preempting;	/* the slice that ends now also preempts its goroutine */
 	int64_t dp_hold_ns;	/* ...and holds its thread this long */
 };
@@ -284,6 +293,10 @@ struct session {
 	unsigned short bpf_len;
 	csh cs;
 	int cs_open;
+	/* With operand details, for the loops a timeslice ends in
+	 * (harness/sched/loops.c); the plain one decodes faster. */
+	csh cs_detail;
+	int cs_detail_open;
 
 	/* Breakpoints (harness/core/breakpoint.c). */
 	struct breakpoint {

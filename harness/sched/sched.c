@@ -23,6 +23,7 @@
  * under run, which jumps to the earliest deadline when every thread waits. */
 #define _GNU_SOURCE
 #include "harness/sched/sched.h"
+#include "harness/sched/loops.h"
 #include "harness/sched/virt.h"
 #include "harness/go/dpoints.h"
 #include "harness/go/gocall.h"
@@ -962,6 +963,13 @@ void sched_tick(struct session *s)
 
 	if (!t || !t->in_user || t->sch.interrupt_pending || t->stopped)
 		return;
+	/* Scripted (replay): the trace says where each timeslice ends;
+	 * interrupting there would only cost steps. */
+	if (s->ops->pick) {
+		if (s->ops->tick)
+			s->ops->tick(s, t);
+		return;
+	}
 	/* Under virtual time only a thread that made no stop for that long
 	 * is interrupted: one that makes syscalls has its timeslice end at
 	 * one of them, on the virtual clock, and a real-time interrupt
@@ -1024,7 +1032,7 @@ static int step(struct thread *t, struct user_regs_struct *regs, int *other)
  * reproduces exactly from the registers.  Returns 1 when a stop that
  * was not a step must go to the event loop (*status). */
 static int canonicalize_spin(struct session *s, struct thread *t, struct user_regs_struct *regs,
-			     int *status, int *canonical)
+			     int *status, int *canonical, int *at_head)
 {
 	uint64_t pcs[CANON_STEPS];
 	struct user_regs_struct r = *regs, first;
@@ -1065,6 +1073,7 @@ static int canonicalize_spin(struct session *s, struct thread *t, struct user_re
 		 * it is as good a place as any. */
 		*canonical = !memcmp(&first, &r, sizeof(r));
 		*regs = *canonical ? first : r;
+		*at_head = 1;
 		return 0;
 	}
 	*regs = r;
@@ -1074,7 +1083,7 @@ static int canonicalize_spin(struct session *s, struct thread *t, struct user_re
 int sched_slice(struct session *s, struct thread *t)
 {
 	struct user_regs_struct regs;
-	int canonical = 0;
+	int canonical = 0, at_head = 0;
 
 	t->sch.interrupt_pending = 0;
 	if (t != s->running) {
@@ -1110,8 +1119,21 @@ int sched_slice(struct session *s, struct thread *t)
 
 		/* The thread reached a syscall or a signal while stepping:
 		 * that stop ends its timeslice instead. */
-		if (canonicalize_spin(s, t, &regs, &status, &canonical))
+		if (canonicalize_spin(s, t, &regs, &status, &canonical, &at_head))
 			return status;
+	}
+	/* At the head of a loop: if it is one replay can skip ahead in,
+	 * the slice says what it stored (harness/sched/loops.h).  Also when
+	 * its registers are the same lap after lap: its stores need not be
+	 * (a global counter). */
+	t->sch.slice_mem_len = 0;
+	if (at_head) {
+		struct loop_skip ls;
+
+		if (loop_skippable(s, t, &regs, &ls) == 0 && loop_read_stores(t, &ls) == 0) {
+			t->sch.slice_mem_len = loop_pack_stores(&ls, t->sch.slice_mem);
+			t->sch.slice_loop = 1;
+		}
 	}
 	t->sch.dp_visit = dp_visit_at(s, t, regs.rip);
 	/* Under run, where the interrupt landed decides this slice's end:
@@ -1121,6 +1143,7 @@ int sched_slice(struct session *s, struct thread *t)
 	s->ops->slice(s, t, &regs);
 	t->sch.by_clock = 0;
 	t->sch.dp_visit = 0;
+	t->sch.slice_loop = 0;
 	yield(s, t);
 	return 0;
 }

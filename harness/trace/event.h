@@ -94,6 +94,10 @@ struct trace_event {
 	int at_bp;		/* slice: at one of gorr's breakpoints, passed once after */
 	uint64_t visit;		/* slice: ends at this hit of pc since the thread's last event
 				 * (1.., 0 when the trace does not say: the first match) */
+	/* slice: ends at the head of a loop replay may skip ahead in
+	 * (harness/sched/loops.h); loop_mem: what the loop had stored */
+	int loop;
+	struct ev_blob loop_mem;
 	uint64_t leaks;		/* end: goroutines --leaks found at the exit */
 
 	/* EV_RDTSC */

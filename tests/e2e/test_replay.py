@@ -53,6 +53,32 @@ def test_replay_of_run_traces(ctx):
             (prog, run, rep)
 
 
+@per_toolchain
+def test_tight_loops_replay_and_always_end(ctx):
+    """Issue 12 item 1: a timeslice that ends inside a loop of 10^8 laps
+    (tests/progs/tightloop.go) was looked for with a breakpoint per lap
+    and never found.  A loop replay can skip ahead in (a counter in a
+    register, a counter in memory) replays to the same output, the value
+    the loop reached included; any other (nested loops, sha256, json)
+    ends, the same or with a divergence that says where it was stuck,
+    within --stuck-after."""
+    env = dict(os.environ, GOMAXPROCS="4")
+    for mode in ("count", "store", "nested", "sha256", "json"):
+        trace = ctx.path(mode + ".gorr")
+        rec = ctx.gorr_cmd("record", "-q", "-o", trace, "--", ctx.prog("tightloop"), mode, env=env)
+        assert rec.returncode == 0, (mode, rec)
+        for _ in range(3 if mode in ("count", "store") else 1):
+            rep = replay(ctx, trace, "--stuck-after", "5s", timeout=60)
+            if mode in ("count", "store"):
+                assert (rep.stdout, rep.returncode) == (rec.stdout, 0), (mode, rec, rep)
+            elif rep.returncode != 0:
+                assert rep.returncode == 125 and "replay diverged" in rep.stderr, (mode, rep)
+            else:
+                assert rep.stdout == rec.stdout, (mode, rec, rep)
+    bad = replay(ctx, trace, "--stuck-after", "soon")
+    assert bad.returncode == 2 and "'--stuck-after' needs a duration" in bad.stderr, bad
+
+
 def test_replay_ten_of_ten_stripped(ctx):
     trace = ctx.path("s.gorr")
     rec = record(ctx, "example-nondet", [], trace, stripped=True)
