@@ -748,14 +748,21 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	 * --leaks-settle): the thread passes it once when it goes on. */
 	int at_bp = regs && t->sch.dp_skip == regs->rip;
 
+	/* The SSE registers too: a loop in sha256 or json passes the
+	 * slice's pc with the same general registers lap after lap. */
+	unsigned char sse[THREAD_SSE_LEN];
+	int has_sse = regs && thread_sse(t, sse) == 0;
+
 	pk = trace_begin(&r->w);
-	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + (has_g ? 1 : 0) +
+	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + has_sse + (has_g ? 1 : 0) +
 		    (t->sch.dp_preempting ? 1 : 0) + at_bp + (t->sch.dp_hold_ns ? 1 : 0) +
 		    (t->sch.dp_visit ? 1 : 0) + (t->sch.by_clock ? 1 : 0) + (t->sch.slice_loop ? 1 : 0));
 	if (regs) {
 		mp_kuint(pk, "pc", regs->rip);
 		mp_kbin(pk, "regs", regs, sizeof(*regs));
 	}
+	if (has_sse)
+		mp_kbin(pk, "sse", sse, sizeof(sse));
 	/* The scheduler also preempted the goroutine here (sched_dpoint):
 	 * replay makes the same writes; the SIGURG is a signal event. */
 	if (t->sch.dp_preempting)

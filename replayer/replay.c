@@ -627,6 +627,16 @@ static int regs_match(const struct trace_event *ev, const struct user_regs_struc
 	return !memcmp(&want, &got, sizeof(want));
 }
 
+/* And the SSE registers, when the recording has them. */
+static int sse_match(const struct trace_event *ev, struct thread *t)
+{
+	unsigned char live[THREAD_SSE_LEN];
+
+	if (ev->type != EV_SLICE || !ev->sse.p || ev->sse.len != sizeof(live))
+		return 1;
+	return thread_sse(t, live) == 0 && !memcmp(live, ev->sse.p, sizeof(live));
+}
+
 static void report_stop(struct replayer *r, struct session *s, struct thread *t,
 			const char *why)
 {
@@ -749,7 +759,7 @@ static int slice_end_here(struct replayer *r, struct session *s, struct thread *
 		if (k)
 			return k > 0;
 	}
-	if (thread_getregs(t, regs) == 0 && regs_match(&r->ev, regs))
+	if (thread_getregs(t, regs) == 0 && regs_match(&r->ev, regs) && sse_match(&r->ev, t))
 		return 1;
 	if (exact)
 		diverge(r, s, t, "reached its recorded timeslice end with other registers");

@@ -44,6 +44,18 @@ void regs_set_arg(struct user_regs_struct *regs, int i, uint64_t v)
 	}
 }
 
+int thread_sse(struct thread *t, unsigned char out[THREAD_SSE_LEN])
+{
+	struct user_fpregs_struct fp;
+	int err = pt_getfpregs(t->tid, &fp);
+
+	if (err)
+		return err;
+	memcpy(out, fp.xmm_space, 256);
+	memcpy(out + 256, &fp.mxcsr, 4);
+	return 0;
+}
+
 int thread_signal(struct thread *t, int sig)
 {
 	return syscall(SYS_tgkill, t->tgid, t->tid, sig) < 0 ? -errno : 0;

@@ -24,6 +24,11 @@ int thread_read(void *thread, uint64_t addr, void *buf, size_t len);
 int thread_write(struct thread *t, uint64_t addr, const void *buf, size_t len);
 int thread_getregs(struct thread *t, struct user_regs_struct *regs);
 int thread_setregs(struct thread *t, const struct user_regs_struct *regs);
+/* t's SSE state: xmm0-xmm15 (256 bytes) then mxcsr (4), as a timeslice
+ * end is told apart from an earlier lap with the same general registers
+ * (sha256, json); 0 or a negative errno. */
+#define THREAD_SSE_LEN 260
+int thread_sse(struct thread *t, unsigned char out[THREAD_SSE_LEN]);
 /* Set syscall argument i (0-5) in regs: rdi, rsi, rdx, r10, r8, r9
  * (the x86-64 syscall ABI, arch/x86/entry/entry_64.S). */
 void regs_set_arg(struct user_regs_struct *regs, int i, uint64_t v);

@@ -89,6 +89,7 @@ struct trace_event {
 	/* EV_SLICE: pc, and the registers (struct user_regs_struct); the
 	 * goroutine that was running, or 0 */
 	struct ev_blob regs;
+	struct ev_blob sse;	/* slice: xmm0-15 and mxcsr (thread_sse), when known */
 	int64_t goid;
 	int preempt;		/* slice: its goroutine was preempted there too */
 	int at_bp;		/* slice: at one of gorr's breakpoints, passed once after */
