@@ -65,6 +65,7 @@ struct replayer {
 	uint64_t slice_hits;	/* hits of slice_pc by slice_tid since it was armed */
 	uint64_t slice_misses;	/* of them, with other registers */
 	uint64_t slice_skips;	/* loops skipped ahead in (skip_loop) */
+	uint64_t slice_sse_misses;	/* of the misses, with only the SSE registers other */
 	uint64_t progress_events;	/* r->events at progress_ns */
 	int64_t progress_ns;
 	int64_t stuck_ns;	/* --stuck-after */
@@ -441,6 +442,7 @@ static int arm_slice(struct replayer *r, struct session *s, struct thread *t)
 	r->slice_tid = t->tid;
 	r->slice_hits = 0;
 	r->slice_misses = 0;
+	r->slice_sse_misses = 0;
 	return 0;
 }
 
@@ -759,8 +761,11 @@ static int slice_end_here(struct replayer *r, struct session *s, struct thread *
 		if (k)
 			return k > 0;
 	}
-	if (thread_getregs(t, regs) == 0 && regs_match(&r->ev, regs) && sse_match(&r->ev, t))
-		return 1;
+	if (thread_getregs(t, regs) == 0 && regs_match(&r->ev, regs)) {
+		if (sse_match(&r->ev, t))
+			return 1;
+		r->slice_sse_misses++;
+	}
 	if (exact)
 		diverge(r, s, t, "reached its recorded timeslice end with other registers");
 	r->slice_misses++;
@@ -989,9 +994,10 @@ static void rp_tick(struct session *s, struct thread *t)
 		waitpid(t->tid, &status, __WALL);
 	if (r->slice_bp && r->slice_tid == t->tid)
 		snprintf(did, sizeof(did), "ran %lld s without reaching it: it passed pc %#llx %llu times "
-			 "with other registers (see --stuck-after)",
+			 "with other registers (%llu times only the SSE ones; see --stuck-after)",
 			 (long long)((now - r->progress_ns) / 1000000000LL),
-			 (unsigned long long)r->slice_pc, (unsigned long long)r->slice_misses);
+			 (unsigned long long)r->slice_pc, (unsigned long long)r->slice_misses,
+			 (unsigned long long)r->slice_sse_misses);
 	else
 		snprintf(did, sizeof(did), "ran %lld s without reaching it (see --stuck-after)",
 			 (long long)((now - r->progress_ns) / 1000000000LL));

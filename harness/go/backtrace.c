@@ -39,6 +39,12 @@ int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max)
 int backtrace_from(struct session *s, struct thread *t, uint64_t pc, uint64_t sp,
 		   uint64_t *pcs, int max)
 {
+	return backtrace_frames(s, t, pc, sp, pcs, NULL, max);
+}
+
+int backtrace_frames(struct session *s, struct thread *t, uint64_t pc, uint64_t sp,
+		     uint64_t *pcs, uint64_t *sps, int max)
+{
 	int n = 0;
 
 	while (n < max) {
@@ -46,6 +52,8 @@ int backtrace_from(struct session *s, struct thread *t, uint64_t pc, uint64_t sp
 		int64_t size;
 		uint64_t ret;
 
+		if (sps)
+			sps[n] = sp;
 		pcs[n++] = pc;
 		if (!s->have_bin || gobin_pc_lookup(&s->bin, pc, &loc) || is_stack_top(loc.func))
 			break;

@@ -12,6 +12,10 @@ int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max);
  * memory of t's process. */
 int backtrace_from(struct session *s, struct thread *t, uint64_t pc, uint64_t sp,
 		   uint64_t *pcs, int max);
+/* The same with each frame's SP at its pc (sps[i]: where SP is when
+ * frame i-1 has returned to pcs[i]); sps may be NULL. */
+int backtrace_frames(struct session *s, struct thread *t, uint64_t pc, uint64_t sp,
+		     uint64_t *pcs, uint64_t *sps, int max);
 /* "    func\n        file:line\n" per frame, as Go prints tracebacks. */
 void backtrace_print(struct sbuf *sb, struct session *s, struct thread *t);
 /* The same for pcs (innermost first; all but the first are return

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include "harness/sched/sched.h"
 #include "harness/sched/loops.h"
+#include "harness/go/backtrace.h"
 #include "harness/sched/virt.h"
 #include "harness/go/dpoints.h"
 #include "harness/go/gocall.h"
@@ -1031,8 +1032,16 @@ static int step(struct thread *t, struct user_regs_struct *regs, int *other)
  * trace then holds a position that only this run had, which replay still
  * reproduces exactly from the registers.  Returns 1 when a stop that
  * was not a step must go to the event loop (*status). */
+/* The loop the canonicalizer found: one lap's pcs, lowest first not
+ * guaranteed. */
+struct spin_cycle {
+	int n;
+	uint64_t lo, hi;
+	uint64_t pcs[CANON_STEPS];
+};
+
 static int canonicalize_spin(struct session *s, struct thread *t, struct user_regs_struct *regs,
-			     int *status, int *canonical, int *at_head)
+			     int *status, int *canonical, int *at_head, struct spin_cycle *cy)
 {
 	uint64_t pcs[CANON_STEPS];
 	struct user_regs_struct r = *regs, first;
@@ -1074,15 +1083,172 @@ static int canonicalize_spin(struct session *s, struct thread *t, struct user_re
 		*canonical = !memcmp(&first, &r, sizeof(r));
 		*regs = *canonical ? first : r;
 		*at_head = 1;
+		cy->n = 0;
+		cy->lo = low;
+		cy->hi = low;
+		for (i = cycle; i < n; i++) {
+			cy->pcs[cy->n++] = pcs[i];
+			if (pcs[i] > cy->hi)
+				cy->hi = pcs[i];
+		}
 		return 0;
 	}
 	*regs = r;
 	return 0;
 }
 
+/* How far the recorder goes to end a slice outside its loop (below). */
+#define SETTLE_STEPS 8192
+#define SETTLE_NS (50 * 1000000LL)
+
+/* Run t until it is back at pc with SP sp: the frame of its loop has
+ * returned.  0 when there (regs), -1 when it was not within SETTLE_NS
+ * of real time (t stopped where the interrupt found it, regs), -2 when
+ * it cannot be (t did not move), 1 when a stop the event loop must have
+ * came first (*status). */
+static int run_to_return(struct session *s, struct thread *t, uint64_t pc, uint64_t sp,
+			 struct user_regs_struct *regs, int *status)
+{
+	int64_t until = real_now(CLOCK_MONOTONIC) + SETTLE_NS;
+	int interrupted = 0, st, ret = -1;
+
+	/* One of gorr's own points (a decision point counts its hits):
+	 * not taken over. */
+	if (bp_trap_at(s, t, pc) || bp_insert(s, t, pc))
+		return -2;
+	for (;;) {
+		pid_t w;
+
+		if (pt_cont(t->tid, 0))
+			break;
+		while ((w = waitpid(t->tid, &st, __WALL)) < 0 && errno == EINTR)
+			if (!interrupted && real_now(CLOCK_MONOTONIC) > until)
+				interrupted = pt_interrupt(t->tid) == 0;
+		if (w != t->tid)
+			break;
+		if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && !(st >> 16) &&
+		    thread_getregs(t, regs) == 0 && regs->rip - 1 == pc) {
+			int other = 0;
+
+			regs->rip = pc;
+			thread_setregs(t, regs);
+			if (regs->rsp == sp) {
+				ret = 0;
+				break;
+			}
+			/* The same place in another call: on. */
+			if (bp_step_over(s, t, pc, &other) == 0 && !other)
+				continue;
+			st = other;
+		}
+		if (interrupted && WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_STOP) {
+			thread_getregs(t, regs);
+			break;
+		}
+		*status = st;
+		ret = 1;
+		break;
+	}
+	bp_remove(s, t, pc);
+	return ret;
+}
+
+/* A slice that ends at a loop's head (the canonicalizer's lap, cy)
+ * in a loop replay cannot skip ahead in is found again by a breakpoint
+ * at that head, one stop per lap: 10^6 laps of a million-rune test
+ * (bufio's TestSpace calls unicode.IsSpace per rune) take minutes.  So
+ * the slice goes on to where the loop is left, if that comes soon: a
+ * loop within one function is stepped out of (at most SETTLE_STEPS
+ * instructions: an inner loop's exit is passed once per lap of the
+ * outer one); a loop that calls is left when the frame of the function
+ * that holds it returns (a breakpoint at the return address, with that
+ * frame's SP: at most SETTLE_NS).  A spin-wait never leaves and stays
+ * where it was (but then it is canonical, or skippable).  Returns 1 when a
+ * stop the event loop must have came instead (*status): that stop ends
+ * the slice. */
+static int settle_loop(struct session *s, struct thread *t, struct user_regs_struct *regs,
+		       const struct spin_cycle *cy, int *status)
+{
+	uint64_t pcs[BT_MAX], sps[BT_MAX], entries[CANON_STEPS];
+	struct user_regs_struct r = *regs;
+	struct gobin_loc loc;
+	int n, i, j, k, nent = 0, deep = -1;
+
+	if (!s->have_bin || !cy->n)
+		return 0;
+	for (i = 0; i < cy->n; i++) {
+		if (gobin_pc_lookup(&s->bin, cy->pcs[i], &loc))
+			return 0;	/* not Go code */
+		for (k = 0; k < nent && entries[k] != loc.entry; k++)
+			;
+		if (k == nent)
+			entries[nent++] = loc.entry;
+	}
+	if (nent == 1) {
+		for (i = 0; i < SETTLE_STEPS; i++) {
+			if (bp_trap_at(s, t, r.rip))
+				break;
+			if (step(t, &r, status))
+				return *status != 0;
+			if (r.rip < cy->lo || r.rip > cy->hi) {
+				*regs = r;
+				return 0;
+			}
+		}
+		/* Not left: back to where the lap began is not possible;
+		 * the slice ends where the stepping is. */
+		*regs = r;
+		return 0;
+	}
+	n = backtrace_frames(s, t, r.rip, r.rsp, pcs, sps, BT_MAX);
+	for (i = 0; i < n; i++) {
+		if (gobin_pc_lookup(&s->bin, i ? pcs[i] - 1 : pcs[i], &loc))
+			break;
+		for (k = 0; k < nent && entries[k] != loc.entry; k++)
+			;
+		if (k < nent)
+			deep = i;
+	}
+	j = deep + 1;
+	if (deep < 0 || j >= n)
+		return 0;
+	k = run_to_return(s, t, pcs[j], sps[j], &r, status);
+	if (k > 0)
+		return 1;
+	if (k != -2)
+		*regs = r;
+	return 0;
+}
+
+/* The interrupt found t in code with no loop of at most CANON_STEPS
+ * instructions: a long body (sha256's unrolled rounds) passed once per
+ * lap of some loop around it, block after block.  Its function's return
+ * is passed once per call: the slice goes on to there, if it comes
+ * within SETTLE_NS.  0 when t is there or did not move (regs), -1 when
+ * it moved and did not get there (regs: where the interrupt found it),
+ * 1 for a stop the event loop must have (*status). */
+static int leave_frame(struct session *s, struct thread *t, struct user_regs_struct *regs,
+		       int *status)
+{
+	uint64_t pcs[2], sps[2];
+	struct user_regs_struct r = *regs;
+	int k;
+
+	if (!s->have_bin || backtrace_frames(s, t, r.rip, r.rsp, pcs, sps, 2) < 2)
+		return 0;
+	k = run_to_return(s, t, pcs[1], sps[1], &r, status);
+	if (k > 0)
+		return 1;
+	if (k == -2)
+		return 0;
+	*regs = r;
+	return k;
+}
+
 int sched_slice(struct session *s, struct thread *t)
 {
 	struct user_regs_struct regs;
+	struct spin_cycle cy;
 	int canonical = 0, at_head = 0;
 
 	t->sch.interrupt_pending = 0;
@@ -1119,8 +1285,18 @@ int sched_slice(struct session *s, struct thread *t)
 
 		/* The thread reached a syscall or a signal while stepping:
 		 * that stop ends its timeslice instead. */
-		if (canonicalize_spin(s, t, &regs, &status, &canonical, &at_head))
+		if (canonicalize_spin(s, t, &regs, &status, &canonical, &at_head, &cy))
 			return status;
+		if (!at_head && !canonical) {
+			int k = leave_frame(s, t, &regs, &status);
+
+			if (k > 0)
+				return status;
+			/* It did not return soon: where the interrupt found
+			 * it may be a small loop. */
+			if (k < 0 && canonicalize_spin(s, t, &regs, &status, &canonical, &at_head, &cy))
+				return status;
+		}
 	}
 	/* At the head of a loop: if it is one replay can skip ahead in,
 	 * the slice says what it stored (harness/sched/loops.h).  Also when
@@ -1133,6 +1309,11 @@ int sched_slice(struct session *s, struct thread *t)
 		if (loop_skippable(s, t, &regs, &ls) == 0 && loop_read_stores(t, &ls) == 0) {
 			t->sch.slice_mem_len = loop_pack_stores(&ls, t->sch.slice_mem);
 			t->sch.slice_loop = 1;
+		} else if (!canonical) {
+			int status = 0;
+
+			if (settle_loop(s, t, &regs, &cy, &status))
+				return status;
 		}
 	}
 	t->sch.dp_visit = dp_visit_at(s, t, regs.rip);
