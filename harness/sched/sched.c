@@ -1153,6 +1153,31 @@ static int run_to_return(struct session *s, struct thread *t, uint64_t pc, uint6
 	return ret;
 }
 
+/* The interrupt found t in code with no loop of at most CANON_STEPS
+ * instructions: a long body (sha256's unrolled rounds) passed once per
+ * lap of some loop around it, block after block.  Its function's return
+ * is passed once per call: the slice goes on to there, if it comes
+ * within SETTLE_NS.  0 when t is there or did not move (regs), -1 when
+ * it moved and did not get there (regs: where the interrupt found it),
+ * 1 for a stop the event loop must have (*status). */
+static int leave_frame(struct session *s, struct thread *t, struct user_regs_struct *regs,
+		       int *status)
+{
+	uint64_t pcs[2], sps[2];
+	struct user_regs_struct r = *regs;
+	int k;
+
+	if (!s->have_bin || backtrace_frames(s, t, r.rip, r.rsp, pcs, sps, 2) < 2)
+		return 0;
+	k = run_to_return(s, t, pcs[1], sps[1], &r, status);
+	if (k > 0)
+		return 1;
+	if (k == -2)
+		return 0;
+	*regs = r;
+	return k;
+}
+
 /* A slice that ends at a loop's head (the canonicalizer's lap, cy)
  * in a loop replay cannot skip ahead in is found again by a breakpoint
  * at that head, one stop per lap: 10^6 laps of a million-rune test
@@ -1195,10 +1220,10 @@ static int settle_loop(struct session *s, struct thread *t, struct user_regs_str
 				return 0;
 			}
 		}
-		/* Not left: back to where the lap began is not possible;
-		 * the slice ends where the stepping is. */
+		/* Not left (a counter loop of 10^5 laps): the slice goes on
+		 * to its function's return, if that comes soon. */
 		*regs = r;
-		return 0;
+		return leave_frame(s, t, regs, status) > 0;
 	}
 	n = backtrace_frames(s, t, r.rip, r.rsp, pcs, sps, BT_MAX);
 	for (i = 0; i < n; i++) {
@@ -1218,31 +1243,6 @@ static int settle_loop(struct session *s, struct thread *t, struct user_regs_str
 	if (k != -2)
 		*regs = r;
 	return 0;
-}
-
-/* The interrupt found t in code with no loop of at most CANON_STEPS
- * instructions: a long body (sha256's unrolled rounds) passed once per
- * lap of some loop around it, block after block.  Its function's return
- * is passed once per call: the slice goes on to there, if it comes
- * within SETTLE_NS.  0 when t is there or did not move (regs), -1 when
- * it moved and did not get there (regs: where the interrupt found it),
- * 1 for a stop the event loop must have (*status). */
-static int leave_frame(struct session *s, struct thread *t, struct user_regs_struct *regs,
-		       int *status)
-{
-	uint64_t pcs[2], sps[2];
-	struct user_regs_struct r = *regs;
-	int k;
-
-	if (!s->have_bin || backtrace_frames(s, t, r.rip, r.rsp, pcs, sps, 2) < 2)
-		return 0;
-	k = run_to_return(s, t, pcs[1], sps[1], &r, status);
-	if (k > 0)
-		return 1;
-	if (k == -2)
-		return 0;
-	*regs = r;
-	return k;
 }
 
 int sched_slice(struct session *s, struct thread *t)

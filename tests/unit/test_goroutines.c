@@ -39,14 +39,21 @@ static void close_session(struct session *s)
 	gobin_release(&s->bin);
 }
 
-static void print_layout(const struct go_layout *L)
+/* As a row of go_layouts[] in harness/go/goruntime_tables.h. */
+static void print_layout(const char *release, const struct go_layout *L)
 {
-	printf("g: m %u sched %u syscallsp %u syscallpc %u atomicstatus %u goid %u "
-	       "waitsince %u waitreason %u gopc %u startpc %u parentGoid %u (%d); "
-	       "gobuf: sp %u pc %u bp %u; m: procid %u\n",
-	       L->g_m, L->g_sched, L->g_syscallsp, L->g_syscallpc, L->g_atomicstatus, L->g_goid,
-	       L->g_waitsince, L->g_waitreason, L->g_gopc, L->g_startpc, L->g_parentgoid,
-	       L->has_parentgoid, L->gobuf_sp, L->gobuf_pc, L->gobuf_bp, L->m_procid);
+	printf("\t{ \"%s\", { .g_m = %u, .g_sched = %u, .g_syscallsp = %u, .g_syscallpc = %u,\n"
+	       "\t\t      .g_atomicstatus = %u, .g_goid = %u, .g_waitsince = %u,\n"
+	       "\t\t      .g_waitreason = %u, .g_gopc = %u, .g_startpc = %u,\n",
+	       release, L->g_m, L->g_sched, L->g_syscallsp, L->g_syscallpc, L->g_atomicstatus,
+	       L->g_goid, L->g_waitsince, L->g_waitreason, L->g_gopc, L->g_startpc);
+	if (L->has_parentgoid)
+		printf("\t\t      .g_parentgoid = %u, .has_parentgoid = 1,\n", L->g_parentgoid);
+	printf("\t\t      .g_stackguard0 = %u, .g_preempt = %u,\n", L->g_stackguard0, L->g_preempt);
+	if (L->has_trackingseq)
+		printf("\t\t      .g_trackingseq = %u, .has_trackingseq = 1,\n", L->g_trackingseq);
+	printf("\t\t      .gobuf_sp = %u, .gobuf_pc = %u, .gobuf_bp = %u, .m_procid = %u } },\n",
+	       L->gobuf_sp, L->gobuf_pc, L->gobuf_bp, L->m_procid);
 }
 
 #define SAME(f) CHECK(a->f == b->f, #f " %u (DWARF) vs %u (table)", (unsigned)a->f, (unsigned)b->f)
@@ -198,8 +205,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", why.buf);
 			return 1;
 		}
-		printf("%s, %s: ", s.bin.go_version, L->source);
-		print_layout(L);
+		{
+			/* "go1.22.12" -> "go1.22": one row per release */
+			char rel[32];
+			const char *dot = strchr(s.bin.go_version + 4, '.');
+			size_t n = dot ? (size_t)(dot - s.bin.go_version) : strlen(s.bin.go_version);
+
+			snprintf(rel, sizeof(rel), "%.*s", (int)(n < sizeof(rel) ? n : sizeof(rel) - 1),
+				 s.bin.go_version);
+			printf("\t/* %s, from %s */\n", s.bin.go_version, L->source);
+			print_layout(rel, L);
+		}
 		close_session(&s);
 		return 0;
 	}
