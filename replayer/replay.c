@@ -301,7 +301,7 @@ static int runs_for_real(const struct sc_desc *d)
 	return d && ((d->flags & (SF_SPAWN | SF_EXEC)) || d->ret == R_NONE);
 }
 
-static int check_event_break(struct replayer *r, struct session *s);
+static int check_event_break(struct replayer *r, struct session *s, struct thread *by);
 
 static int rp_syscall_entry(struct session *s, struct thread *t)
 {
@@ -336,7 +336,7 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 	}
 	if (thread_of(r, s, r->ev.tid) != t)
 		return ENTRY_HOLD;	/* its turn comes later */
-	if (check_event_break(r, s))
+	if (check_event_break(r, s, NULL))
 		return ENTRY_HOLD;
 	/* A call that runs for real reports its clone or exec event before
 	 * it returns. */
@@ -573,13 +573,16 @@ static void rp_thread_exit(struct session *s, struct thread *t, int wstatus)
 	struct replayer *r = rep(s);
 
 	(void)wstatus;
-	(void)t;
 	if (r->diverged || r->stopped)
 		return;
 	skip_inert(r);
 	/* Threads ended by an exit_group or an exec are logged together, in
 	 * creation order; thread ids of dead threads may have been reused,
 	 * so any exit next in the trace stands for this one. */
+	/* Exits are consumed here, not where pick looks for event
+	 * breakpoints: a --break at one was passed over silently. */
+	if (r->have && r->ev.type == EV_EXIT && check_event_break(r, s, t))
+		return;
 	if (r->have && r->ev.type == EV_EXIT)
 		consume(r);
 	/* A thread the program did not end itself (the replay is over,
@@ -829,7 +832,9 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 	return r->diverged ? BP_STOP : stop;
 }
 
-static int check_event_break(struct replayer *r, struct session *s)
+/* A --break event:N when the next event is N: reported, before it, on
+ * its thread (or on by, the thread an exit event stands for). */
+static int check_event_break(struct replayer *r, struct session *s, struct thread *by)
 {
 	size_t i;
 	struct thread *t;
@@ -838,7 +843,7 @@ static int check_event_break(struct replayer *r, struct session *s)
 		return 0;
 	for (i = 0; i < r->nbreaks; i++)
 		if (r->breaks[i].kind == BRK_EVENT && r->breaks[i].event == r->ev.index &&
-		    !r->breaks[i].hits && (t = thread_of(r, s, r->ev.tid))) {
+		    !r->breaks[i].hits && (t = by ? by : thread_of(r, s, r->ev.tid))) {
 			char why[600];
 
 			r->breaks[i].hits++;
@@ -862,7 +867,7 @@ static struct thread *rp_pick(struct session *s)
 			r->ended = 1;
 			return NULL;
 		}
-		if (check_event_break(r, s))
+		if (check_event_break(r, s, NULL))
 			return NULL;
 		if (r->ev.type == EV_UNKNOWN || r->ev.type == EV_SAMPLE) {
 			skip_inert(r);

@@ -91,6 +91,7 @@ struct sched_thread {
 	short wait_events;	/* W_FD: POLLIN or POLLOUT */
 	int64_t wait_result;	/* result when the deadline passes */
 	uint64_t orig_arg;	/* W_POLL: the timeout as given; W_CHILD: options */
+	uint64_t scratch_info;	/* W_CHILD: a waitid given no siginfo gets this one */
 	int poll_arg;		/* the timeout's argument index */
 	int poll_rewritten;	/* its timeout register is 0 for this run of the call */
 	int poll_rewound;	/* parked back at its syscall instruction */

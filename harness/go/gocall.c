@@ -109,13 +109,20 @@ static void resolve(struct session *s)
 		return;
 	c->gcstart = gobin_func_entry(&s->bin, "runtime.gcStart");
 	c->gosched = gobin_func_entry(&s->bin, "runtime.Gosched");
+	/* Go 1.21 and 1.22 inline Gosched everywhere and link no copy of
+	 * it into a program that does not call it; goschedIfBusy (Go 1.21+,
+	 * runtime/proc.go) yields the same way unless a P is idle, and
+	 * then the mark workers have one (gorr switches threads at the
+	 * call's return anyway: GOCALL_TRAP_YIELD). */
+	if (!c->gosched)
+		c->gosched = gobin_func_entry(&s->bin, "runtime.goschedIfBusy");
 	c->sweepone = gobin_func_entry(&s->bin, "runtime.sweepone");
 	sym = gobin_symbol(&s->bin, "runtime.gcphase");
 	c->gcphase = sym ? sym->addr : c->gcstart ? find_gcphase(s, c->gcstart) : 0;
 	if (!c->gcstart || !c->gosched || !c->sweepone || !c->gcphase)
 		snprintf(c->unsupported, sizeof(c->unsupported),
 			 "'%s' links neither runtime.GC nor what gorr needs to run a GC cycle "
-			 "itself (runtime.gcStart, Gosched, sweepone, gcphase)", s->exe);
+			 "itself (runtime.gcStart, Gosched or goschedIfBusy, sweepone, gcphase)", s->exe);
 }
 
 int gocall_gc_supported(struct session *s, struct sbuf *why)

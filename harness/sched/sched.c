@@ -675,6 +675,17 @@ static int waitchild_entry(struct session *s, struct thread *t)
 		return ENTRY_RUN_EXIT;
 	t->sch.orig_arg = t->call.args[opts_argi];
 	regs_set_arg(&regs, opts_argi, t->sch.orig_arg | WNOHANG);
+	/* waitid with no siginfo (Go 1.23-1.25's os/exec pidfd probe,
+	 * syscall/exec_linux.go os_checkClonePidfd) returns 0 whether or
+	 * not it reaped a child: it gets one below the stack pointer, out
+	 * of the x86-64 red zone and within the room a goroutine stack
+	 * keeps below SP (runtime/stack.go StackGuard), so that si_pid
+	 * says which; the register is given back at the exit stop. */
+	t->sch.scratch_info = 0;
+	if (opts_argi == 3 && !t->call.args[2]) {
+		t->sch.scratch_info = (regs.rsp - 256) & ~15ULL;
+		regs_set_arg(&regs, 2, t->sch.scratch_info);
+	}
 	thread_setregs(t, &regs);
 	t->sch.wait = W_CHILD;	/* marks the call as rewritten */
 	return ENTRY_RUN_EXIT;
@@ -762,11 +773,21 @@ int sched_exit(struct session *s, struct thread *t)
 	/* wait4 returns 0 with WNOHANG when no child changed state; waitid
 	 * returns 0 either way and says so with si_pid == 0. */
 	none = t->call.ret == 0;
-	if (none && opts_argi == 3 && t->call.args[2]) {
+	if (none && opts_argi == 3 && (t->call.args[2] || t->sch.scratch_info)) {
+		uint64_t info = t->call.args[2] ? t->call.args[2] : t->sch.scratch_info;
 		int32_t pid = 0;
 
-		if (thread_read(t, t->call.args[2] + 16, &pid, 4) == 0 && pid != 0)
+		if (thread_read(t, info + 16, &pid, 4) == 0 && pid != 0)
 			none = 0;
+	}
+	if (t->sch.scratch_info) {
+		struct user_regs_struct regs;
+
+		if (thread_getregs(t, &regs) == 0) {
+			regs_set_arg(&regs, 2, 0);
+			thread_setregs(t, &regs);
+		}
+		t->sch.scratch_info = 0;
 	}
 	/* Not done: run again once a process has exited. */
 	if (!done_or_rewind(s, t, opts_argi, t->sch.orig_arg, !none || t->call.ret < 0, W_CHILD))

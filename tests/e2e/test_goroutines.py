@@ -94,8 +94,10 @@ def test_leaked_goroutines_fail_the_run(ctx):
         assert "gorr: 4 goroutines leaked: blocked when the program exited" in r.stderr, r.stderr
         got = parse_dump(r.stderr)
         by_func = {v[1].rsplit(".", 2)[-2] + "." + v[1].rsplit(".", 1)[-1]: v for v in got.values()}
-        wg = "sync.WaitGroup.Wait" if ctx.tc.version >= "go1.20" else "semacquire"
-        mu = "sync.Mutex.Lock" if ctx.tc.version >= "go1.20" else "semacquire"
+        # Wait reasons of their own: sync.Mutex.Lock since Go 1.20,
+        # sync.WaitGroup.Wait since Go 1.24 (runtime/runtime2.go).
+        wg = "sync.WaitGroup.Wait" if ctx.tc.at_least("go1.24") else "semacquire"
+        mu = "sync.Mutex.Lock" if ctx.tc.at_least("go1.20") else "semacquire"
         assert got and {v[0] for v in got.values()} == {"chan send", wg, mu}, got
         assert any(v[1].endswith("leaks.FirstAnswer.func1") and v[2].endswith("leaks.FirstAnswer")
                    for v in got.values()), got
