@@ -137,6 +137,20 @@ def test_seed_sets_at_random(ctx):
 
 
 @per_toolchain
+def test_waitid_without_siginfo(ctx):
+    """A blocking waitid with no siginfo (Go 1.23-1.25's os/exec probe)
+    returns 0 whether or not it reaped: gorr, which runs it with WNOHANG,
+    parked the thread for a child it had already reaped, and record hung
+    (docs/releases.md)."""
+    r, trace = record(ctx, [ctx.prog("waitnull")], check_exit=0)
+    assert r.stdout == "waitid: true\nthen wait4: no child processes\n", r
+    rep = ctx.gorr_cmd("replay", trace, timeout=60)
+    assert (rep.stdout, rep.returncode) == (r.stdout, 0), rep
+    run = ctx.gorr_cmd("run", "-q", "--seed", "3", "--", ctx.prog("waitnull"), timeout=60)
+    assert (run.stdout, run.returncode) == (r.stdout, 0), run
+
+
+@per_toolchain
 def test_child_process_is_followed(ctx):
     r, trace = record(ctx, [ctx.prog("child")], check_exit=0)
     assert r.stdout == "parent got: child says hi\n", r
