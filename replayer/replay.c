@@ -467,6 +467,30 @@ static void send_signal(struct replayer *r, struct thread *t)
 	}
 }
 
+/* t waits at a call's seccomp stop for the trace to complete it, but
+ * the trace has a signal for it first: the recording's thread was parked
+ * in that call, rewound to make it again (sched.c done_or_rewind), when
+ * the signal came, so it ran the handler before the call (or it had not
+ * reached the call yet).  The same here: the call is skipped and t is
+ * put back on its syscall instruction with the number in rax, where the
+ * signal is delivered and the call made again.  0, or -1 when the
+ * replay cannot go on. */
+static int rewind_held_call(struct thread *t)
+{
+	struct user_regs_struct regs;
+
+	if (thread_getregs(t, &regs))
+		return -1;
+	regs.orig_rax = (unsigned long long)-1;	/* skipped */
+	regs.rax = (uint64_t)t->call.nr;
+	regs.rip -= 2;				/* syscall is 0f 05 */
+	if (thread_setregs(t, &regs))
+		return -1;
+	t->pol.held = 0;
+	t->in_syscall = 0;
+	return 0;
+}
+
 /* After an event t goes on from without asking pick (a signal's
  * delivery, an emulated rdtsc), what t's next event needs must be in
  * place before t runs on:
@@ -943,6 +967,10 @@ static struct thread *rp_pick(struct session *s)
 			}
 			return t;
 		case EV_SIGNAL:
+			if (t->pol.held == 1 && !is_synchronous(&r->ev) && rewind_held_call(t)) {
+				diverge(r, s, t, "could not be taken back out of its call for the signal");
+				return NULL;
+			}
 			send_signal(r, t);
 			return t;
 		case EV_FAULT:
