@@ -1431,6 +1431,17 @@ int cmd_replay(int argc, char **argv)
 			code = EXIT_GORR_LEAKS;
 		}
 	}
+	/* A breakpoint the replay never reached is said, not passed over
+	 * in silence (an event past the trace's end, a function this run
+	 * did not call). */
+	if (!r.diverged && !r.stopped && !r.quiet) {
+		size_t b;
+
+		for (b = 0; b < r.nbreaks; b++)
+			if (!r.breaks[b].hits)
+				notice("breakpoint %s was never reached (the replay ended after event %llu)",
+				       r.breaks[b].spec, (unsigned long long)r.events);
+	}
 	session_release(&s);
 	standin_remove(&st);
 	replayer_release(&r);
