@@ -88,7 +88,15 @@ def one(go, version, pkg, work, timeout):
             return "FAIL", "run: status %s: %s" % (rc_u, (out_u + err_u).decode(errors="replace").strip()[-200:])
         dumps.append(dump(t))
     if dumps[0] is None or dumps[0] != dumps[1]:
-        return "FAIL", "two runs with seed 1 gave different traces%s" % (
+        first = ""
+        if dumps[0] is not None and dumps[1] is not None:
+            a, b = dumps[0].splitlines(), dumps[1].splitlines()
+            diff = [x for x, y in zip(a, b) if x != y]
+            calls = sorted({x.split("]", 1)[-1].split("(", 1)[0].strip() for x in diff})
+            first = "; %d events differ%s, in %s" % (
+                len(diff) + abs(len(a) - len(b)), " and the lengths" if len(a) != len(b) else "",
+                ", ".join(calls[:5]))
+        return "FAIL", "two runs with seed 1 gave different traces%s%s" % (first,
             " (gorr warned: a timeslice ended by the real-time interrupt, code with no "
             "syscall and no decision point for 200 ms)" if warned else "")
     return "PASS", "native %.2f s, record %.2f s, replay %.2f s, run %.2f s" % (native, t_rec, t_rep, t_run)
