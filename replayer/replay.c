@@ -973,6 +973,18 @@ static struct thread *rp_pick(struct session *s)
 			}
 			send_signal(r, t);
 			return t;
+		case EV_EXIT:
+			/* Killed by SIGKILL in the recording, from outside
+			 * the thread (a parent's kill(2), which replay
+			 * completes without sending): the replay's copy would
+			 * go on, so the kill is sent now (tests/progs/
+			 * killchild: killed during its dynamic loading). */
+			if (WIFSIGNALED(r->ev.wstatus) && WTERMSIG(r->ev.wstatus) == SIGKILL &&
+			    !r->injected) {
+				thread_signal(t, SIGKILL);
+				r->injected = 1;
+			}
+			return t;
 		case EV_FAULT:
 			if (!is_gc_fault(&r->ev)) {
 				consume(r);

@@ -20,6 +20,7 @@ PROGRAMS = [
     ("reexec", []),
     ("child", []),      # runs the dynamically linked /usr/bin/echo
     ("sigpair", []),    # SIGURG, then a child's SIGCHLD, pending at one unblock
+    ("killchild", []),  # kills its child with SIGKILL (replay sends the kill)
 ]
 
 
