@@ -4,7 +4,6 @@
 #include "harness/go/gocall.h"
 #include "harness/go/goroutines.h"
 #include "harness/core/breakpoint.h"
-#include "harness/core/ptrace.h"
 #include "harness/sched/loops.h"
 #include "harness/cli.h"
 #include "harness/engine.h"
@@ -457,37 +456,35 @@ static int is_synchronous(const struct trace_event *ev)
 	return 0;
 }
 
+/* sig is sent to t once for the current event. */
+static void send_once(struct replayer *r, struct thread *t, int sig)
+{
+	if (!r->injected) {
+		thread_signal(t, sig);
+		r->injected = 1;
+	}
+}
+
 /* The recorded signal, t's next event, is sent to it once (faults it
  * raises again by itself). */
 static void send_signal(struct replayer *r, struct thread *t)
 {
-	if (!is_synchronous(&r->ev) && !r->injected) {
-		thread_signal(t, r->ev.sig);
-		r->injected = 1;
-	}
+	if (!is_synchronous(&r->ev))
+		send_once(r, t, r->ev.sig);
 }
 
 /* t waits at a call's seccomp stop for the trace to complete it, but
  * the trace has a signal for it first: the recording's thread was parked
  * in that call, rewound to make it again (sched.c done_or_rewind), when
  * the signal came, so it ran the handler before the call (or it had not
- * reached the call yet).  The same here: the call is skipped and t is
- * put back on its syscall instruction with the number in rax, where the
- * signal is delivered and the call made again.  0, or -1 when the
- * replay cannot go on. */
+ * reached the call yet).  The same here: the call is taken back
+ * (thread_uncall), the signal is delivered on the syscall instruction
+ * and the call made again.  0, or -1 when the replay cannot go on. */
 static int rewind_held_call(struct thread *t)
 {
-	struct user_regs_struct regs;
-
-	if (thread_getregs(t, &regs))
-		return -1;
-	regs.orig_rax = (unsigned long long)-1;	/* skipped */
-	regs.rax = (uint64_t)t->call.nr;
-	regs.rip -= 2;				/* syscall is 0f 05 */
-	if (thread_setregs(t, &regs))
+	if (thread_uncall(t))
 		return -1;
 	t->pol.held = 0;
-	t->in_syscall = 0;
 	return 0;
 }
 
@@ -713,8 +710,7 @@ static int skip_loop(struct replayer *r, struct session *s, struct thread *t,
 {
 	struct loop_skip ls, rec;
 	struct user_regs_struct want, mine;
-	unsigned int n;
-	int i, other;
+	int i, k;
 
 	if (!r->ev.regs.p || r->ev.regs.len != sizeof(want) ||
 	    loop_unpack_stores(&rec, r->ev.loop_mem.p, r->ev.loop_mem.len) ||
@@ -733,19 +729,13 @@ static int skip_loop(struct replayer *r, struct session *s, struct thread *t,
 	loop_regs_merge(&mine, &want, ls.written);
 	if (!regs_match(&r->ev, &mine))
 		goto search;
-	for (n = 0; n <= ls.insns; n++) {
-		if (pt_step(t->tid, &other) || other) {
-			diverge(r, s, t, "could not step through the loop its timeslice ended in");
-			return -1;
-		}
-		if (thread_getregs(t, regs))
-			goto search;
-		if (regs->rip == ls.head)
-			break;
-		if (regs->rip < ls.head || regs->rip >= ls.end)
-			goto search;	/* it left: this is not the recording's lap */
+	/* It left: this is not the recording's lap. */
+	k = loop_step_lap(t, &ls, regs);
+	if (k < 0) {
+		diverge(r, s, t, "could not step through the loop its timeslice ended in");
+		return -1;
 	}
-	if (n > ls.insns)
+	if (k > 0)
 		goto search;
 	want.eflags &= ~0x10100ULL;
 	if (thread_setregs(t, &want))
@@ -979,11 +969,8 @@ static struct thread *rp_pick(struct session *s)
 			 * completes without sending): the replay's copy would
 			 * go on, so the kill is sent now (tests/progs/
 			 * killchild: killed during its dynamic loading). */
-			if (WIFSIGNALED(r->ev.wstatus) && WTERMSIG(r->ev.wstatus) == SIGKILL &&
-			    !r->injected) {
-				thread_signal(t, SIGKILL);
-				r->injected = 1;
-			}
+			if (WIFSIGNALED(r->ev.wstatus) && WTERMSIG(r->ev.wstatus) == SIGKILL)
+				send_once(r, t, SIGKILL);
 			return t;
 		case EV_FAULT:
 			if (!is_gc_fault(&r->ev)) {
@@ -1022,7 +1009,6 @@ static void rp_tick(struct session *s, struct thread *t)
 	struct replayer *r = rep(s);
 	int64_t now = session_now(s);
 	char did[256];
-	int status;
 
 	if (r->diverged || r->stopped || !r->stuck_ns)
 		return;
@@ -1035,8 +1021,7 @@ static void rp_tick(struct session *s, struct thread *t)
 		return;
 	/* Stopped, for its stack; the stop itself is not handled: the
 	 * replay ends here. */
-	if (pt_interrupt(t->tid) == 0)
-		waitpid(t->tid, &status, __WALL);
+	thread_halt(t);
 	if (r->slice_bp && r->slice_tid == t->tid)
 		snprintf(did, sizeof(did), "ran %lld s without reaching it: it passed pc %#llx %llu times "
 			 "with other registers (%llu times only the SSE ones; see --stuck-after)",

@@ -163,6 +163,31 @@ void thread_resume(struct session *s, struct thread *t)
 /* A seccomp stop may skip the call by setting its number to -1, and the
  * call then returns what the tracer put in rax
  * (Documentation/userspace-api/seccomp_filter.rst). */
+int thread_uncall(struct thread *t)
+{
+	struct user_regs_struct regs;
+
+	if (pt_getregs(t->tid, &regs))
+		return -1;
+	regs.orig_rax = (uint64_t)-1;		/* skipped */
+	regs.rax = (uint64_t)t->call.nr;
+	regs.rip -= 2;				/* syscall is 0f 05 */
+	if (pt_setregs(t->tid, &regs))
+		return -1;
+	t->in_syscall = 0;
+	t->want_exit = 0;
+	return 0;
+}
+
+int thread_halt(struct thread *t)
+{
+	int status;
+
+	if (pt_interrupt(t->tid) || pt_wait(t->tid, &status))
+		return -1;
+	return status;
+}
+
 void thread_complete(struct thread *t, int64_t ret)
 {
 	struct user_regs_struct regs;

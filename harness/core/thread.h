@@ -51,5 +51,13 @@ void thread_emulate(struct thread *t, int64_t ret);
 /* Finish the call t is stopped in at its seccomp stop with ret, without
  * the kernel: the call is skipped and returns ret. */
 void thread_complete(struct thread *t, int64_t ret);
+/* At t's seccomp stop: the call is skipped and t put back on its syscall
+ * instruction with the number in rax, to make the call again when it
+ * runs on (after a signal's handler, say).  0 or -1. */
+int thread_uncall(struct thread *t);
+/* Stop a running t where it is (PTRACE_INTERRUPT) and wait for that
+ * stop, which nobody handles after: for a stack before the end.
+ * Returns its wait status or -1. */
+int thread_halt(struct thread *t);
 
 #endif

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "harness/sched/loops.h"
 #include "harness/core/state.h"
+#include "harness/core/ptrace.h"
 
 #include <errno.h>
 #include <string.h>
@@ -276,6 +277,24 @@ out:
 	if (err)
 		memset(ls, 0, sizeof(*ls));
 	return err;
+}
+
+int loop_step_lap(struct thread *t, const struct loop_skip *ls, struct user_regs_struct *regs)
+{
+	unsigned int n;
+	int other;
+
+	for (n = 0; n <= ls->insns; n++) {
+		if (pt_step(t->tid, &other) || other)
+			return -1;
+		if (thread_getregs(t, regs))
+			return 1;
+		if (regs->rip == ls->head)
+			return 0;
+		if (regs->rip < ls->head || regs->rip >= ls->end)
+			return 1;
+	}
+	return 1;
 }
 
 void loop_regs_merge(struct user_regs_struct *to, const struct user_regs_struct *from,

@@ -42,6 +42,11 @@ struct loop_skip {
 int loop_skippable(struct session *s, struct thread *t, const struct user_regs_struct *regs,
 		   struct loop_skip *ls);
 
+/* Step t (at ls->head) through one lap: 0 when it is back at the head
+ * (regs), 1 when it left the loop or its registers cannot be read, -1
+ * when a stop that is not a step came (a signal: the caller gives up). */
+int loop_step_lap(struct thread *t, const struct loop_skip *ls, struct user_regs_struct *regs);
+
 /* Copy into to the registers a lap writes (written), the flags and rip
  * of from. */
 void loop_regs_merge(struct user_regs_struct *to, const struct user_regs_struct *from,

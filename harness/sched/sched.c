@@ -680,7 +680,7 @@ static int waitchild_entry(struct session *s, struct thread *t)
 	 * not it reaped a child: it gets one below the stack pointer, out
 	 * of the x86-64 red zone and within the room a goroutine stack
 	 * keeps below SP (runtime/stack.go StackGuard), so that si_pid
-	 * says which; the register is given back at the exit stop. */
+	 * says which; done_or_rewind gives the register back. */
 	t->sch.scratch_info = 0;
 	if (opts_argi == 3 && !t->call.args[2]) {
 		t->sch.scratch_info = (regs.rsp - 256) & ~15ULL;
@@ -736,6 +736,11 @@ static int done_or_rewind(struct session *s, struct thread *t, int argi, uint64_
 	if (thread_getregs(t, &regs))
 		return 0;
 	regs_set_arg(&regs, argi, orig);
+	/* The siginfo waitchild_entry gave a waitid is taken back. */
+	if (t->sch.scratch_info) {
+		regs_set_arg(&regs, 2, 0);
+		t->sch.scratch_info = 0;
+	}
 	if (!done) {
 		regs.rip -= 2;
 		regs.rax = (uint64_t)t->call.nr;
@@ -779,15 +784,6 @@ int sched_exit(struct session *s, struct thread *t)
 
 		if (thread_read(t, info + 16, &pid, 4) == 0 && pid != 0)
 			none = 0;
-	}
-	if (t->sch.scratch_info) {
-		struct user_regs_struct regs;
-
-		if (thread_getregs(t, &regs) == 0) {
-			regs_set_arg(&regs, 2, 0);
-			thread_setregs(t, &regs);
-		}
-		t->sch.scratch_info = 0;
 	}
 	/* Not done: run again once a process has exited. */
 	if (!done_or_rewind(s, t, opts_argi, t->sch.orig_arg, !none || t->call.ret < 0, W_CHILD))
@@ -1044,6 +1040,14 @@ static int step(struct thread *t, struct user_regs_struct *regs, int *other)
 	return 0;
 }
 
+/* The loop the canonicalizer found: one lap's pcs (in the order run),
+ * and the lowest and highest of them. */
+struct spin_cycle {
+	int n;
+	uint64_t lo, hi;
+	uint64_t pcs[CANON_STEPS];
+};
+
 /* Where a timeslice ends must not depend on when the interrupt landed,
  * or two runs with one seed would differ.  A thread interrupted in a
  * loop that changes nothing (a spin-wait on a flag: the case timeslices
@@ -1053,14 +1057,6 @@ static int step(struct thread *t, struct user_regs_struct *regs, int *other)
  * trace then holds a position that only this run had, which replay still
  * reproduces exactly from the registers.  Returns 1 when a stop that
  * was not a step must go to the event loop (*status). */
-/* The loop the canonicalizer found: one lap's pcs, lowest first not
- * guaranteed. */
-struct spin_cycle {
-	int n;
-	uint64_t lo, hi;
-	uint64_t pcs[CANON_STEPS];
-};
-
 static int canonicalize_spin(struct session *s, struct thread *t, struct user_regs_struct *regs,
 			     int *status, int *canonical, int *at_head, struct spin_cycle *cy)
 {
@@ -1212,6 +1208,16 @@ static int leave_frame(struct session *s, struct thread *t, struct user_regs_str
  * where it was (but then it is canonical, or skippable).  Returns 1 when a
  * stop the event loop must have came instead (*status): that stop ends
  * the slice. */
+static int has_entry(const uint64_t *entries, int n, uint64_t entry)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		if (entries[k] == entry)
+			return 1;
+	return 0;
+}
+
 static int settle_loop(struct session *s, struct thread *t, struct user_regs_struct *regs,
 		       const struct spin_cycle *cy, int *status)
 {
@@ -1225,9 +1231,7 @@ static int settle_loop(struct session *s, struct thread *t, struct user_regs_str
 	for (i = 0; i < cy->n; i++) {
 		if (gobin_pc_lookup(&s->bin, cy->pcs[i], &loc))
 			return 0;	/* not Go code */
-		for (k = 0; k < nent && entries[k] != loc.entry; k++)
-			;
-		if (k == nent)
+		if (!has_entry(entries, nent, loc.entry))
 			entries[nent++] = loc.entry;
 	}
 	if (nent == 1) {
@@ -1250,9 +1254,7 @@ static int settle_loop(struct session *s, struct thread *t, struct user_regs_str
 	for (i = 0; i < n; i++) {
 		if (gobin_pc_lookup(&s->bin, i ? pcs[i] - 1 : pcs[i], &loc))
 			break;
-		for (k = 0; k < nent && entries[k] != loc.entry; k++)
-			;
-		if (k < nent)
+		if (has_entry(entries, nent, loc.entry))
 			deep = i;
 	}
 	j = deep + 1;

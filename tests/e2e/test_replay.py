@@ -93,6 +93,24 @@ def test_tight_loops_replay_and_always_end(ctx):
             f.write(msgpack.packb(o, use_bin_type=True))
     rep = replay(ctx, edited, "--stuck-after", "2s", timeout=60)
     assert rep.returncode == 125 and "without reaching it" in rep.stderr, rep
+    # The SSE registers count too: the same slice with only its "sse"
+    # edited is passed with matching general registers, and not taken.
+    objs = load_trace(ctx.path("nested.gorr"))
+    for o in objs[1:]:
+        if o.get("e") == "slice" and "sse" in o and "loop" not in o:
+            sse = bytearray(o["sse"])
+            sse[0] ^= 0x55           # xmm0's first byte
+            o["sse"] = bytes(sse)
+            break
+    else:
+        raise AssertionError("no slice with sse in nested.gorr")
+    with open(edited, "wb") as f:
+        for o in objs:
+            f.write(msgpack.packb(o, use_bin_type=True))
+    # (the recorded lap comes after some 20,000 passes: seconds)
+    rep = replay(ctx, edited, "--stuck-after", "15s", timeout=90)
+    m = re.search(r"\((\d+) times only the SSE ones", rep.stderr)
+    assert rep.returncode == 125 and m and int(m.group(1)) >= 1, rep
     bad = replay(ctx, trace, "--stuck-after", "soon")
     assert bad.returncode == 2 and "'--stuck-after' needs a duration" in bad.stderr, bad
 
