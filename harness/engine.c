@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "harness/engine.h"
 #include "harness/core/breakpoint.h"
+#include "harness/core/condbp.h"
 #include "harness/core/ptrace.h"
 #include "harness/go/gocall.h"
 #include "harness/sched/detenv.h"
@@ -546,6 +547,7 @@ static void resume_after_gc_step(struct session *s, struct thread *t)
 static void on_signal_stop(struct session *s, struct thread *t, int sig)
 {
 	siginfo_t si;
+	uint64_t cond;
 	int handled;
 
 	/* Before the first exec the only signals are gorr's own start-up
@@ -570,8 +572,11 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 		}
 		if (pt_getregs(t->tid, &regs))
 			return;
-		if (bp_at(s, t, regs.rip - 1)) {
-			uint64_t pc = regs.rip - 1;
+		/* A conditional breakpoint's trampoline traps where the
+		 * thread was at its pc, with every register as there. */
+		cond = condbp_trapped(s, t, regs.rip - 1);
+		if (cond || bp_at(s, t, regs.rip - 1)) {
+			uint64_t pc = cond ? cond : regs.rip - 1;
 			int status = 0, action = BP_GO_ON;
 
 			regs.rip = pc;
@@ -598,6 +603,13 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 			if (sched_dpoint(s, t, &regs))
 				return;
 step_over:
+			if (condbp_at(s, t, pc)) {
+				/* The trampoline runs the instructions its
+				 * JMP took. */
+				condbp_pass(s, t);
+				thread_resume(s, t);
+				return;
+			}
 			if (bp_step_over(s, t, pc, &status) == 0 && status) {
 				struct user_regs_struct now;
 

@@ -4,6 +4,7 @@
 #include "harness/go/gocall.h"
 #include "harness/go/goroutines.h"
 #include "harness/core/breakpoint.h"
+#include "harness/core/condbp.h"
 #include "harness/sched/loops.h"
 #include "harness/cli.h"
 #include "harness/engine.h"
@@ -59,6 +60,8 @@ struct replayer {
 	pid_t cur_tid;		/* the thread that runs, as the trace says */
 	pid_t sliced_tid;	/* it stopped for a timeslice, as recorded */
 	int slice_bp;		/* breakpoint set for the current slice event */
+	int slice_cond;		/* it is a conditional one (harness/core/condbp.h) */
+	int slice_nocond;	/* one could not be armed for this slice */
 	uint64_t slice_pc;
 	pid_t slice_tid;
 	uint64_t slice_hits;	/* hits of slice_pc by slice_tid since it was armed */
@@ -437,6 +440,8 @@ static int arm_slice(struct replayer *r, struct session *s, struct thread *t)
 		return -1;
 	}
 	r->slice_bp = 1;
+	r->slice_cond = 0;
+	r->slice_nocond = 0;
 	r->slice_pc = r->ev.pc;
 	r->slice_tid = t->tid;
 	r->slice_hits = 0;
@@ -754,6 +759,35 @@ search:
 	return 0;
 }
 
+/* Passes of a slice's INT3 before the search moves into the tracee: most
+ * slices are found in a few. */
+#define COND_AFTER 8
+
+/* Search on for t's slice end with a conditional breakpoint at its pc,
+ * which the thread checks itself at each pass (harness/core/condbp.h):
+ * t is at the INT3's trap, rewound to pc.  Where it cannot be armed the
+ * INT3 stays. */
+static void arm_cond(struct replayer *r, struct session *s, struct thread *t)
+{
+	struct user_regs_struct want;
+	int err;
+
+	r->slice_nocond = 1;
+	/* The recording's thread passes a breakpoint of its own first
+	 * (watch_pass): that pass is counted at the INT3. */
+	if (t->pol.skip_pc == r->slice_pc || !r->ev.regs.p || r->ev.regs.len != sizeof(want))
+		return;
+	memcpy(&want, r->ev.regs.p, sizeof(want));
+	if (bp_remove(s, t, r->slice_pc))
+		return;
+	err = condbp_arm(s, t, r->slice_pc, &want);
+	if (err) {
+		bp_insert(s, t, r->slice_pc);
+		return;
+	}
+	r->slice_cond = 1;
+}
+
 /* Whether t, trapped at pc, is where its next event (a slice's end, a
  * forced GC's start) happened in the recording.  A slice that says
  * `visit` ends at exactly that hit of pc since the thread's previous
@@ -786,7 +820,20 @@ static int slice_end_here(struct replayer *r, struct session *s, struct thread *
 	if (exact)
 		diverge(r, s, t, "reached its recorded timeslice end with other registers");
 	r->slice_misses++;
+	if (!exact && !r->slice_cond && !r->slice_nocond && r->slice_misses >= COND_AFTER)
+		arm_cond(r, s, t);
 	return 0;
+}
+
+/* The slice's breakpoint is gone: t reached its end. */
+static void slice_disarm(struct replayer *r, struct session *s, struct thread *t)
+{
+	if (r->slice_cond)
+		condbp_disarm(s, t);
+	else
+		bp_remove(s, t, r->slice_pc);
+	r->slice_bp = 0;
+	r->slice_cond = 0;
 }
 
 static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
@@ -813,8 +860,7 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 		return stop;
 	}
 	if (slice_end_here(r, s, t, pc, &regs)) {
-		bp_remove(s, t, pc);
-		r->slice_bp = 0;
+		slice_disarm(r, s, t);
 		if (r->ev.type == EV_FAULT) {
 			/* The forced GC starts here, as recorded; what it
 			 * does follows in the trace. */
@@ -1022,7 +1068,13 @@ static void rp_tick(struct session *s, struct thread *t)
 	/* Stopped, for its stack; the stop itself is not handled: the
 	 * replay ends here. */
 	thread_halt(t);
-	if (r->slice_bp && r->slice_tid == t->tid)
+	if (r->slice_bp && r->slice_tid == t->tid && r->slice_cond)
+		snprintf(did, sizeof(did), "ran %lld s without reaching it: it passed pc %#llx with other "
+			 "general registers (checked in the program, not counted) and %llu times only "
+			 "the SSE ones (see --stuck-after)",
+			 (long long)((now - r->progress_ns) / 1000000000LL),
+			 (unsigned long long)r->slice_pc, (unsigned long long)r->slice_sse_misses);
+	else if (r->slice_bp && r->slice_tid == t->tid)
 		snprintf(did, sizeof(did), "ran %lld s without reaching it: it passed pc %#llx %llu times "
 			 "with other registers (%llu times only the SSE ones; see --stuck-after)",
 			 (long long)((now - r->progress_ns) / 1000000000LL),

@@ -50,11 +50,11 @@ static struct breakpoint *find(struct session *s, pid_t tgid, uint64_t pc)
 	return found ? &s->bps[i] : NULL;
 }
 
-/* Write one byte of t's code.  Breakpoints are written often (a step
- * over one writes twice), so the process's /proc/PID/mem stays open:
- * like PTRACE_POKEDATA it writes through the text's protection
- * (mm/memory.c, FOLL_FORCE), in one syscall. */
-static int code_write(struct session *s, struct thread *t, uint64_t pc, unsigned char b)
+/* Breakpoints are written often (a step over one writes twice), so the
+ * process's /proc/PID/mem stays open: like PTRACE_POKEDATA it writes
+ * through the text's protection (mm/memory.c, FOLL_FORCE), in one
+ * syscall. */
+int bp_code_write(struct session *s, struct thread *t, uint64_t pc, const void *buf, size_t len)
 {
 	if (s->bp_memfd1 && (s->bp_memfd_tgid != t->tgid || s->bp_memfd_exec != s->exec_count)) {
 		close(s->bp_memfd1 - 1);
@@ -72,9 +72,14 @@ static int code_write(struct session *s, struct thread *t, uint64_t pc, unsigned
 			s->bp_memfd_exec = s->exec_count;
 		}
 	}
-	if (s->bp_memfd1 && pwrite(s->bp_memfd1 - 1, &b, 1, (off_t)pc) == 1)
+	if (s->bp_memfd1 && pwrite(s->bp_memfd1 - 1, buf, len, (off_t)pc) == (ssize_t)len)
 		return 0;
-	return mem_write(t->tid, pc, &b, 1);
+	return mem_write(t->tid, pc, buf, len);
+}
+
+static int code_write(struct session *s, struct thread *t, uint64_t pc, unsigned char b)
+{
+	return bp_code_write(s, t, pc, &b, 1);
 }
 
 void bp_release(struct session *s)

@@ -20,6 +20,9 @@ int bp_trap_at(struct session *s, struct thread *t, uint64_t pc);
 /* Whether pc is one of the rdtsc/rdtscp sites the exec stop patched
  * (session.tsc_sites). */
 int bp_tsc_site(const struct session *s, uint64_t pc);
+/* Write len bytes of t's code at pc (through its protection); 0 or a
+ * negative errno. */
+int bp_code_write(struct session *s, struct thread *t, uint64_t pc, const void *buf, size_t len);
 /* Close what the breakpoints keep open. */
 void bp_release(struct session *s);
 /* Run the original instruction under the breakpoint at pc (t is there,

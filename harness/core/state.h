@@ -307,6 +307,20 @@ struct session {
 		int refs;
 	} *bps;
 	size_t nbps, bps_alloc;
+	/* The conditional breakpoint (harness/core/condbp.c): one at a
+	 * time, replay's search for a timeslice's end. */
+	struct condbp {
+		pid_t tgid;		/* its process */
+		uint64_t page;		/* the trampoline's page there; 0 none yet */
+		int armed;
+		uint64_t pc;		/* where it checks */
+		uint64_t at;		/* where its JMP is (at <= pc) */
+		unsigned int len;	/* the bytes the JMP took */
+		uint64_t hop;		/* the INT3s a short JMP leads to, or 0 */
+		unsigned char orig[64];
+		uint64_t trap;		/* the trampoline's INT3 */
+		uint64_t resume;	/* its copy of the displaced instructions */
+	} condbp;
 	/* /proc/TGID/mem of the process whose code breakpoints last wrote
 	 * (fd + 1, 0 when none), and of which exec: one pwrite per INT3
 	 * instead of a refused process_vm_writev and an open (text pages

@@ -198,12 +198,39 @@ int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc)
 	if (find_func(b, pc, &idx) || func_at(b, idx, &entry, &foff))
 		return -ENOENT;
 	loc->entry = entry;
+	/* The functab has nfunc + 1 entries: the last is the text's end. */
+	loc->end = b->text_start + le32(b->pcln + b->functab_off + 8 * (idx + 1));
 	loc->func = pcln_str(b, b->funcname_off + (uint32_t)le32(b->pcln + foff + 4));
 	if (pcvalue(b, le32(b->pcln + foff + 20), entry, pc, &fileno) == 0)
 		loc->file = func_file(b, foff, fileno);
 	if (pcvalue(b, le32(b->pcln + foff + 24), entry, pc, &line) == 0)
 		loc->line = line;
 	return loc->func ? 0 : -ENOENT;
+}
+
+size_t gobin_line_starts(const struct gobin *b, uint64_t pc, uint64_t *out, size_t max)
+{
+	const unsigned char *p, *end = b->pcln + b->pcln_size;
+	uint64_t idx, entry, foff, at;
+	size_t n = 0;
+	int first = 1;
+
+	if (find_func(b, pc, &idx) || func_at(b, idx, &entry, &foff) ||
+	    !le32(b->pcln + foff + 24) ||
+	    !(p = pcln_at(b, b->pctab_off + le32(b->pcln + foff + 24), 1)))
+		return 0;
+	at = entry;
+	/* The same walk as pcvalue's: each pair starts a run. */
+	while (p < end && (*p || first) && n < max) {
+		uint32_t uv, pcd;
+
+		if (readvarint(&p, end, &uv) || readvarint(&p, end, &pcd))
+			break;
+		out[n++] = at;
+		at += (uint64_t)pcd * b->quantum;
+		first = 0;
+	}
+	return n;
 }
 
 int gobin_frame_size(const struct gobin *b, uint64_t pc, int64_t *size)

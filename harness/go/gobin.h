@@ -51,6 +51,7 @@ struct gobin {
 struct gobin_loc {
 	const char *func;
 	uint64_t entry;
+	uint64_t end;		/* the next function's entry (or the text's end) */
 	const char *file;
 	int line;
 };
@@ -62,6 +63,10 @@ void gobin_release(struct gobin *b);
 
 /* Symbolize pc with the pclntab; 0, or -ENOENT when pc is in no function. */
 int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc);
+/* The first pcs of the runs of pc's function's line table (each an
+ * instruction's start; in assembly, every line is one instruction), at
+ * most max of them into out; how many. */
+size_t gobin_line_starts(const struct gobin *b, uint64_t pc, uint64_t *out, size_t max);
 /* The frame size at pc (the pcsp table): how far SP is below the caller's
  * SP minus the return address.  0 or -ENOENT. */
 int gobin_frame_size(const struct gobin *b, uint64_t pc, int64_t *size);
