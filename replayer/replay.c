@@ -780,7 +780,8 @@ static void arm_cond(struct replayer *r, struct session *s, struct thread *t)
 	memcpy(&want, r->ev.regs.p, sizeof(want));
 	if (bp_remove(s, t, r->slice_pc))
 		return;
-	err = condbp_arm(s, t, r->slice_pc, &want);
+	err = condbp_arm(s, t, r->slice_pc, &want,
+			 r->ev.type == EV_SLICE && r->ev.sse.len == THREAD_SSE_LEN ? r->ev.sse.p : NULL);
 	if (err) {
 		bp_insert(s, t, r->slice_pc);
 		return;
@@ -1070,8 +1071,8 @@ static void rp_tick(struct session *s, struct thread *t)
 	thread_halt(t);
 	if (r->slice_bp && r->slice_tid == t->tid && r->slice_cond)
 		snprintf(did, sizeof(did), "ran %lld s without reaching it: it passed pc %#llx with other "
-			 "general registers (checked in the program, not counted) and %llu times only "
-			 "the SSE ones (see --stuck-after)",
+			 "registers (checked in the program, not counted; %llu times only the SSE ones "
+			 "at a trap; see --stuck-after)",
 			 (long long)((now - r->progress_ns) / 1000000000LL),
 			 (unsigned long long)r->slice_pc, (unsigned long long)r->slice_sse_misses);
 	else if (r->slice_bp && r->slice_tid == t->tid)

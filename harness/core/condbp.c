@@ -38,6 +38,10 @@ static uint64_t reg_by_enc(const struct user_regs_struct *r, int enc)
 	return *v[enc];
 }
 
+/* The registers in the order compared: most often different first (a
+ * loop's counters and pointers), rbp, rsp, and g (r14) last. */
+static const int build_order[16] = { 0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 5, 4, 14, 15 };
+
 struct code {
 	unsigned char b[CODE_MAX];
 	size_t n;
@@ -534,19 +538,40 @@ static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_
  * code[0, len): the instructions before pc, compare, trap, or the rest
  * and back. */
 static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
-		 const unsigned char *code, unsigned int len, uint64_t *trap, uint64_t *resume)
+		 const unsigned char *code, unsigned int len, int sse, int fast, uint64_t fast_want,
+		 uint64_t *trap, uint64_t *resume)
 {
-	/* Most often different first: the loop's counters and pointers. */
-	static const int order[16] = { 0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 5, 4, 14, 15 };
 	unsigned int before = (unsigned int)(pc - q);
-	size_t jne[16];
+	size_t jne[16 + 16], njne = 0, ssemiss[16], nssemiss = 0, to_resume = 0;
 	int i, err;
 
 	if ((err = relocate(s, c, q, code, before, before == len, 0)))
 		return err;
+	if (fast >= 0) {
+		/* One register that changes lap after lap first, without
+		 * touching the flags (pushfq and popfq cost some 20 cycles
+		 * each): rcx = reg - wanted by lea, jrcxz. */
+		unsigned char imm[8];
+		uint64_t neg = (uint64_t)0 - fast_want;
+
+		emit1(c, 0x51);				/* push rcx */
+		emit(c, "\x48\xb9", 2);		/* mov rcx, imm64 */
+		memcpy(imm, &neg, 8);
+		emit(c, imm, 8);
+		emit1(c, (unsigned char)(0x48 | (fast >= 8 ? 0x02 : 0)));	/* lea rcx, [rcx + reg] */
+		emit1(c, 0x8d);
+		emit1(c, 0x0c);
+		emit1(c, (unsigned char)((fast & 7) << 3 | 1));
+		emit(c, "\xe3\x06", 2);		/* jrcxz +6 */
+		emit1(c, 0x59);				/* pop rcx */
+		emit1(c, 0xe9);				/* jmp resume */
+		to_resume = c->n;
+		emit(c, "\0\0\0\0", 4);
+		emit1(c, 0x59);				/* pop rcx */
+	}
 	emit1(c, 0x9c);				/* pushfq: cmp writes the flags */
 	for (i = 0; i < 16; i++) {
-		int enc = order[i];
+		int enc = build_order[i];
 		uint64_t data = c->base + DATA_OFF + 8 * (uint64_t)enc;
 
 		/* cmp r64, [rip + disp32]: REX.W(.R) 3B /r, mod 00 rm 101 */
@@ -557,28 +582,81 @@ static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
 			return err;
 		emit1(c, 0x0f);			/* jne miss */
 		emit1(c, 0x85);
-		jne[i] = c->n;
+		jne[njne++] = c->n;
 		emit(c, "\0\0\0\0", 4);
+	}
+	if (sse) {
+		/* And xmm0-15 (a loop whose general registers repeat lap
+		 * after lap, sha256's SHA-NI rounds): xmm0 and xmm1, the
+		 * scratch ones, saved below SP; each register xor its wanted
+		 * value, ptest (SSE4.1) for zero. */
+		emit(c, "\x48\x83\xec\x20", 4);		/* sub rsp, 32 */
+		emit(c, "\xf3\x0f\x7f\x04\x24", 5);		/* movdqu [rsp], xmm0 */
+		emit(c, "\xf3\x0f\x7f\x4c\x24\x10", 6);	/* movdqu [rsp+16], xmm1 */
+		for (i = 0; i < 16; i++) {
+			uint64_t want = c->base + DATA_OFF + 128 + 16 * (uint64_t)i;
+
+			if (i == 0)
+				emit(c, "\xf3\x0f\x6f\x04\x24", 5);	/* movdqu xmm0, [rsp] */
+			else if (i == 1)
+				emit(c, "\xf3\x0f\x6f\x44\x24\x10", 6);	/* movdqu xmm0, [rsp+16] */
+			if (i < 2) {
+				emit(c, "\xf3\x0f\x6f\x0d", 4);	/* movdqu xmm1, [rip+d] */
+				if ((err = emit_rel32(c, want)))
+					return err;
+				emit(c, "\x66\x0f\xef\xc1", 4);	/* pxor xmm0, xmm1 */
+			} else {
+				emit(c, "\xf3\x0f\x6f\x05", 4);	/* movdqu xmm0, [rip+d] */
+				if ((err = emit_rel32(c, want)))
+					return err;
+				emit1(c, 0x66);			/* pxor xmm0, xmmI */
+				if (i >= 8)
+					emit1(c, 0x41);
+				emit1(c, 0x0f);
+				emit1(c, 0xef);
+				emit1(c, (unsigned char)(0xc0 | (i & 7)));
+			}
+			emit(c, "\x66\x0f\x38\x17\xc0", 5);	/* ptest xmm0, xmm0 */
+			emit1(c, 0x0f);				/* jnz ssemiss */
+			emit1(c, 0x85);
+			ssemiss[nssemiss++] = c->n;
+			emit(c, "\0\0\0\0", 4);
+		}
+		emit(c, "\xf3\x0f\x6f\x04\x24", 5);		/* movdqu xmm0, [rsp] */
+		emit(c, "\xf3\x0f\x6f\x4c\x24\x10", 6);	/* movdqu xmm1, [rsp+16] */
+		emit(c, "\x48\x83\xc4\x20", 4);		/* add rsp, 32 */
 	}
 	emit1(c, 0x9d);				/* popfq */
 	*trap = c->base + c->n;
 	emit1(c, 0xcc);				/* int3: all equal */
-	for (i = 0; i < 16; i++)
+	if (sse) {
+		/* ssemiss: put xmm0 and xmm1 back, then as a miss. */
+		for (i = 0; i < (int)nssemiss; i++)
+			put32(c->b + ssemiss[i], (int32_t)(c->n - (ssemiss[i] + 4)));
+		emit(c, "\xf3\x0f\x6f\x04\x24", 5);		/* movdqu xmm0, [rsp] */
+		emit(c, "\xf3\x0f\x6f\x4c\x24\x10", 6);	/* movdqu xmm1, [rsp+16] */
+		emit(c, "\x48\x83\xc4\x20", 4);		/* add rsp, 32 */
+	}
+	for (i = 0; i < (int)njne; i++)
 		put32(c->b + jne[i], (int32_t)(c->n - (jne[i] + 4)));
 	emit1(c, 0x9d);				/* miss: popfq */
 	*resume = c->base + c->n;
+	if (fast >= 0)
+		put32(c->b + to_resume, (int32_t)(c->n - (to_resume + 4)));
 	if ((err = relocate(s, c, pc, code + before, len - before, 1, 1)))
 		return err;
 	return c->full ? -ENOTSUP : 0;
 }
 
 int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
-	       const struct user_regs_struct *want)
+	       const struct user_regs_struct *want, const unsigned char *sse)
 {
 	struct condbp *cb = &s->condbp;
 	unsigned char code[sizeof(cb->orig)], file[sizeof(cb->orig)], patch[sizeof(cb->orig)];
 	uint64_t data[16], page = 0, trap = 0, resume = 0, q, hop;
 	unsigned char hop_orig[5];
+	struct user_regs_struct live;
+	int fast = -1;
 	struct code *c = NULL;
 	unsigned int len, i;
 	int have = 0, err;
@@ -618,7 +696,21 @@ int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 	cb->page = page;
 	c = xcalloc(1, sizeof(*c));
 	c->base = page;
-	err = build(s, c, q, pc, code, len, &trap, &resume);
+	/* ptest is SSE4.1's: without it the INT3's check does the SSE ones. */
+	if (!__builtin_cpu_supports("sse4.1"))
+		sse = NULL;
+	/* The fast filter's register: one that differs at this pass (a
+	 * miss), most likely the loop's counter or pointer; not rsp (the
+	 * push moves it) nor rcx (the scratch). */
+	if (pt_getregs(t->tid, &live) == 0)
+		for (i = 0; i < 16 && fast < 0; i++) {
+			int enc = build_order[i];
+
+			if (enc != 1 && enc != 4 && reg_by_enc(&live, enc) != reg_by_enc(want, enc))
+				fast = enc;
+		}
+	err = build(s, c, q, pc, code, len, sse != NULL, fast, fast >= 0 ? reg_by_enc(want, fast) : 0,
+		    &trap, &resume);
 	if (!err)
 		err = bp_code_write(s, t, page, c->b, c->n);
 	for (i = 0; i < 16; i++)
@@ -626,6 +718,8 @@ int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 	data[4] -= 8;				/* rsp, below the pushed flags */
 	if (!err)
 		err = bp_code_write(s, t, page + DATA_OFF, data, sizeof(data));
+	if (!err && sse)
+		err = bp_code_write(s, t, page + DATA_OFF + 128, sse, 256);
 	free(c);
 	if (err)
 		return err == -ESRCH ? err : -ENOTSUP;

@@ -34,12 +34,12 @@
 
 #include "harness/core/thread.h"
 
-/* Arm the breakpoint at pc for t's registers want.  t must be stopped at
- * a trap stop with rip == pc and no INT3 of gorr's in the bytes the JMP
- * takes.  0; -ENOTSUP when the code at pc cannot carry one (the caller
- * keeps an INT3); another negative errno. */
+/* Arm the breakpoint at pc for t's registers want and, when sse is not
+ * NULL, its xmm0-15 (256 bytes, as thread_sse gives them).  t must be
+ * stopped at a trap stop with rip == pc.  0; -ENOTSUP when the code at pc
+ * cannot carry one (the caller keeps an INT3); another negative errno. */
 int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
-	       const struct user_regs_struct *want);
+	       const struct user_regs_struct *want, const unsigned char *sse);
 /* Put the displaced bytes back; 0 or a negative errno. */
 int condbp_disarm(struct session *s, struct thread *t);
 /* The armed pc, when trap (a SIGTRAP's rip - 1) is the trampoline's INT3
