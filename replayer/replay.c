@@ -252,6 +252,20 @@ static void diverge_call(struct replayer *r, struct session *s, struct thread *t
 	struct sbuf sb = SBUF_INIT;
 
 	describe_call(&sb, t);
+	/* The same call with an argument that prints alike (a buffer at
+	 * another address: the heap or a stack laid out otherwise than in
+	 * the recording, from an earlier difference that made no event). */
+	if (r->have && r->ev.type == EV_SYSCALL && r->ev.nr == t->call.nr) {
+		int i;
+
+		for (i = 0; i < r->ev.nargs && i < 6; i++)
+			if (r->ev.args[i] != t->call.args[i]) {
+				sbuf_addf(&sb, " (argument %d: %#llx in the trace, %#llx here)", i + 1,
+					  (unsigned long long)r->ev.args[i],
+					  (unsigned long long)t->call.args[i]);
+				break;
+			}
+	}
 	diverge(r, s, t, sb.buf);
 	sbuf_release(&sb);
 }
