@@ -31,6 +31,7 @@
 #define CR SF_CLOCKREAD
 #define SP SF_SPAWN
 #define FM SF_FILEMAP
+#define YL SF_YIELD
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX
@@ -74,6 +75,7 @@ static const struct sc_desc sc_table[SC_TABLE_SIZE] = {
 #undef CR
 #undef SP
 #undef FM
+#undef YL
 #undef RI
 #undef RF
 #undef RH

@@ -144,6 +144,11 @@ enum {
 	 * maps them anonymously: the file's fd only existed in the
 	 * recording). */
 	SF_FILEMAP = 1 << 25,
+	/* sched_yield: the thread asks for the others to run (the Go
+	 * runtime's osyield in casgstatus's and lock2's spins): its
+	 * timeslice ends there, which the serializing scheduler would
+	 * otherwise only do when its budget is spent. */
+	SF_YIELD = 1 << 26,
 };
 
 struct sc_desc {

@@ -96,6 +96,7 @@ struct sched_thread {
 	int poll_rewritten;	/* its timeout register is 0 for this run of the call */
 	int poll_rewound;	/* parked back at its syscall instruction */
 	int retrying;		/* its next seccomp stop is the same call again */
+	int yield_now;		/* it called sched_yield: its timeslice ends */
 
 	/* Decision points (harness/go/dpoints.h). */
 	uint64_t dp_count;	/* hit in this timeslice */

@@ -31,9 +31,30 @@ int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max)
 {
 	struct user_regs_struct regs;
 
+	struct gobin_loc loc;
+	uint64_t sp;
+
 	if (thread_getregs(t, &regs))
 		return 0;
-	return backtrace_from(s, t, regs.rip, regs.rsp, pcs, max);
+	sp = regs.rsp;
+	/* Clock reads without the vDSO (gorr hides it) stop in
+	 * runtime.nanotime1 or runtime.walltime on the g0 stack, with the
+	 * frame's own SP kept in R12 (runtime/sys_linux_amd64.s: "MOVQ SP,
+	 * R12 // Save old SP; R12 unchanged by C code"): unwound from there
+	 * when that frame's return address is code (a spinning thread's
+	 * stack in a hang report was this frame alone). */
+	if (s->have_bin && gobin_pc_lookup(&s->bin, regs.rip, &loc) == 0 &&
+	    (!strcmp(loc.func, "runtime.nanotime1") || !strcmp(loc.func, "runtime.walltime")) &&
+	    regs.r12 != regs.rsp) {
+		int64_t size;
+		uint64_t ret;
+
+		if (gobin_frame_size(&s->bin, regs.rip, &size) == 0 && size >= 0 &&
+		    thread_read(t, regs.r12 + (uint64_t)size, &ret, 8) == 0 &&
+		    gobin_pc_lookup(&s->bin, ret - 1, &loc) == 0)
+			sp = regs.r12;
+	}
+	return backtrace_from(s, t, regs.rip, sp, pcs, max);
 }
 
 int backtrace_from(struct session *s, struct thread *t, uint64_t pc, uint64_t sp,

@@ -391,9 +391,11 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 				g->sp = regs.rsp;
 			}
 		}
-		if (status == G_WAITING)
+		if (status == G_WAITING) {
 			snprintf(g->reason, sizeof(g->reason), "%s",
 				 wait_reason(t, L, reasons, buf[L->g_waitreason]));
+			g->on_m = u64(buf, L->g_m) != 0;
+		}
 		if (!g->reason[0])
 			snprintf(g->reason, sizeof(g->reason), "%s",
 				 status < sizeof(status_names) / sizeof(status_names[0]) &&

@@ -64,6 +64,10 @@ struct goroutine {
 	pid_t tid;		/* the thread running it (G_RUNNING, G_SYSCALL) or 0 */
 	int system;		/* the runtime's own (runtime/traceback.go isSystemGoroutine) */
 	int moves;		/* its trackingSeq, or -1: changes when it ran */
+	/* Waiting, but still on its M: it runs runtime code on the
+	 * thread's g0 stack (the GC's forEachP while "flushing proc
+	 * caches", a stop-the-world), not parked (dropg clears g.m). */
+	int on_m;
 	char reason[64];
 };
 

@@ -699,6 +699,11 @@ int sched_entry(struct session *s, struct thread *t)
 		return ENTRY_RUN_EXIT;
 	if (s->ops->pick)	/* scripted (replay): the policy decides everything */
 		return ENTRY_RUN_EXIT;
+	if (d->flags & SF_YIELD) {
+		t->sch.yield_now = 1;
+		thread_emulate(t, 0);
+		return ENTRY_EMULATE;
+	}
 	if (d->flags & SF_FUTEX)
 		return futex_entry(s, t);
 	if (d->flags & SF_SLEEP)
@@ -822,7 +827,11 @@ static void idle_call(struct session *s)
 
 			if (gs[i].system)
 				continue;
-			if (gs[i].status != G_WAITING || gs[i].moves < 0) {
+			/* Waiting on its M (the GC's forEachP, "flushing proc
+			 * caches", while its thread is ready but another
+			 * spins: regexp's tests under run, seed 1) is not
+			 * blocked. */
+			if (gs[i].status != G_WAITING || gs[i].moves < 0 || gs[i].on_m) {
 				blocked = 0;
 				break;
 			}
@@ -942,11 +951,14 @@ void sched_after_stop(struct session *s, struct thread *t)
 	 * clock) would never be in user code when the tick comes: its
 	 * timeslice also ends at its syscall stops.  The budget is the
 	 * scheduler's clock, virtual under run, so the decision is too. */
-	if (!t->in_syscall && slice_spent(s, t) && others_could_run(s)) {
+	if (!t->in_syscall && (slice_spent(s, t) || t->sch.yield_now) && others_could_run(s)) {
+		t->sch.yield_now = 0;
 		s->ops->slice(s, t, NULL);
 		yield(s, t);
 		return;
 	}
+	if (!t->in_syscall)
+		t->sch.yield_now = 0;
 	thread_resume(s, t);
 }
 

@@ -1,6 +1,7 @@
 """`gorr run`: one deterministic run in virtual time."""
 import os
 import re
+import subprocess
 import time
 
 from run import load_trace, per_toolchain
@@ -226,3 +227,28 @@ def test_clock_ended_slice_is_marked_and_warned(ctx):
     trace = ctx.path("spin.gorr")
     r = ctx.gorr_cmd("run", "--seed", "1", "-o", trace, "--", ctx.prog("spin"), timeout=120)
     assert r.returncode == 0 and "may not repeat" not in r.stderr, r
+
+
+@per_toolchain
+def test_gc_waiting_on_its_thread_is_no_hang(ctx):
+    """The standard library's regexp tests under `gorr run --seed 1` (and
+    4) were reported hung (124): the GC's goroutine waits in forEachP with
+    the wait reason "flushing proc caches" while its thread runs runtime
+    code and is ready, and another thread spins in bgsweep's Gosched loop
+    for its whole timeslice (20,000 clock reads); the hang check counted
+    the GC's goroutine as blocked.  A waiting goroutine still on its M
+    (g.m set) is not blocked now (sched.c idle_call)."""
+    tc = ctx.tc
+    out = ctx.path("regexp.test")
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-buildvcs=false", GOTOOLCHAIN="local",
+               GOROOT=tc.root, GOCACHE=os.path.join(ctx.root, "tests", "build", "gocache"))
+    src = os.path.join(tc.root, "src", "regexp")
+    b = subprocess.run([tc.go, "test", "-c", "-o", out, "."], cwd=src, env=env,
+                       capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr
+    for seed in ("1", "4"):
+        # In the package's folder: its tests read testdata/.
+        r = subprocess.run([ctx.gorr, "run", "-q", "--seed", seed, "--", out, "-test.short"],
+                           cwd=src, capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0 and r.stdout.strip().endswith("PASS"), \
+            (seed, r.returncode, r.stdout[-300:], r.stderr[-1500:])
