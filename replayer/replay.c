@@ -68,6 +68,7 @@ struct replayer {
 	uint64_t slice_misses;	/* of them, with other registers */
 	uint64_t slice_skips;	/* loops skipped ahead in (skip_loop) */
 	uint64_t slice_sse_misses;	/* of the misses, with only the SSE registers other */
+	uint64_t slice_stack_misses;	/* ...with only the goroutine's stack other */
 	uint64_t progress_events;	/* r->events at progress_ns */
 	int64_t progress_ns;
 	int64_t stuck_ns;	/* --stuck-after */
@@ -461,6 +462,7 @@ static int arm_slice(struct replayer *r, struct session *s, struct thread *t)
 	r->slice_hits = 0;
 	r->slice_misses = 0;
 	r->slice_sse_misses = 0;
+	r->slice_stack_misses = 0;
 	return 0;
 }
 
@@ -682,6 +684,20 @@ static int sse_match(const struct trace_event *ev, struct thread *t)
 	return thread_sse(t, live) == 0 && !memcmp(live, ev->sse.p, sizeof(live));
 }
 
+/* And the goroutine's live stack, when the recording has its digest
+ * (goroutine_stack_hash): a loop with a call keeps its counter in its
+ * frame while the callee's registers are the same at every call
+ * (compress/gzip's 4 million identical members, encoding/json). */
+static int stack_match(struct session *s, struct thread *t, const struct user_regs_struct *regs)
+{
+	struct replayer *r = rep(s);
+	uint64_t h;
+
+	if (r->ev.type != EV_SLICE || !r->ev.stk)
+		return 1;
+	return goroutine_stack_hash(s, t, regs, &h) == 0 && h == r->ev.stk;
+}
+
 static void report_stop(struct replayer *r, struct session *s, struct thread *t,
 			const char *why)
 {
@@ -828,9 +844,12 @@ static int slice_end_here(struct replayer *r, struct session *s, struct thread *
 			return k > 0;
 	}
 	if (thread_getregs(t, regs) == 0 && regs_match(&r->ev, regs)) {
-		if (sse_match(&r->ev, t))
+		if (!sse_match(&r->ev, t))
+			r->slice_sse_misses++;
+		else if (!stack_match(s, t, regs))
+			r->slice_stack_misses++;
+		else
 			return 1;
-		r->slice_sse_misses++;
 	}
 	if (exact)
 		diverge(r, s, t, "reached its recorded timeslice end with other registers");
@@ -1086,15 +1105,17 @@ static void rp_tick(struct session *s, struct thread *t)
 	if (r->slice_bp && r->slice_tid == t->tid && r->slice_cond)
 		snprintf(did, sizeof(did), "ran %lld s without reaching it: it passed pc %#llx with other "
 			 "registers (checked in the program, not counted; %llu times only the SSE ones "
-			 "at a trap; see --stuck-after)",
+			 "and %llu times only the goroutine's stack at a trap; see --stuck-after)",
 			 (long long)((now - r->progress_ns) / 1000000000LL),
-			 (unsigned long long)r->slice_pc, (unsigned long long)r->slice_sse_misses);
+			 (unsigned long long)r->slice_pc, (unsigned long long)r->slice_sse_misses,
+			 (unsigned long long)r->slice_stack_misses);
 	else if (r->slice_bp && r->slice_tid == t->tid)
 		snprintf(did, sizeof(did), "ran %lld s without reaching it: it passed pc %#llx %llu times "
-			 "with other registers (%llu times only the SSE ones; see --stuck-after)",
+			 "with other registers (%llu times only the SSE ones, %llu times only the "
+			 "goroutine's stack; see --stuck-after)",
 			 (long long)((now - r->progress_ns) / 1000000000LL),
 			 (unsigned long long)r->slice_pc, (unsigned long long)r->slice_misses,
-			 (unsigned long long)r->slice_sse_misses);
+			 (unsigned long long)r->slice_sse_misses, (unsigned long long)r->slice_stack_misses);
 	else
 		snprintf(did, sizeof(did), "ran %lld s without reaching it (see --stuck-after)",
 			 (long long)((now - r->progress_ns) / 1000000000LL));

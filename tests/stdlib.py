@@ -90,7 +90,8 @@ def one(go, version, pkg, work, timeout):
     if dumps[0] is None or dumps[0] != dumps[1]:
         first = ""
         if dumps[0] is not None and dumps[1] is not None:
-            a, b = dumps[0].splitlines(), dumps[1].splitlines()
+            a = dumps[0].decode(errors="replace").splitlines()
+            b = dumps[1].decode(errors="replace").splitlines()
             diff = [x for x, y in zip(a, b) if x != y]
             calls = sorted({x.split("]", 1)[-1].split("(", 1)[0].strip() for x in diff})
             first = "; %d events differ%s, in %s" % (

@@ -20,9 +20,20 @@
 
 #define PAGE 4096ULL
 #define GAP (2ULL << 20)	/* the page lies this far below the executable */
-#define DATA_OFF 2048		/* the wanted registers, in the page */
+/* The wanted registers and what the trampoline saves, in a second page:
+ * stores to the page that holds the code being run would clear the
+ * pipeline at every lap (self-modifying code detection; the sort mode of
+ * tests/progs/tightloop.go went from 0.9x its record time to 84x). */
+#define DATA_OFF PAGE
 #define SIG_OFF (PAGE - 8)	/* "gorrcbp": the page is gorr's */
-#define CODE_MAX DATA_OFF
+/* What the trampoline saves while it checks (DATA_OFF + 128 + 256 is past
+ * the wanted xmm registers). */
+#define SCRATCH_RAX (DATA_OFF + 384)
+#define SCRATCH_RCX (DATA_OFF + 392)
+#define SCRATCH_FLAGS (DATA_OFF + 400)
+#define SCRATCH_XMM0 (DATA_OFF + 416)
+#define SCRATCH_XMM1 (DATA_OFF + 432)
+#define CODE_MAX (PAGE - 8)
 #define FUNC_MAX (1u << 20)	/* larger functions are not scanned */
 
 static const char page_sig[8] = "gorrcbp";
@@ -456,7 +467,7 @@ static int pick_page(struct thread *t, uint64_t pc, uint64_t *addr, int *have)
 		if (low < k * GAP + 0x10000)
 			break;
 		cand = (low - k * GAP) & ~(PAGE - 1);
-		if (!fits32((int64_t)(cand - pc)) || !fits32((int64_t)(cand + PAGE - pc)))
+		if (!fits32((int64_t)(cand - pc)) || !fits32((int64_t)(cand + 2 * PAGE - pc)))
 			break;
 		/* Left there by this process's parent (a fork inherits it),
 		 * or by an earlier arming. */
@@ -468,7 +479,7 @@ static int pick_page(struct thread *t, uint64_t pc, uint64_t *addr, int *have)
 			break;
 		}
 		for (i = 0; i < n; i++)
-			if (r[i].lo < cand + PAGE && r[i].hi > cand)
+			if (r[i].lo < cand + 2 * PAGE && r[i].hi > cand)
 				used = 1;
 		if (!used) {
 			*addr = cand;
@@ -482,7 +493,7 @@ out:
 	return err;
 }
 
-/* Make t, at a trap stop with rip == pc, run mmap(addr, PAGE, r-x,
+/* Make t, at a trap stop with rip == pc, run mmap(addr, PAGE, rwx,
  * private anonymous, fixed without replacing) through a SYSCALL written
  * at pc for the while; then it is put back as it was.  0 when the page is
  * there, or a negative errno. */
@@ -502,8 +513,8 @@ static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_
 	call.orig_rax = (unsigned long long)-1;
 	call.rax = SYS_mmap;
 	call.rdi = addr;
-	call.rsi = PAGE;
-	call.rdx = PROT_READ | PROT_EXEC;
+	call.rsi = 2 * PAGE;
+	call.rdx = PROT_READ | PROT_WRITE | PROT_EXEC;	/* it saves registers there */
 	call.r10 = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
 	call.r8 = (unsigned long long)-1;
 	call.r9 = 0;
@@ -537,39 +548,98 @@ static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_
 /* The trampoline at c->base for a check at pc, the JMP at q taking
  * code[0, len): the instructions before pc, compare, trap, or the rest
  * and back. */
+/* rip-relative store or load of a 64-bit register (REX.W 89/8B /r). */
+static int emit_mov_rip(struct code *c, int store, int enc, uint64_t addr)
+{
+	emit1(c, (unsigned char)(0x48 | (enc >= 8 ? 0x04 : 0)));
+	emit1(c, store ? 0x89 : 0x8b);
+	emit1(c, (unsigned char)(0x05 | (enc & 7) << 3));
+	return emit_rel32(c, addr);
+}
+
+/* movdqu between xmm0/xmm1 and the page (F3 0F 7F store, 6F load). */
+static int emit_movdqu_rip(struct code *c, int store, int xmm, uint64_t addr)
+{
+	emit1(c, 0xf3);
+	emit1(c, 0x0f);
+	emit1(c, store ? 0x7f : 0x6f);
+	emit1(c, (unsigned char)(0x05 | (xmm & 7) << 3));
+	return emit_rel32(c, addr);
+}
+
+/* The flags back from the page: OF from seto's byte (0x7f + 1 overflows),
+ * the rest from lahf's byte by sahf; rax from the page. */
+static int emit_flags_restore(struct code *c)
+{
+	int err;
+
+	emit1(c, 0x66);				/* mov ax, [rip+flags] */
+	emit1(c, 0x8b);
+	emit1(c, 0x05);
+	if ((err = emit_rel32(c, c->base + SCRATCH_FLAGS)))
+		return err;
+	emit(c, "\x04\x7f", 2);			/* add al, 0x7f */
+	emit1(c, 0x9e);				/* sahf */
+	return emit_mov_rip(c, 0, 0, c->base + SCRATCH_RAX);
+}
+
+/* The trampoline at c->base for a check at pc, the JMP at q taking
+ * code[0, len): the instructions before pc, compare, trap, or the rest
+ * and back.  It writes nothing to the stack (the page holds what it
+ * saves: the page is the only one a thread runs this in at a time, as
+ * replay runs one thread): a write below SP would stay in dead slots of
+ * later frames, which the goroutine's stack digest of a later slice
+ * covers (encoding/json's tests diverged at concatstrings). */
 static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
 		 const unsigned char *code, unsigned int len, int sse, int fast, uint64_t fast_want,
 		 uint64_t *trap, uint64_t *resume)
 {
 	unsigned int before = (unsigned int)(pc - q);
-	size_t jne[16 + 16], njne = 0, ssemiss[16], nssemiss = 0, to_resume = 0;
+	size_t jne[16 + 16], njne = 0, ssemiss[16], nssemiss = 0, to_resume = 0, jrcxz;
 	int i, err;
 
 	if ((err = relocate(s, c, q, code, before, before == len, 0)))
 		return err;
 	if (fast >= 0) {
 		/* One register that changes lap after lap first, without
-		 * touching the flags (pushfq and popfq cost some 20 cycles
-		 * each): rcx = reg - wanted by lea, jrcxz. */
+		 * touching the flags (saving them costs more than the
+		 * check): rcx = reg - wanted by lea, jrcxz. */
 		unsigned char imm[8];
 		uint64_t neg = (uint64_t)0 - fast_want;
 
-		emit1(c, 0x51);				/* push rcx */
-		emit(c, "\x48\xb9", 2);		/* mov rcx, imm64 */
+		if ((err = emit_mov_rip(c, 1, 1, c->base + SCRATCH_RCX)))
+			return err;
+		emit(c, "\x48\xb9", 2);			/* mov rcx, imm64 */
 		memcpy(imm, &neg, 8);
 		emit(c, imm, 8);
 		emit1(c, (unsigned char)(0x48 | (fast >= 8 ? 0x02 : 0)));	/* lea rcx, [rcx + reg] */
 		emit1(c, 0x8d);
 		emit1(c, 0x0c);
 		emit1(c, (unsigned char)((fast & 7) << 3 | 1));
-		emit(c, "\xe3\x06", 2);		/* jrcxz +6 */
-		emit1(c, 0x59);				/* pop rcx */
+		emit1(c, 0xe3);				/* jrcxz maybe */
+		jrcxz = c->n;
+		emit1(c, 0);
+		if ((err = emit_mov_rip(c, 0, 1, c->base + SCRATCH_RCX)))
+			return err;
 		emit1(c, 0xe9);				/* jmp resume */
 		to_resume = c->n;
 		emit(c, "\0\0\0\0", 4);
-		emit1(c, 0x59);				/* pop rcx */
+		c->b[jrcxz] = (unsigned char)(c->n - (jrcxz + 1));
+		if ((err = emit_mov_rip(c, 0, 1, c->base + SCRATCH_RCX)))	/* maybe: */
+			return err;
 	}
-	emit1(c, 0x9c);				/* pushfq: cmp writes the flags */
+	/* The flags, which cmp writes: lahf and seto, by rax. */
+	if ((err = emit_mov_rip(c, 1, 0, c->base + SCRATCH_RAX)))
+		return err;
+	emit1(c, 0x9f);					/* lahf */
+	emit(c, "\x0f\x90\xc0", 3);			/* seto al */
+	emit1(c, 0x66);					/* mov [rip+flags], ax */
+	emit1(c, 0x89);
+	emit1(c, 0x05);
+	if ((err = emit_rel32(c, c->base + SCRATCH_FLAGS)))
+		return err;
+	if ((err = emit_mov_rip(c, 0, 0, c->base + SCRATCH_RAX)))
+		return err;
 	for (i = 0; i < 16; i++) {
 		int enc = build_order[i];
 		uint64_t data = c->base + DATA_OFF + 8 * (uint64_t)enc;
@@ -588,26 +658,22 @@ static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
 	if (sse) {
 		/* And xmm0-15 (a loop whose general registers repeat lap
 		 * after lap, sha256's SHA-NI rounds): xmm0 and xmm1, the
-		 * scratch ones, saved below SP; each register xor its wanted
-		 * value, ptest (SSE4.1) for zero. */
-		emit(c, "\x48\x83\xec\x20", 4);		/* sub rsp, 32 */
-		emit(c, "\xf3\x0f\x7f\x04\x24", 5);		/* movdqu [rsp], xmm0 */
-		emit(c, "\xf3\x0f\x7f\x4c\x24\x10", 6);	/* movdqu [rsp+16], xmm1 */
+		 * scratch ones, saved in the page; each register xor its
+		 * wanted value, ptest (SSE4.1) for zero. */
+		if ((err = emit_movdqu_rip(c, 1, 0, c->base + SCRATCH_XMM0)) ||
+		    (err = emit_movdqu_rip(c, 1, 1, c->base + SCRATCH_XMM1)))
+			return err;
 		for (i = 0; i < 16; i++) {
 			uint64_t want = c->base + DATA_OFF + 128 + 16 * (uint64_t)i;
 
-			if (i == 0)
-				emit(c, "\xf3\x0f\x6f\x04\x24", 5);	/* movdqu xmm0, [rsp] */
-			else if (i == 1)
-				emit(c, "\xf3\x0f\x6f\x44\x24\x10", 6);	/* movdqu xmm0, [rsp+16] */
 			if (i < 2) {
-				emit(c, "\xf3\x0f\x6f\x0d", 4);	/* movdqu xmm1, [rip+d] */
-				if ((err = emit_rel32(c, want)))
+				if ((err = emit_movdqu_rip(c, 0, 0,
+							   c->base + (i ? SCRATCH_XMM1 : SCRATCH_XMM0))) ||
+				    (err = emit_movdqu_rip(c, 0, 1, want)))
 					return err;
 				emit(c, "\x66\x0f\xef\xc1", 4);	/* pxor xmm0, xmm1 */
 			} else {
-				emit(c, "\xf3\x0f\x6f\x05", 4);	/* movdqu xmm0, [rip+d] */
-				if ((err = emit_rel32(c, want)))
+				if ((err = emit_movdqu_rip(c, 0, 0, want)))
 					return err;
 				emit1(c, 0x66);			/* pxor xmm0, xmmI */
 				if (i >= 8)
@@ -622,24 +688,26 @@ static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
 			ssemiss[nssemiss++] = c->n;
 			emit(c, "\0\0\0\0", 4);
 		}
-		emit(c, "\xf3\x0f\x6f\x04\x24", 5);		/* movdqu xmm0, [rsp] */
-		emit(c, "\xf3\x0f\x6f\x4c\x24\x10", 6);	/* movdqu xmm1, [rsp+16] */
-		emit(c, "\x48\x83\xc4\x20", 4);		/* add rsp, 32 */
+		if ((err = emit_movdqu_rip(c, 0, 0, c->base + SCRATCH_XMM0)) ||
+		    (err = emit_movdqu_rip(c, 0, 1, c->base + SCRATCH_XMM1)))
+			return err;
 	}
-	emit1(c, 0x9d);				/* popfq */
+	if ((err = emit_flags_restore(c)))
+		return err;
 	*trap = c->base + c->n;
 	emit1(c, 0xcc);				/* int3: all equal */
 	if (sse) {
 		/* ssemiss: put xmm0 and xmm1 back, then as a miss. */
 		for (i = 0; i < (int)nssemiss; i++)
 			put32(c->b + ssemiss[i], (int32_t)(c->n - (ssemiss[i] + 4)));
-		emit(c, "\xf3\x0f\x6f\x04\x24", 5);		/* movdqu xmm0, [rsp] */
-		emit(c, "\xf3\x0f\x6f\x4c\x24\x10", 6);	/* movdqu xmm1, [rsp+16] */
-		emit(c, "\x48\x83\xc4\x20", 4);		/* add rsp, 32 */
+		if ((err = emit_movdqu_rip(c, 0, 0, c->base + SCRATCH_XMM0)) ||
+		    (err = emit_movdqu_rip(c, 0, 1, c->base + SCRATCH_XMM1)))
+			return err;
 	}
 	for (i = 0; i < (int)njne; i++)
 		put32(c->b + jne[i], (int32_t)(c->n - (jne[i] + 4)));
-	emit1(c, 0x9d);				/* miss: popfq */
+	if ((err = emit_flags_restore(c)))	/* miss: */
+		return err;
 	*resume = c->base + c->n;
 	if (fast >= 0)
 		put32(c->b + to_resume, (int32_t)(c->n - (to_resume + 4)));
@@ -715,7 +783,6 @@ int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 		err = bp_code_write(s, t, page, c->b, c->n);
 	for (i = 0; i < 16; i++)
 		data[i] = reg_by_enc(want, (int)i);
-	data[4] -= 8;				/* rsp, below the pushed flags */
 	if (!err)
 		err = bp_code_write(s, t, page + DATA_OFF, data, sizeof(data));
 	if (!err && sse)

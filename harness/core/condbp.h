@@ -8,14 +8,18 @@
  * over a window of whole instructions at or just before pc, to a
  * trampoline in a page of gorr's in the tracee: the window's
  * instructions before pc, moved; then a compare of the 16 general
- * registers with the wanted ones and an INT3 when all are equal; then the
+ * registers (and xmm0-15) with the wanted ones and an INT3 when all are
+ * equal; then the
  * rest of the window and a JMP back.  A pass then costs some twenty
  * instructions, not a stop.  Where no 5-byte window fits (a loop head
  * whose next instruction is a branch target too), a 2-byte JMP leads to
  * the INT3 padding after the function's code, which holds the 5-byte one.
  *
- * Only Go functions qualify (no red zone below SP: the trampoline pushes
- * the flags there; the pclntab gives the function's bounds), and only
+ * The trampoline writes nothing to the stack (the flags go to the page
+ * by lahf/seto, as DynamoRIO saves them): a write below SP would stay in
+ * dead slots of later frames, which the goroutine's stack digest of a
+ * later slice covers.  Only Go functions qualify (the pclntab gives the
+ * function's bounds for the branch scan), and only
  * windows that can move: no call, ret, syscall or indirect jump in them,
  * a relative jump only last, no branch of the function into their
  * middle, no indirect jump in the function (a jump table could lead

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "harness/go/goroutines.h"
+#include "harness/base/sha256.h"
 #include "harness/go/backtrace.h"
 #include "harness/go/goruntime_tables.h"
 
@@ -565,6 +566,35 @@ int goroutine_id_regs(struct session *s, struct thread *t, const struct user_reg
 	L = goroutines_layout(s, &why);
 	sbuf_release(&why);
 	return thread_read(t, g + (L ? L->g_goid : G_GOID_OFFSET), goid, 8) ? -EFAULT : 0;
+}
+
+int goroutine_stack_hash(struct session *s, struct thread *t, const struct user_regs_struct *regs,
+			 uint64_t *hash)
+{
+	unsigned char *buf, d[32];
+	struct sha256 sh;
+	uint64_t g, hi;
+	int64_t goid;
+	size_t len;
+	int err;
+
+	/* runtime.g starts with its stack bounds, lo and hi
+	 * (runtime/runtime2.go: stack stack; "offset known to runtime/cgo"). */
+	if (goroutine_id_regs(s, t, regs, &goid) || goid <= 0 ||
+	    thread_read(t, regs->fs_base - 8, &g, 8) || !g || thread_read(t, g + 8, &hi, 8) ||
+	    hi <= regs->rsp)
+		return -ENOENT;
+	len = hi - regs->rsp > GSTACK_HASH_MAX ? GSTACK_HASH_MAX : (size_t)(hi - regs->rsp);
+	buf = xmalloc(len);
+	err = thread_read(t, regs->rsp, buf, len);
+	if (!err) {
+		sha256_init(&sh);
+		sha256_update(&sh, buf, len);
+		sha256_final(&sh, d);
+		memcpy(hash, d, 8);
+	}
+	free(buf);
+	return err ? -ENOENT : 0;
 }
 
 /* runtime/stack.go: stackPreempt = uintptrMask & -1314. */

@@ -109,6 +109,14 @@ int goroutine_leaked(const struct goroutine *g);
  * that Go keeps in TLS at fs:-8 on linux/amd64 (runtime/go_tls.h);
  * 0 or a negative errno. */
 int goroutine_id(struct session *s, struct thread *t, int64_t *goid);
+/* A digest of the live part of the stack of t's goroutine, from regs'
+ * rsp up to the goroutine's stack.hi (at most GSTACK_HASH_MAX bytes): the
+ * enclosing loops' counters that a call's frame spills there tell apart
+ * passes of a timeslice's pc with the same registers.  0, or -ENOENT on
+ * a g0 or signal stack (goid 0) and outside Go. */
+#define GSTACK_HASH_MAX 65536
+int goroutine_stack_hash(struct session *s, struct thread *t, const struct user_regs_struct *regs,
+			 uint64_t *hash);
 /* The same, from registers already read (a stop gorr is handling). */
 int goroutine_id_regs(struct session *s, struct thread *t, const struct user_regs_struct *regs,
 		      int64_t *goid);

@@ -193,6 +193,7 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->pc = mp_get_uint(o, "pc", 0);
 		ev->regs = get_blob(o, "regs");
 		ev->sse = get_blob(o, "sse");
+		ev->stk = mp_get_uint(o, "stk", 0);
 		ev->goid = mp_get_int(o, "g", 0);
 		ev->preempt = mp_get(o, "preempt") != NULL;
 		ev->at_bp = mp_get(o, "bp") != NULL;

@@ -90,6 +90,7 @@ struct trace_event {
 	 * goroutine that was running, or 0 */
 	struct ev_blob regs;
 	struct ev_blob sse;	/* slice: xmm0-15 and mxcsr (thread_sse), when known */
+	uint64_t stk;		/* slice: digest of the goroutine's live stack, 0 when unknown */
 	int64_t goid;
 	int preempt;		/* slice: its goroutine was preempted there too */
 	int at_bp;		/* slice: at one of gorr's breakpoints, passed once after */
