@@ -756,10 +756,12 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	/* And the goroutine's live stack, where a call's callers keep
 	 * their loop counters (replay.c stack_match). */
 	uint64_t stk = 0;
-	int has_stk = regs && goroutine_stack_hash(s, t, regs, &stk) == 0;
+	unsigned char top[GSTACK_TOP_MAX];
+	size_t top_len = 0;
+	int has_stk = regs && goroutine_stack_hash(s, t, regs, &stk, top, &top_len) == 0;
 
 	pk = trace_begin(&r->w);
-	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + has_sse + has_stk + (has_g ? 1 : 0) +
+	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + has_sse + 2 * has_stk + (has_g ? 1 : 0) +
 		    (t->sch.dp_preempting ? 1 : 0) + at_bp + (t->sch.dp_hold_ns ? 1 : 0) +
 		    (t->sch.dp_visit ? 1 : 0) + (t->sch.by_clock ? 1 : 0) + (t->sch.slice_loop ? 1 : 0));
 	if (regs) {
@@ -768,8 +770,10 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	}
 	if (has_sse)
 		mp_kbin(pk, "sse", sse, sizeof(sse));
-	if (has_stk)
+	if (has_stk) {
 		mp_kuint(pk, "stk", stk);
+		mp_kbin(pk, "stktop", top, top_len);
+	}
 	/* The scheduler also preempted the goroutine here (sched_dpoint):
 	 * replay makes the same writes; the SIGURG is a signal event. */
 	if (t->sch.dp_preempting)

@@ -106,7 +106,12 @@ static void advance(struct replayer *r)
 		r->st = TRACE_CORRUPT;
 	if (r->st == TRACE_OBJECT) {
 		r->have = 1;
-	} else if (r->st != TRACE_EOF && r->session) {
+	} else if (r->session) {
+		/* (The end event is never consumed: EOF here is a trace
+		 * cut short, or a damaged record read as a whole one, as a
+		 * flip 181 bytes before the end of a small trace made an
+		 * exit of thread 0 of the last record: the program's dying
+		 * threads then waited for ever.) */
 		/* Damaged here: the replay stops now, with the program where
 		 * the last whole event left it.  Left to run on, it could wait
 		 * for ever for stops the trace would have led to (the exits
@@ -695,7 +700,16 @@ static int stack_match(struct session *s, struct thread *t, const struct user_re
 
 	if (r->ev.type != EV_SLICE || !r->ev.stk)
 		return 1;
-	return goroutine_stack_hash(s, t, regs, &h) == 0 && h == r->ev.stk;
+	/* Its top first: one read of 512 bytes, not a digest of up to
+	 * 64 KiB, at every pass of a callee whose registers repeat. */
+	if (r->ev.stktop.p && r->ev.stktop.len <= GSTACK_TOP_MAX) {
+		unsigned char top[GSTACK_TOP_MAX];
+
+		if (thread_read(t, regs->rsp, top, r->ev.stktop.len) ||
+		    memcmp(top, r->ev.stktop.p, r->ev.stktop.len))
+			return 0;
+	}
+	return goroutine_stack_hash(s, t, regs, &h, NULL, NULL) == 0 && h == r->ev.stk;
 }
 
 static void report_stop(struct replayer *r, struct session *s, struct thread *t,
@@ -811,7 +825,9 @@ static void arm_cond(struct replayer *r, struct session *s, struct thread *t)
 	if (bp_remove(s, t, r->slice_pc))
 		return;
 	err = condbp_arm(s, t, r->slice_pc, &want,
-			 r->ev.type == EV_SLICE && r->ev.sse.len == THREAD_SSE_LEN ? r->ev.sse.p : NULL);
+			 r->ev.type == EV_SLICE && r->ev.sse.len == THREAD_SSE_LEN ? r->ev.sse.p : NULL,
+			 r->ev.type == EV_SLICE ? r->ev.stktop.p : NULL,
+			 r->ev.type == EV_SLICE ? r->ev.stktop.len / 8 * 8 : 0);
 	if (err) {
 		bp_insert(s, t, r->slice_pc);
 		return;

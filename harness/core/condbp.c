@@ -33,6 +33,7 @@
 #define SCRATCH_FLAGS (DATA_OFF + 400)
 #define SCRATCH_XMM0 (DATA_OFF + 416)
 #define SCRATCH_XMM1 (DATA_OFF + 432)
+#define STACK_OFF (DATA_OFF + 512)	/* the wanted stack words */
 #define CODE_MAX (PAGE - 8)
 #define FUNC_MAX (1u << 20)	/* larger functions are not scanned */
 
@@ -141,7 +142,8 @@ static unsigned int evex_len(const uint8_t *p, size_t avail, int *rip)
 }
 
 /* 0 when in can be moved as it is (RIP-relative operands adjusted), 1
- * for a relative jump (moved as its rel32 form), 2 for what cannot move:
+ * for a relative jump (moved as its rel32 form), 3 for a ret (moved as it
+ * is, last), 2 for what cannot move:
  * calls and returns (the return address would be the trampoline's),
  * syscalls and traps, indirect jumps, and the short-only LOOP/JCXZ. */
 static int movable(struct session *s, const cs_insn *in)
@@ -149,6 +151,11 @@ static int movable(struct session *s, const cs_insn *in)
 	const cs_x86 *x = &in->detail->x86;
 	int g;
 
+	/* A plain ret leaves by the stack's return address, whatever its
+	 * own address: moved as it is, last (a function's return, where a
+	 * slice that ran to it ends: sched.c leave_frame). */
+	if (in->id == X86_INS_RET && in->size == 1)
+		return 3;
 	for (g = 0; g < in->detail->groups_count; g++)
 		switch (in->detail->groups[g]) {
 		case CS_GRP_CALL: case CS_GRP_RET: case CS_GRP_INT: case CS_GRP_IRET:
@@ -204,7 +211,7 @@ static int relocate(struct session *s, struct code *c, uint64_t pc, const unsign
 			continue;
 		}
 		k = (uint8_t)movable(s, in);
-		if (k == 2 || (k == 1 && (left || !jump_ok))) {
+		if (k == 2 || ((k == 1 || k == 3) && (left || !jump_ok))) {
 			/* A relative jump, only as the last one: the
 			 * bytes after it would be another block's. */
 			err = -ENOTSUP;
@@ -284,10 +291,10 @@ static int pick_window(struct session *s, uint64_t pc, uint64_t *q, unsigned int
 	struct gobin_loc loc;
 	unsigned char *fn = NULL;
 	uint64_t *starts = NULL, *ends = NULL, *targets = NULL, *lines = NULL, addr;
-	unsigned char *kind;	/* 0 movable, 1 a relative jump, 2 not movable */
+	unsigned char *kind;	/* movable()'s answer per instruction */
 	size_t nstarts = 0, ntargets = 0, nlines, size, left, i, at;
 	uint64_t pad;		/* where the INT3s after the function's code start */
-	unsigned int need;
+	int need;
 	const uint8_t *p;
 	int err = 0, back;
 	cs_insn *in;
@@ -368,7 +375,7 @@ static int pick_window(struct session *s, uint64_t pc, uint64_t *q, unsigned int
 	/* A 5-byte window for the JMP; else a 2-byte one for a short JMP to
 	 * the INT3s after the function's code, which hold the long one
 	 * (a loop's head whose next instruction is a branch target too). */
-	for (need = 5; !err && need >= 2; need -= 3)
+	for (need = 5; !err && need >= 2; need = need == 5 ? 2 : 0)
 	for (back = 0; back <= 4 && (size_t)back <= at; back++) {
 		uint64_t from = starts[at - back];
 		size_t j = at - back;
@@ -388,7 +395,7 @@ static int pick_window(struct session *s, uint64_t pc, uint64_t *q, unsigned int
 		}
 		/* Whole instructions, one after another, to at least need
 		 * bytes and at least to pc. */
-		while (j < nstarts && (ends[j] - from < need || ends[j] < pc)) {
+		while (j < nstarts && (ends[j] - from < (uint64_t)need || ends[j] < pc)) {
 			if (j + 1 < nstarts && starts[j + 1] != ends[j])
 				bad = 1;
 			j++;
@@ -397,7 +404,7 @@ static int pick_window(struct session *s, uint64_t pc, uint64_t *q, unsigned int
 			break;
 		for (i = at - back; i <= j; i++)
 			if ((i > at - back && has(targets, ntargets, starts[i])) ||
-			    kind[i] == 2 || (kind[i] == 1 && i != j))
+			    kind[i] == 2 || ((kind[i] == 1 || kind[i] == 3) && i != j))
 				bad = 1;
 		if (!bad) {
 			*q = from;
@@ -591,11 +598,12 @@ static int emit_flags_restore(struct code *c)
  * later frames, which the goroutine's stack digest of a later slice
  * covers (encoding/json's tests diverged at concatstrings). */
 static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
-		 const unsigned char *code, unsigned int len, int sse, int fast, uint64_t fast_want,
-		 uint64_t *trap, uint64_t *resume)
+		 const unsigned char *code, unsigned int len, int sse, size_t nwords, int fast,
+		 uint64_t fast_want, uint64_t *trap, uint64_t *resume)
 {
 	unsigned int before = (unsigned int)(pc - q);
 	size_t jne[16 + 16], njne = 0, ssemiss[16], nssemiss = 0, to_resume = 0, jrcxz;
+	size_t stkmiss[CONDBP_STACK_MAX / 8], nstkmiss = 0, k;
 	int i, err;
 
 	if ((err = relocate(s, c, q, code, before, before == len, 0)))
@@ -692,6 +700,29 @@ static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
 		    (err = emit_movdqu_rip(c, 0, 1, c->base + SCRATCH_XMM1)))
 			return err;
 	}
+	if (nwords) {
+		/* And the words at the top of the stack (a callee called
+		 * lap after lap with the same registers: its callers'
+		 * counters are in their frames), by rcx. */
+		if ((err = emit_mov_rip(c, 1, 1, c->base + SCRATCH_RCX)))
+			return err;
+		for (k = 0; k < nwords; k++) {
+			unsigned char d[4];
+
+			emit(c, "\x48\x8b\x8c\x24", 4);	/* mov rcx, [rsp + disp32] */
+			put32(d, (int32_t)(8 * k));
+			emit(c, d, 4);
+			emit(c, "\x48\x3b\x0d", 3);	/* cmp rcx, [rip + d] */
+			if ((err = emit_rel32(c, c->base + STACK_OFF + 8 * k)))
+				return err;
+			emit1(c, 0x0f);				/* jne stkmiss */
+			emit1(c, 0x85);
+			stkmiss[nstkmiss++] = c->n;
+			emit(c, "\0\0\0\0", 4);
+		}
+		if ((err = emit_mov_rip(c, 0, 1, c->base + SCRATCH_RCX)))
+			return err;
+	}
 	if ((err = emit_flags_restore(c)))
 		return err;
 	*trap = c->base + c->n;
@@ -702,6 +733,13 @@ static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
 			put32(c->b + ssemiss[i], (int32_t)(c->n - (ssemiss[i] + 4)));
 		if ((err = emit_movdqu_rip(c, 0, 0, c->base + SCRATCH_XMM0)) ||
 		    (err = emit_movdqu_rip(c, 0, 1, c->base + SCRATCH_XMM1)))
+			return err;
+	}
+	if (nwords) {
+		/* stkmiss: rcx back, then as a miss. */
+		for (k = 0; k < nstkmiss; k++)
+			put32(c->b + stkmiss[k], (int32_t)(c->n - (stkmiss[k] + 4)));
+		if ((err = emit_mov_rip(c, 0, 1, c->base + SCRATCH_RCX)))
 			return err;
 	}
 	for (i = 0; i < (int)njne; i++)
@@ -717,7 +755,8 @@ static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
 }
 
 int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
-	       const struct user_regs_struct *want, const unsigned char *sse)
+	       const struct user_regs_struct *want, const unsigned char *sse,
+	       const unsigned char *stack, size_t stack_len)
 {
 	struct condbp *cb = &s->condbp;
 	unsigned char code[sizeof(cb->orig)], file[sizeof(cb->orig)], patch[sizeof(cb->orig)];
@@ -777,8 +816,10 @@ int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 			if (enc != 1 && enc != 4 && reg_by_enc(&live, enc) != reg_by_enc(want, enc))
 				fast = enc;
 		}
-	err = build(s, c, q, pc, code, len, sse != NULL, fast, fast >= 0 ? reg_by_enc(want, fast) : 0,
-		    &trap, &resume);
+	if (!stack || stack_len > CONDBP_STACK_MAX)
+		stack_len = 0;
+	err = build(s, c, q, pc, code, len, sse != NULL, stack_len / 8, fast,
+		    fast >= 0 ? reg_by_enc(want, fast) : 0, &trap, &resume);
 	if (!err)
 		err = bp_code_write(s, t, page, c->b, c->n);
 	for (i = 0; i < 16; i++)
@@ -787,6 +828,8 @@ int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 		err = bp_code_write(s, t, page + DATA_OFF, data, sizeof(data));
 	if (!err && sse)
 		err = bp_code_write(s, t, page + DATA_OFF + 128, sse, 256);
+	if (!err && stack_len)
+		err = bp_code_write(s, t, page + STACK_OFF, stack, stack_len / 8 * 8);
 	free(c);
 	if (err)
 		return err == -ESRCH ? err : -ENOTSUP;

@@ -38,12 +38,16 @@
 
 #include "harness/core/thread.h"
 
+#define CONDBP_STACK_MAX 512
+
 /* Arm the breakpoint at pc for t's registers want and, when sse is not
- * NULL, its xmm0-15 (256 bytes, as thread_sse gives them).  t must be
+ * NULL, its xmm0-15 (256 bytes, as thread_sse gives them), and the
+ * stack_len bytes (a multiple of 8, at most CONDBP_STACK_MAX) at its rsp.  t must be
  * stopped at a trap stop with rip == pc.  0; -ENOTSUP when the code at pc
  * cannot carry one (the caller keeps an INT3); another negative errno. */
 int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
-	       const struct user_regs_struct *want, const unsigned char *sse);
+	       const struct user_regs_struct *want, const unsigned char *sse,
+	       const unsigned char *stack, size_t stack_len);
 /* Put the displaced bytes back; 0 or a negative errno. */
 int condbp_disarm(struct session *s, struct thread *t);
 /* The armed pc, when trap (a SIGTRAP's rip - 1) is the trampoline's INT3

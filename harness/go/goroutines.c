@@ -569,7 +569,7 @@ int goroutine_id_regs(struct session *s, struct thread *t, const struct user_reg
 }
 
 int goroutine_stack_hash(struct session *s, struct thread *t, const struct user_regs_struct *regs,
-			 uint64_t *hash)
+			 uint64_t *hash, unsigned char *top, size_t *top_len)
 {
 	unsigned char *buf, d[32];
 	struct sha256 sh;
@@ -592,6 +592,10 @@ int goroutine_stack_hash(struct session *s, struct thread *t, const struct user_
 		sha256_update(&sh, buf, len);
 		sha256_final(&sh, d);
 		memcpy(hash, d, 8);
+		if (top) {
+			*top_len = len < GSTACK_TOP_MAX ? len : GSTACK_TOP_MAX;
+			memcpy(top, buf, *top_len);
+		}
 	}
 	free(buf);
 	return err ? -ENOENT : 0;

@@ -115,8 +115,11 @@ int goroutine_id(struct session *s, struct thread *t, int64_t *goid);
  * passes of a timeslice's pc with the same registers.  0, or -ENOENT on
  * a g0 or signal stack (goid 0) and outside Go. */
 #define GSTACK_HASH_MAX 65536
+/* With top (when not NULL), its first GSTACK_TOP_MAX bytes or fewer
+ * (*top_len): what the conditional breakpoint compares in the tracee. */
+#define GSTACK_TOP_MAX 512
 int goroutine_stack_hash(struct session *s, struct thread *t, const struct user_regs_struct *regs,
-			 uint64_t *hash);
+			 uint64_t *hash, unsigned char *top, size_t *top_len);
 /* The same, from registers already read (a stop gorr is handling). */
 int goroutine_id_regs(struct session *s, struct thread *t, const struct user_regs_struct *regs,
 		      int64_t *goid);

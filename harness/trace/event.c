@@ -194,6 +194,7 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->regs = get_blob(o, "regs");
 		ev->sse = get_blob(o, "sse");
 		ev->stk = mp_get_uint(o, "stk", 0);
+		ev->stktop = get_blob(o, "stktop");
 		ev->goid = mp_get_int(o, "g", 0);
 		ev->preempt = mp_get(o, "preempt") != NULL;
 		ev->at_bp = mp_get(o, "bp") != NULL;

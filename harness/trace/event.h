@@ -91,6 +91,7 @@ struct trace_event {
 	struct ev_blob regs;
 	struct ev_blob sse;	/* slice: xmm0-15 and mxcsr (thread_sse), when known */
 	uint64_t stk;		/* slice: digest of the goroutine's live stack, 0 when unknown */
+	struct ev_blob stktop;	/* slice: the first bytes of that stack */
 	int64_t goid;
 	int preempt;		/* slice: its goroutine was preempted there too */
 	int at_bp;		/* slice: at one of gorr's breakpoints, passed once after */
