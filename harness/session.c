@@ -275,6 +275,7 @@ void session_release(struct session *s)
 	free(s->bpf);
 	free(s->order);
 	free(s->pidmap);
+	free(s->inomap);
 	free(s->ports);
 	free(s->layout);
 	s->layout = NULL;

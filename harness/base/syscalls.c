@@ -32,6 +32,7 @@
 #define SP SF_SPAWN
 #define FM SF_FILEMAP
 #define YL SF_YIELD
+#define DE SF_DIRENTS
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX
@@ -76,6 +77,7 @@ static const struct sc_desc sc_table[SC_TABLE_SIZE] = {
 #undef SP
 #undef FM
 #undef YL
+#undef DE
 #undef RI
 #undef RF
 #undef RH

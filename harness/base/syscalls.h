@@ -149,6 +149,9 @@ enum {
 	 * timeslice ends there, which the serializing scheduler would
 	 * otherwise only do when its budget is spent. */
 	SF_YIELD = 1 << 26,
+	/* Writes directory entries into argument 1 (getdents, getdents64:
+	 * d_ino at offset 0, d_reclen at 16 in both layouts). */
+	SF_DIRENTS = 1 << 27,
 };
 
 struct sc_desc {

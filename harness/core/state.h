@@ -274,6 +274,10 @@ struct session {
 		pid_t real, virt;
 	} *pidmap;		/* ids the program has seen, under virtual time */
 	size_t npidmap, pidmap_alloc;
+	/* Inode numbers the program has seen, under virtual time: the
+	 * real ones in order of appearance (virt.c virt_ino). */
+	uint64_t *inomap;
+	size_t ninomap, inomap_alloc;
 	struct portmap {
 		uint16_t real, virt;
 	} *ports;		/* ports the kernel chose, under virtual time */

@@ -13,13 +13,20 @@
  *    starts at 32768, include/net/ip.h) are shown as 61000, 61001... in
  *    order of appearance in socket addresses the kernel writes (A_SA_OUT,
  *    recvmsg's name); addresses the program passes (A_SA_IN) get the real
- *    port back for the call and their own bytes again after it. */
+ *    port back for the call and their own bytes again after it.
+ *  - Inode numbers (getdents's d_ino, stat's st_ino, statx's stx_ino)
+ *    are 100000, 100001... in order of appearance: a test's temporary
+ *    files get new inodes every run (bufio's, io's and path/filepath's
+ *    tests under two runs of one seed differed only there).  One map for
+ *    all: a file's number from getdents and from stat agree (os.SameFile
+ *    compares st_dev and st_ino). */
 #define _GNU_SOURCE
 #include "harness/sched/virt.h"
 #include "harness/core/ptrace.h"
 #include "harness/base/util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -308,6 +315,73 @@ int virt_entry(struct session *s, struct thread *t)
 	return ENTRY_DEFAULT;
 }
 
+#define VIRT_INO_BASE 100000
+
+static uint64_t virt_ino(struct session *s, uint64_t real)
+{
+	size_t i;
+
+	if (!real)
+		return 0;	/* a deleted entry, to getdents */
+	for (i = 0; i < s->ninomap; i++)
+		if (s->inomap[i] == real)
+			return VIRT_INO_BASE + i;
+	if (s->ninomap == s->inomap_alloc) {
+		s->inomap_alloc = s->inomap_alloc ? 2 * s->inomap_alloc : 64;
+		s->inomap = xrealloc(s->inomap, s->inomap_alloc * sizeof(*s->inomap));
+	}
+	s->inomap[s->ninomap] = real;
+	return VIRT_INO_BASE + s->ninomap++;
+}
+
+/* The 8-byte inode number at addr, virtual. */
+static void virt_ino_at(struct session *s, struct thread *t, uint64_t addr)
+{
+	uint64_t ino;
+
+	if (thread_read(t, addr, &ino, 8) == 0 && ino) {
+		ino = virt_ino(s, ino);
+		thread_write(t, addr, &ino, 8);
+	}
+}
+
+static void translate_inos_out(struct session *s, struct thread *t, const struct sc_desc *d)
+{
+	int i;
+
+	if (t->call.ret < 0)
+		return;
+	if ((d->flags & SF_DIRENTS) && t->call.ret > 0 && t->call.ret <= (1 << 24)) {
+		size_t n = (size_t)t->call.ret, off = 0;
+		unsigned char *buf = xmalloc(n);
+
+		if (thread_read(t, t->call.args[1], buf, n) == 0) {
+			while (off + 18 <= n) {
+				uint16_t reclen;
+				uint64_t ino;
+
+				memcpy(&ino, buf + off, 8);
+				memcpy(&reclen, buf + off + 16, 2);
+				if (reclen < 19 || off + reclen > n)
+					break;
+				ino = virt_ino(s, ino);
+				memcpy(buf + off, &ino, 8);
+				off += reclen;
+			}
+			thread_write(t, t->call.args[1], buf, n);
+		}
+		free(buf);
+	}
+	for (i = 0; i < d->nargs; i++) {
+		if (!t->call.args[i])
+			continue;
+		if (d->args[i] == A_STAT_OUT)
+			virt_ino_at(s, t, t->call.args[i] + 8);		/* st_ino */
+		else if (d->args[i] == A_STATX_OUT)
+			virt_ino_at(s, t, t->call.args[i] + 32);	/* stx_ino */
+	}
+}
+
 /* At the exit of a call the kernel ran: give back the program's ids. */
 void virt_exit(struct session *s, struct thread *t)
 {
@@ -334,6 +408,7 @@ void virt_exit(struct session *s, struct thread *t)
 	}
 	t->virt.args_translated = 0;
 	translate_ports_out(s, t, d);
+	translate_inos_out(s, t, d);
 	/* waitid's siginfo names the child (si_pid at offset 16). */
 	for (i = 0; i < d->nargs; i++)
 		if (d->args[i] == A_SIGINFO_OUT && t->call.args[i] && t->call.ret >= 0) {
