@@ -538,6 +538,8 @@ static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_
 			continue;
 		err = WIFSTOPPED(other) ? -EAGAIN : -ESRCH;
 	}
+	if (!err && other)
+		err = -EAGAIN;	/* seccomp stops, and no step's trap */
 	if (!err && !other && (err = pt_getregs(t->tid, &call)) == 0 &&
 	    (call.rip != pc + 2 || call.rax != addr))
 		err = (int64_t)call.rax < 0 && (int64_t)call.rax > -4096 ? (int)call.rax : -ENOTSUP;
