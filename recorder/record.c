@@ -754,11 +754,14 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	int has_sse = regs && thread_sse(t, sse) == 0;
 
 	/* And the goroutine's live stack, where a call's callers keep
-	 * their loop counters (replay.c stack_match). */
+	 * their loop counters (replay.c stack_match); not at a decision
+	 * point, whose hit the slice counts exactly (`visit`): under
+	 * --chaos those slices are many, and replay does not look. */
 	uint64_t stk = 0;
 	unsigned char top[GSTACK_TOP_MAX];
 	size_t top_len = 0;
-	int has_stk = regs && goroutine_stack_hash(s, t, regs, &stk, top, &top_len) == 0;
+	int has_stk = regs && !t->sch.dp_visit &&
+		      goroutine_stack_hash(s, t, regs, &stk, top, &top_len) == 0;
 
 	pk = trace_begin(&r->w);
 	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + has_sse + 2 * has_stk + (has_g ? 1 : 0) +

@@ -181,6 +181,14 @@ def load_trace(path):
         return list(msgpack.Unpacker(f, raw=False, strict_map_key=False))
 
 
+def write_trace(path, objs):
+    """Encode [header, event, ...] (load_trace's list, edited) to path."""
+    import msgpack
+    with open(path, "wb") as f:
+        for o in objs:
+            f.write(msgpack.packb(o, use_bin_type=True))
+
+
 def run_unit(toolchains, built, selected):
     results = []
     bins = sorted(b for b in glob.glob(os.path.join(UNIT_DIR, "test_*"))

@@ -1207,6 +1207,16 @@ static int leave_frame(struct session *s, struct thread *t, struct user_regs_str
 	return k;
 }
 
+static int has_entry(const uint64_t *entries, int n, uint64_t entry)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		if (entries[k] == entry)
+			return 1;
+	return 0;
+}
+
 /* A slice that ends at a loop's head (the canonicalizer's lap, cy)
  * in a loop replay cannot skip ahead in is found again by a breakpoint
  * at that head, one stop per lap: 10^6 laps of a million-rune test
@@ -1220,16 +1230,6 @@ static int leave_frame(struct session *s, struct thread *t, struct user_regs_str
  * where it was (but then it is canonical, or skippable).  Returns 1 when a
  * stop the event loop must have came instead (*status): that stop ends
  * the slice. */
-static int has_entry(const uint64_t *entries, int n, uint64_t entry)
-{
-	int k;
-
-	for (k = 0; k < n; k++)
-		if (entries[k] == entry)
-			return 1;
-	return 0;
-}
-
 static int settle_loop(struct session *s, struct thread *t, struct user_regs_struct *regs,
 		       const struct spin_cycle *cy, int *status)
 {

@@ -4,7 +4,7 @@ import re
 import shutil
 import subprocess
 
-from run import load_trace, per_toolchain
+from run import load_trace, per_toolchain, write_trace
 
 # Programs whose output differs natively from run to run, or that exercise
 # threads, sockets, signals, timeslices and crashes.
@@ -54,6 +54,22 @@ def test_replay_of_run_traces(ctx):
             (prog, run, rep)
 
 
+def edit_slice(trace, out, key, offsets):
+    """Write trace to out with the bytes at offsets of the first slice's
+    key (not a loop's) flipped (xor 0x55)."""
+    objs = load_trace(trace)
+    for o in objs[1:]:
+        if o.get("e") == "slice" and key in o and "loop" not in o:
+            b = bytearray(o[key])
+            for i in offsets:
+                b[i] ^= 0x55
+            o[key] = bytes(b)
+            break
+    else:
+        raise AssertionError(f"no slice with {key} in {trace}")
+    write_trace(out, objs)
+
+
 @per_toolchain
 def test_tight_loops_replay_and_always_end(ctx):
     """Issue 12 item 1: a timeslice that ends inside a loop of 10^8 laps
@@ -80,37 +96,14 @@ def test_tight_loops_replay_and_always_end(ctx):
     # (its inner loop's exit, passed once per outer lap, for ever: the
     # flag is only set once the slice has ended) with every general
     # register but rsp and rip edited (user_regs_struct words 0-14).
-    import msgpack
-    objs = load_trace(ctx.path("nested.gorr"))
-    for o in objs[1:]:
-        if o.get("e") == "slice" and "regs" in o and "loop" not in o:
-            regs = bytearray(o["regs"])
-            for b in range(15 * 8):
-                regs[b] ^= 0x55
-            o["regs"] = bytes(regs)
-            break
-    else:
-        raise AssertionError("no slice to edit in nested.gorr")
     edited = ctx.path("edited.gorr")
-    with open(edited, "wb") as f:
-        for o in objs:
-            f.write(msgpack.packb(o, use_bin_type=True))
+    edit_slice(ctx.path("nested.gorr"), edited, "regs", range(15 * 8))
     rep = replay(ctx, edited, "--stuck-after", "2s", timeout=60)
     assert rep.returncode == 125 and "without reaching it" in rep.stderr, rep
     # The SSE registers count too: the same slice with only its "sse"
-    # edited is passed with matching general registers, and not taken.
-    objs = load_trace(ctx.path("nested.gorr"))
-    for o in objs[1:]:
-        if o.get("e") == "slice" and "sse" in o and "loop" not in o:
-            sse = bytearray(o["sse"])
-            sse[0] ^= 0x55           # xmm0's first byte
-            o["sse"] = bytes(sse)
-            break
-    else:
-        raise AssertionError("no slice with sse in nested.gorr")
-    with open(edited, "wb") as f:
-        for o in objs:
-            f.write(msgpack.packb(o, use_bin_type=True))
+    # edited (xmm0's first byte) is passed with matching general
+    # registers, and not taken.
+    edit_slice(ctx.path("nested.gorr"), edited, "sse", range(1))
     # (the INT3 then the conditional breakpoint's trampoline compare
     # them: harness/core/condbp.c)
     rep = replay(ctx, edited, "--stuck-after", "8s", timeout=90)
@@ -129,7 +122,6 @@ def test_replay_ten_of_ten_stripped(ctx):
 
 def edit_result(trace, out, nr):
     """Change the result of the first syscall nr that returned > 0."""
-    import msgpack
     objs = load_trace(trace)
     for o in objs[1:]:
         if o.get("e") == "syscall" and o.get("nr") == nr and o.get("r", 0) > 0:
@@ -138,9 +130,7 @@ def edit_result(trace, out, nr):
             break
     else:
         raise AssertionError("no such call")
-    with open(out, "wb") as f:
-        for o in objs:
-            f.write(msgpack.packb(o, use_bin_type=True))
+    write_trace(out, objs)
     return index
 
 
