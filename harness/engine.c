@@ -653,16 +653,6 @@ step_over:
 		thread_resume(s, t);
 }
 
-static int vfork_child_of(struct session *s, struct thread *p)
-{
-	size_t i;
-
-	for (i = 0; i < s->norder; i++)
-		if (s->order[i]->loop.vfork_parent == p->tid)
-			return 1;
-	return 0;
-}
-
 static void on_stopped(struct session *s, struct thread *t, int status)
 {
 	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
@@ -682,7 +672,7 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 		return;
 	}
 	if (sig == (SIGTRAP | 0x80)) {
-		if (t->rs == RS_KERNEL && vfork_child_of(s, t)) {
+		if (t->rs == RS_KERNEL && thread_vfork_waiting(s, t)) {
 			/* Its child's exec stop is still to come: the parent's
 			 * return is handled with it, in the same order on
 			 * every run. */

@@ -129,7 +129,7 @@ static const char usage[] =
 	"      --shard I/N     only the seeds of shard I (0-based) of N; --shard N takes\n"
 	"                      I from $JOB_COMPLETION_INDEX (a Kubernetes indexed Job)\n"
 	"  -j JOBS             runs at a time (default: the CPUs gorr may use)\n"
-	"      --chaos LEVEL   schedule perturbation, 0-3 (default 1; docs/chaos.md)\n"
+	"      --chaos LEVEL   schedule perturbation, 0-3 (default 3; docs/chaos.md)\n"
 	"      --timeout DUR   a run that goes past DUR of virtual time fails\n"
 	"                      (default 10m)\n"
 	"      --run-timeout DUR  a run still going after DUR of wall time is killed\n"
@@ -840,7 +840,7 @@ int cmd_hunt(int argc, char **argv)
 	memset(&h, 0, sizeof(h));
 	h.first = 1;
 	h.last = 100;
-	h.chaos = 1;
+	h.chaos = 3;
 	h.timeout_ns = 600 * 1000000000LL;
 	h.run_timeout_ns = 120 * 1000000000LL;
 	h.save = "gorr-hunt";

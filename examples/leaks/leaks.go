@@ -23,6 +23,12 @@ func FirstAnswer(ctx context.Context, ask func() string, fixed bool) (string, er
 	go func() {
 		ch <- ask()
 	}()
+	// A caller that already gave up gets its error: with a buffered
+	// channel the answer may be there first, and select picks among
+	// ready cases at random (found by gorr hunt on the fixed code).
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	select {
 	case a := <-ch:
 		return a, nil

@@ -92,6 +92,7 @@ struct sched_thread {
 	int64_t wait_result;	/* result when the deadline passes */
 	uint64_t orig_arg;	/* W_POLL: the timeout as given; W_CHILD: options */
 	uint64_t scratch_info;	/* W_CHILD: a waitid given no siginfo gets this one */
+	uint64_t exits_seen;	/* W_CHILD: session.process_exits when the call began */
 	int poll_arg;		/* the timeout's argument index */
 	int poll_rewritten;	/* its timeout register is 0 for this run of the call */
 	int poll_rewound;	/* parked back at its syscall instruction */
@@ -255,6 +256,7 @@ struct session {
 	int64_t start_v;	/* the scheduler's clock at the first exec */
 	uint64_t futex_order;
 	uint64_t io_generation;	/* bumped when a call may have made I/O ready */
+	uint64_t process_exits;	/* processes gone so far (sched_process_exited) */
 	int64_t vclock;		/* virtual CLOCK_MONOTONIC, ns (virtual_time) */
 	int64_t vclock_realtime_base;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	int hang;		/* set when every thread is blocked for good */

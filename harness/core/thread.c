@@ -87,6 +87,16 @@ struct thread *session_thread(struct session *s, pid_t tid)
 	return NULL;
 }
 
+int thread_vfork_waiting(struct session *s, const struct thread *p)
+{
+	size_t i;
+
+	for (i = 0; i < s->norder; i++)
+		if (s->order[i]->loop.vfork_parent == p->tid)
+			return 1;
+	return 0;
+}
+
 struct thread *session_vthread(struct session *s, pid_t vtid)
 {
 	size_t i;

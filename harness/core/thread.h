@@ -17,6 +17,9 @@ struct thread *session_vthread(struct session *s, pid_t vtid);
 struct thread *thread_add(struct session *s, pid_t tid, pid_t tgid);
 /* Forget tid: out of the table and the order, and freed. */
 void thread_remove(struct session *s, pid_t tid);
+/* Whether a live vfork child of p's has yet to exec or exit: until it
+ * does, p stays in clone (kernel/fork.c wait_for_vfork_done). */
+int thread_vfork_waiting(struct session *s, const struct thread *p);
 
 /* Read and write a thread's memory; thread_read matches sc_read_fn with
  * the thread as ctx. */

@@ -46,7 +46,7 @@ def test_hunt_finds_each_bug_and_the_seed_reproduces(ctx):
             reason = got
         assert got == reason, (test, got, r.stderr[-1500:])
         assert "it fails again from the saved copy" in r.stderr, r.stderr
-        assert repro.startswith(f"gorr run --seed {seed} --chaos 1 ") and "--cpus 2" in repro, repro
+        assert repro.startswith(f"gorr run --seed {seed} --chaos 3 ") and "--cpus 2" in repro, repro
         # 10 times out of 10, with the same reason.
         argv = [ctx.gorr] + repro.split()[1:]
         statuses = set()

@@ -277,3 +277,24 @@ def test_inode_numbers_are_virtual(ctx):
     da = ctx.gorr_cmd("dump", ctx.path("a.gorr")).stdout
     db = ctx.gorr_cmd("dump", ctx.path("b.gorr")).stdout
     assert da == db, [x for x in zip(da.splitlines(), db.splitlines()) if x[0] != x[1]][:3]
+
+
+@per_toolchain
+def test_child_processes_under_chaos_end_and_repeat(ctx):
+    """A vfork child that chaos delays (its parent waits in clone) must
+    let virtual time move on: the gorr before this hung in 6 of 6 runs of
+    `child 10` under --chaos 3 (and the standard library's sync
+    TestMutexMisuse in 3 of 5 under --chaos 1).  And a dying child's
+    files close before anyone else runs: the parent's epoll wait saw its
+    pipe with or without EPOLLHUP, and same-seed traces differed."""
+    for seed in (1, 2, 3):
+        dumps = []
+        for i in range(2):
+            t = ctx.path(f"child-{seed}-{i}.gorr")
+            r = ctx.gorr_cmd("run", "-q", "--seed", str(seed), "--chaos", "3", "-o", t, "--",
+                             ctx.prog("child"), "10", timeout=60)
+            assert r.stdout == "parent got: child says hi\n" * 10, r.stdout
+            dumps.append(ctx.gorr_cmd("dump", t, check_exit=0).stdout.split("\n", 3)[3])
+        assert dumps[0] == dumps[1], seed
+    # Not checked: the replay of these traces (3 of 4 diverge at the
+    # parent's clone against a SIGURG; docs/ARCHITECTURE.md, known limits).
