@@ -17,9 +17,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1058,6 +1060,21 @@ static struct thread *rp_pick(struct session *s)
 				return NULL;
 			}
 			send_signal(r, t);
+			return t;
+		case EV_CLONE:
+			/* A vfork, held at its entry (a fault rule or chaos
+			 * delayed it in the recording, so that other threads'
+			 * events came first): it runs for real now, and its
+			 * exit, which comes only after the child's exec, is an
+			 * ordinary one.  Still held, the parent's next event was
+			 * taken for its clone's end ("did: clone(...) = ?").
+			 * Other clones return at once and stay held: the trace
+			 * completes them (a forced GC's new threads). */
+			if (t->pol.held == 1 && (t->call.nr == SYS_vfork ||
+						 (t->call.nr == SYS_clone && (t->call.args[0] & CLONE_VFORK)))) {
+				t->pol.held = 0;
+				t->want_exit = 1;
+			}
 			return t;
 		case EV_EXIT:
 			/* Killed by SIGKILL in the recording, from outside
