@@ -554,12 +554,7 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 	if (s->opts.leaks && t->call.nr == SYS_exit_group && t->tgid == s->leader &&
 	    (int)t->call.args[0] == 0)
 		check_leaks(s, t);
-	/* Memory mappings are not delayed either: replay holds a call that
-	 * comes later in the trace than the thread reached it and completes
-	 * it with the recorded result, and a file mapping that is not made
-	 * left the dynamic loader of tests/progs/child.go's echo to die of
-	 * SIGSEGV (replayer/replay.c pick; open). */
-	if (s->opts.chaos && d && d->ret != R_NONE && !(d->flags & (SF_CLOCKREAD | SF_MEMORY)) && !s->gc.tid) {
+	if (s->opts.chaos && d && d->ret != R_NONE && !(d->flags & SF_CLOCKREAD) && !s->gc.tid) {
 		const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
 
 		/* Preempted here: the others may run before it goes on. */

@@ -297,14 +297,14 @@ def test_child_processes_under_chaos_end_and_repeat(ctx):
             assert r.stdout == "parent got: child says hi\n" * 10, r.stdout
             dumps.append(ctx.gorr_cmd("dump", t, check_exit=0).stdout.split("\n", 3)[3])
         assert dumps[0] == dumps[1], seed
-        # And the trace replays: when chaos delayed the vfork clone (or an
-        # mmap of the child's dynamic loader, which chaos no longer
-        # delays), replay held the call and then took the parent's next
-        # event for its end (0 of 4 traces replayed).
+        # And the trace replays: when chaos delayed the vfork clone or an
+        # mmap of the child's dynamic loader, replay held the call, then
+        # took the parent's next event for the clone's end or completed
+        # the mmap without mapping anything (0 of 4 traces replayed).
         rep = ctx.gorr_cmd("replay", "-q", t, timeout=120)
         assert (rep.returncode, rep.stdout) == (0, r.stdout), rep
-    # The same with a fault rule's delay on the vfork.
-    for rule in ("clone:delay=1ms",):
+    # The same with a fault rule's delay on each.
+    for rule in ("clone:delay=1ms", "mmap:delay=1ms"):
         t = ctx.path("child-inject.gorr")
         r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--inject", rule, "-o", t, "--",
                          ctx.prog("child"), "2", timeout=60)
