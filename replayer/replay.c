@@ -17,11 +17,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -514,6 +512,29 @@ static int rewind_held_call(struct thread *t)
 		return -1;
 	t->pol.held = 0;
 	return 0;
+}
+
+/* A call held at its entry (it came later in the trace than the thread
+ * reached it: a fault rule or chaos delayed it in the recording) that
+ * replay must make itself, not complete from the trace: a clone or exec
+ * (runs_for_real) or a file mapping, whose memory must exist.  At its
+ * turn it is taken back and made again, and its entry is handled as any
+ * other's.  Completed from the trace, a delayed vfork's parent had its
+ * next event taken for the clone's end ("did: clone(...) = ?") and a
+ * delayed mmap mapped nothing (the dynamic loader of tests/progs/child.go's
+ * echo died of SIGSEGV): 0 of 4 traces of `child 10` under --chaos 1
+ * replayed.  1 when taken back, 0 when not such a call, -1 diverged. */
+static int remade_held(struct replayer *r, struct session *s, struct thread *t)
+{
+	const struct sc_desc *d = sc_lookup(t->call.nr);
+
+	if (t->pol.held != 1 || !d || !(d->flags & (SF_SPAWN | SF_EXEC | SF_FILEMAP)))
+		return 0;
+	if (rewind_held_call(t)) {
+		diverge(r, s, t, "could not be taken back out of its call to make it again");
+		return -1;
+	}
+	return 1;
 }
 
 /* After an event t goes on from without asking pick (a signal's
@@ -1034,18 +1055,11 @@ static struct thread *rp_pick(struct session *s)
 					diverge_call(r, s, t);
 					return NULL;
 				}
-				/* A file mapping, held at its entry (delayed in the
-				 * recording): replay must map something there, so
-				 * the call is taken back and made again, and its
-				 * entry is handled as any other's.  Completed with
-				 * the recorded address only, the child's dynamic
-				 * loader of tests/progs/child.go died of SIGSEGV. */
-				if (sc_lookup(t->call.nr) && (sc_lookup(t->call.nr)->flags & SF_FILEMAP)) {
-					if (rewind_held_call(t)) {
-						diverge(r, s, t, "could not be taken back out of its call to map the file");
-						return NULL;
-					}
-					return t;
+				switch (remade_held(r, s, t)) {
+				case -1:
+					return NULL;
+				case 1:
+					return t;	/* it makes the call again */
 				}
 				t->pol.held = 0;
 				apply_outputs(r, t);
@@ -1075,20 +1089,8 @@ static struct thread *rp_pick(struct session *s)
 			send_signal(r, t);
 			return t;
 		case EV_CLONE:
-			/* A vfork, held at its entry (a fault rule or chaos
-			 * delayed it in the recording, so that other threads'
-			 * events came first): it runs for real now, and its
-			 * exit, which comes only after the child's exec, is an
-			 * ordinary one.  Still held, the parent's next event was
-			 * taken for its clone's end ("did: clone(...) = ?").
-			 * Other clones return at once and stay held: the trace
-			 * completes them (a forced GC's new threads). */
-			if (t->pol.held == 1 && (t->call.nr == SYS_vfork ||
-						 (t->call.nr == SYS_clone && (t->call.args[0] & CLONE_VFORK)))) {
-				t->pol.held = 0;
-				t->want_exit = 1;
-			}
-			return t;
+		case EV_EXEC:
+			return remade_held(r, s, t) < 0 ? NULL : t;
 		case EV_EXIT:
 			/* Killed by SIGKILL in the recording, from outside
 			 * the thread (a parent's kill(2), which replay

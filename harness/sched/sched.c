@@ -1607,8 +1607,6 @@ static int process_dying(struct session *s, const struct thread *t)
 {
 	size_t i;
 
-	if (t->rs != RS_DYING)
-		return 0;
 	for (i = 0; i < s->norder; i++)
 		if (s->order[i]->tgid == t->tgid && s->order[i]->rs != RS_DYING)
 			return 0;
@@ -1641,10 +1639,6 @@ void sched_dispatch(struct session *s)
 			start(s, t);
 			return;
 		}
-		/* A dying process's end comes first (process_dying). */
-		for (i = 0; i < s->norder; i++)
-			if (process_dying(s, s->order[i]))
-				return;
 		for (i = 0; i < s->norder; i++) {
 			struct thread *w = s->order[i];
 			int candidate = 0;
@@ -1674,9 +1668,14 @@ void sched_dispatch(struct session *s)
 				if (!thread_vfork_waiting(s, w))
 					others++;
 				break;
+			case RS_DYING:
+				/* A dying process's end comes first. */
+				if (process_dying(s, w))
+					return;
+				others++;	/* a stop will come */
+				break;
 			case RS_NEW:
 			case RS_GROUP_STOP:
-			case RS_DYING:
 				others++;	/* a stop will come */
 				break;
 			default:
