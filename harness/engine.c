@@ -681,11 +681,13 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 			return;
 		}
 		if (t->rs == RS_KERNEL) {
-			/* The vfork parent's clone returned. */
+			/* The vfork parent's clone returned, or a call that
+			 * blocked did (sched_tick). */
 			await_done(s, &t->loop.await_exit);
 			t->rs = RS_READY;
 			t->in_syscall = 1;
 			on_syscall_exit_stop(s, t);
+			t->sch.blocked = 0;
 			return;
 		}
 		on_syscall_exit_stop(s, t);

@@ -168,7 +168,7 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 	pack_common(r, pk, "syscall", t->vtid,
 		    3 + (with_result ? 1 : 0) + (t->call.nin ? 1 : 0) + (nout ? 1 : 0) +
 		    (incut ? 1 : 0) + (t->call.emulated ? 1 : 0) + (t->pol.tty ? 1 : 0) +
-		    (t->pol.injected ? 1 : 0));
+		    (t->pol.injected ? 1 : 0) + (t->sch.blocked ? 1 : 0));
 	mp_kint(pk, "nr", t->call.nr);
 	mp_kuint(pk, "pc", t->call.pc);
 	mp_str(pk, "a");
@@ -194,6 +194,12 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 		mp_kint(pk, "tty", t->pol.tty);
 	if (t->pol.injected)
 		mp_kbool(pk, "injected", 1);
+	/* It slept in the kernel until another thread acted, and gorr let
+	 * the others run meanwhile (harness/sched/sched.c release_blocked):
+	 * where its return falls among their events is the machine's
+	 * choice. */
+	if (t->sch.blocked)
+		mp_kbool(pk, "blocked", 1);
 	if (nout) {
 		mp_str(pk, "out");
 		msgpack_pack_array(pk, (size_t)nout);
@@ -632,6 +638,14 @@ static void rec_syscall_exit(struct session *s, struct thread *t)
 		t->pol.injected = 1;
 	}
 	write_syscall(rec(s), t, 1);
+	if (t->sch.blocked && s->opts.virtual_time && !rec(s)->warned_blocked && !s->opts.quiet) {
+		const struct sc_desc *d = sc_lookup(t->call.nr);
+
+		warning("thread %d's %s blocked in the kernel until another thread acted; it "
+			"returned when the kernel said, so this run may not repeat exactly with "
+			"the same seed", (int)t->vtid, d ? d->name : "call");
+		rec(s)->warned_blocked = 1;
+	}
 }
 
 static void rec_exec(struct session *s, struct thread *t, const struct exec_info *e)

@@ -31,6 +31,7 @@ struct recorder {
 	uint64_t exit_pc;
 	int64_t settle_start;
 	int warned_clock;	/* the run was told a slice ended by the clock */
+	int warned_blocked;	/* ...or that a call blocked in the kernel (sched_tick) */
 	int settling;
 	/* --sample: when the next sample is due, and when sampling began. */
 	int64_t next_sample, sample_start;

@@ -393,6 +393,13 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 		}
 		return ENTRY_RUN_EXIT;
 	}
+	if (d && (d->flags & SF_CWD) && r->ev.ret == 0) {
+		/* Made for real as well, for the execs to come (a child's
+		 * relative program path after os/exec's Cmd.Dir); its result
+		 * is the trace's whatever the real one (the folder may be gone
+		 * since, and then so is what it would have resolved). */
+		return ENTRY_RUN_EXIT;
+	}
 	if (runs_for_real(d)) {
 		if (d->ret == R_NONE) {
 			consume(r);	/* recorded at entry */

@@ -33,6 +33,7 @@
 #define FM SF_FILEMAP
 #define YL SF_YIELD
 #define DE SF_DIRENTS
+#define CW SF_CWD
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX
@@ -78,6 +79,7 @@ static const struct sc_desc sc_table[SC_TABLE_SIZE] = {
 #undef FM
 #undef YL
 #undef DE
+#undef CW
 #undef RI
 #undef RF
 #undef RH

@@ -152,6 +152,11 @@ enum {
 	/* Writes directory entries into argument 1 (getdents, getdents64:
 	 * d_ino at offset 0, d_reclen at 16 in both layouts). */
 	SF_DIRENTS = 1 << 27,
+	/* Sets the working directory by name (chdir): replay makes it too,
+	 * since the execs it makes for real resolve relative paths there
+	 * (os/exec's Cmd.Dir: syscall/exec_linux.go chdirs in the child
+	 * before execve). */
+	SF_CWD = 1 << 28,
 };
 
 struct sc_desc {

@@ -55,7 +55,8 @@ enum run_state {
 	RS_READY,		/* stopped; can be resumed */
 	RS_RUNNING,		/* the thread that runs (at most one) */
 	RS_WAITING,		/* parked in an emulated blocking call at its seccomp stop */
-	RS_KERNEL,		/* resumed inside a syscall that waits for another tracee (vfork) */
+	RS_KERNEL,		/* resumed inside a syscall that waits for another tracee (vfork,
+				 * or a call that blocked with the token: sched_tick) */
 	RS_GROUP_STOP,		/* job-control stop, PTRACE_LISTEN */
 	RS_DYING,		/* PTRACE_EVENT_EXIT seen, resumed to die */
 };
@@ -98,6 +99,7 @@ struct sched_thread {
 	int poll_rewound;	/* parked back at its syscall instruction */
 	int retrying;		/* its next seccomp stop is the same call again */
 	int yield_now;		/* it called sched_yield: its timeslice ends */
+	int blocked;		/* its call blocked in the kernel; others ran meanwhile */
 
 	/* Decision points (harness/go/dpoints.h). */
 	uint64_t dp_count;	/* hit in this timeslice */

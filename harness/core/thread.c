@@ -156,8 +156,9 @@ void thread_resume(struct session *s, struct thread *t)
 	t->stopped = 0;
 	t->in_user = !t->want_exit;
 	/* Only when the scheduler asks (run's real-time interrupt,
-	 * sched_tick): a clock read on every resume costs. */
-	if (t->in_user && s->stamp_resumes) {
+	 * sched_tick), or into a call (sched_tick's blocked calls): a clock
+	 * read on every resume costs. */
+	if (t->want_exit || s->stamp_resumes) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -70,6 +70,9 @@ enum {
  * depends on the machine's speed. */
 #define VIRTUAL_INTERRUPT_NS (200 * 1000 * 1000)
 #define VSLICE_NS (10 * 1000 * 1000)		/* virtual time one timeslice takes */
+/* A call that sleeps this long in the kernel while another thread could
+ * run gives the token up (release_blocked). */
+#define BLOCKED_NS (50 * 1000 * 1000)
 #define IDLE_POLL_MS 50				/* how often an idle gorr looks for signals */
 #define G_SEEN_MAX (1LL << 27)			/* goids first_sight tracks (16 MB) */
 
@@ -999,10 +1002,55 @@ static int others_could_run(struct session *s)
 	return 0;
 }
 
+/* Whether the kernel has tid asleep until an event (state S in
+ * /proc/TID/stat, fs/proc/array.c), not stopped or on a CPU. */
+static int asleep_in_kernel(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* "pid (comm) S ...": comm may hold spaces and parentheses. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* The running thread's call, which gorr judged would not block (a write
+ * when poll said the fd was writable, a call gorr does not model), has
+ * slept in the kernel for BLOCKED_NS while another thread could run: it
+ * waits for one of them (32 KiB written at once into a pipe or a pty
+ * that another goroutine empties; the standard library's os tests never
+ * ended).  It gives the token up, as a vfork parent does (RS_KERNEL), and
+ * its return is taken when the kernel reports it.  When that happens
+ * depends on the machine: under run the trace says so (`blocked`). */
+static void release_blocked(struct session *s, struct thread *t)
+{
+	if (s->ops->pick || !t->want_exit || !t->in_syscall ||
+	    real_now(CLOCK_MONOTONIC) - (int64_t)t->resumed_ns < BLOCKED_NS ||
+	    !others_could_run(s) || !asleep_in_kernel(t->tid))
+		return;
+	t->sch.blocked = 1;
+	t->rs = RS_KERNEL;
+	s->running = NULL;
+}
+
 void sched_tick(struct session *s)
 {
 	struct thread *t = s->running;
 
+	if (t && !t->in_user && !t->stopped) {
+		release_blocked(s, t);
+		return;
+	}
 	if (!t || !t->in_user || t->sch.interrupt_pending || t->stopped)
 		return;
 	/* Scripted (replay): the trace says where each timeslice ends;
@@ -1619,7 +1667,7 @@ void sched_dispatch(struct session *s)
 
 	while (!s->running && !s->awaiting && s->exec_count && !s->hang && !s->stop_requested) {
 		struct thread *ready[256];
-		int nready = 0, others = 0;
+		int nready = 0, others = 0, blocked = 0;
 		int64_t now = session_now(s), earliest = INT64_MAX;
 		size_t i;
 
@@ -1664,8 +1712,14 @@ void sched_dispatch(struct session *s)
 				 * for it.  Counting the parent as a stop on
 				 * its way hung 3 of 5 runs of the standard
 				 * library's sync TestMutexMisuse under
-				 * --chaos 1 (its child delayed at dup3). */
-				if (!thread_vfork_waiting(s, w))
+				 * --chaos 1 (its child delayed at dup3).  A
+				 * blocked call (release_blocked) waits for
+				 * the others too, but for whom gorr cannot
+				 * tell: its stop is awaited only when no
+				 * deadline could let time move on. */
+				if (w->sch.blocked)
+					blocked++;
+				else if (!thread_vfork_waiting(s, w))
 					others++;
 				break;
 			case RS_DYING:
@@ -1719,7 +1773,7 @@ void sched_dispatch(struct session *s)
 				return;
 			continue;	/* it parked again at once */
 		}
-		if (others || !s->norder)
+		if (others || !s->norder || (blocked && earliest == INT64_MAX))
 			return;		/* stops will come */
 		if (s->opts.virtual_time) {
 			if (earliest != INT64_MAX && earliest - s->last_progress <= s->opts.hang_ns) {

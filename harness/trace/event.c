@@ -78,6 +78,7 @@ static int decode_syscall(const msgpack_object *o, struct trace_event *ev,
 	ev->emulated = mp_get(o, "emulated") != NULL;
 	ev->tty = (int)mp_get_int(o, "tty", 0);
 	ev->injected = mp_get(o, "injected") != NULL;
+	ev->blocked = mp_get(o, "blocked") != NULL;
 	if (!a || a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size > 6) {
 		sbuf_adds(why, "a syscall event without its arguments");
 		return -EINVAL;

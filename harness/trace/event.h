@@ -47,6 +47,7 @@ struct trace_event {
 	int emulated;
 	int tty;		/* wrote to the recording's stdout (1) or stderr (2) */
 	int injected;		/* its result came from a fault rule */
+	int blocked;		/* it waited in the kernel while other threads ran */
 	int nin;
 	struct {
 		int arg;

@@ -569,6 +569,8 @@ void print_syscall(struct sbuf *sb, const struct trace_event *ev,
 		sbuf_adds(sb, " (INJECTED)");
 	else if (ev->emulated)
 		sbuf_adds(sb, " (emulated)");
+	if (ev->blocked)
+		sbuf_adds(sb, " (blocked)");
 }
 
 static void print_wstatus(struct sbuf *sb, int ws)

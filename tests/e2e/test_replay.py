@@ -19,6 +19,7 @@ PROGRAMS = [
     ("tsc", []),
     ("reexec", []),
     ("child", []),      # runs the dynamically linked /usr/bin/echo
+    ("child", ["1", "reldir"]),  # as bin/echo in /usr: replay makes the child's chdir
     ("sigpair", []),    # SIGURG, then a child's SIGCHLD, pending at one unblock
     ("killchild", []),  # kills its child with SIGKILL (replay sends the kill)
 ]
@@ -35,7 +36,7 @@ def replay(ctx, trace, *opts, **kw):
 @per_toolchain
 def test_record_then_replay_is_identical(ctx):
     for prog, args in PROGRAMS:
-        trace = ctx.path(prog + ".gorr")
+        trace = ctx.path(prog + "".join("-" + a for a in args) + ".gorr")
         rec = record(ctx, prog, args, trace)
         assert rec.returncode != 125, (prog, rec)
         for i in range(10 if prog in ("example-nondet", "finishorder", "spin") else 3):

@@ -311,3 +311,26 @@ def test_child_processes_under_chaos_end_and_repeat(ctx):
         assert r.stdout == "parent got: child says hi\n" * 2, (rule, r)
         rep = ctx.gorr_cmd("replay", "-q", t, timeout=120)
         assert (rep.returncode, rep.stdout) == (0, r.stdout), (rule, rep)
+
+
+@per_toolchain
+def test_call_blocked_in_the_kernel_lets_the_others_run(ctx):
+    """A call that sleeps in the kernel until another goroutine acts, which
+    gorr cannot tell beforehand (a 1 MiB write into a blocking pipe that
+    poll called writable, the open of a FIFO), gives the token up: before,
+    the writer kept it, the reader never ran, and `run` and `record` hung
+    (the standard library's os tests never ended, issue 15).  The call is
+    marked `blocked` in the trace, `run` warns once, and the traces
+    replay."""
+    want = "pipe: wrote 1048576 <nil> read 1048576\nfifo: through the fifo\n"
+    for mode, opts in (("run", ["--seed", "1"]), ("run", ["--seed", "2", "--chaos", "3"]),
+                       ("record", [])):
+        t = ctx.path(f"bigwrite-{mode}.gorr")
+        r = ctx.gorr_cmd(mode, *opts, "-o", t, "--", ctx.prog("bigwrite"), timeout=60)
+        assert (r.returncode, r.stdout) == (0, want), (mode, opts, r)
+        if mode == "run":
+            assert r.stderr.count("may not repeat exactly") == 1, r.stderr
+        d = ctx.gorr_cmd("dump", t).stdout
+        assert re.search(r"\] write\(\d+, .*, 1048576\) = 1048576 \(blocked\)", d), d[-2000:]
+        rep = ctx.gorr_cmd("replay", "-q", t, timeout=60)
+        assert (rep.returncode, rep.stdout) == (0, want), (mode, opts, rep)
