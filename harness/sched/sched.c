@@ -1723,8 +1723,21 @@ void sched_dispatch(struct session *s)
 					others++;
 				break;
 			case RS_DYING:
-				/* A dying process's end comes first. */
-				if (process_dying(s, w))
+				/* A dying process's end comes first, and so
+				 * does a thread's that dies alone: after its
+				 * PTRACE_EVENT_EXIT the kernel clears its
+				 * CLONE_CHILD_CLEARTID word (kernel/fork.c
+				 * mm_release, before exit_notify tells gorr),
+				 * and glibc reuses a dead thread's stack only
+				 * once it is clear (nptl/allocatestack.c
+				 * get_cached_stack): a cgo program's next
+				 * pthread_create got another stack in
+				 * replay, which waits for such deaths, than
+				 * in the recording (the standard library's
+				 * os TestProgWideChdir, 2 of 4 traces).  A
+				 * leader's death is told only with its
+				 * group's, so it is not waited for. */
+				if (process_dying(s, w) || w->tid != w->tgid)
 					return;
 				others++;	/* a stop will come */
 				break;
