@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "replayer/replay.h"
+#include "replayer/gdb.h"
 #include "harness/go/backtrace.h"
 #include "harness/go/gocall.h"
 #include "harness/go/goroutines.h"
@@ -86,6 +87,10 @@ struct replayer {
 	int recorded_status;	/* from the end event, or -1 */
 	uint64_t recorded_leaks;	/* the end event's --leaks count */
 	uint64_t events;	/* events consumed */
+	/* --gdb: the debugger's server (replayer/gdb.h), when gdb.fd >= 0. */
+	struct gdb gdb;
+	int gdb_listen_fd;	/* --gdb's socket until the debugger comes */
+	int gdb_port;
 };
 
 static struct replayer *rep(struct session *s)
@@ -627,6 +632,15 @@ static void rp_clone(struct session *s, struct thread *parent, struct thread *ch
 
 static void insert_user_breaks(struct replayer *r, struct session *s, struct thread *t);
 
+/* After a stop for the debugger: it may have ended the replay. */
+static void gdb_check(struct replayer *r, struct session *s)
+{
+	if (r->gdb.killed && !r->stopped) {
+		r->stopped = 1;
+		stop_replay(s);
+	}
+}
+
 static void rp_exec(struct session *s, struct thread *t, const struct exec_info *e)
 {
 	struct replayer *r = rep(s);
@@ -641,8 +655,15 @@ static void rp_exec(struct session *s, struct thread *t, const struct exec_info 
 		return;
 	}
 	consume(r);
-	if (e->index == 0)
+	if (e->index == 0) {
 		insert_user_breaks(r, s, t);
+		/* The debugger gets the program at its first instruction. */
+		if (r->gdb.fd >= 0) {
+			r->gdb.tg.tgid = t->tgid;
+			gdb_stop(&r->gdb, s, t, SIGTRAP);
+			gdb_check(r, s);
+		}
+	}
 }
 
 static void rp_thread_exit(struct session *s, struct thread *t, int wstatus)
@@ -923,6 +944,16 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 	size_t i;
 	int stop = 0;
 
+	if (r->gdb.fd >= 0 && gdb_wants_stop(&r->gdb, s, t, pc)) {
+		int moved = gdb_stop(&r->gdb, s, t, SIGTRAP);
+
+		gdb_check(r, s);
+		if (r->stopped)
+			return BP_STOP;
+		/* Stepped on by the debugger: it is not at pc any more. */
+		if (moved)
+			return BP_TAKEN;
+	}
 	for (i = 0; i < r->nbreaks; i++)
 		if ((r->breaks[i].kind == BRK_FUNC || r->breaks[i].kind == BRK_LINE) &&
 		    r->breaks[i].pc == pc) {
@@ -994,7 +1025,25 @@ static int check_event_break(struct replayer *r, struct session *s, struct threa
 	return 0;
 }
 
+static struct thread *pick_next(struct session *s);
+
+/* The next thread to run, as the trace says; an interrupt of the
+ * debugger's (Ctrl-C) stops the replay there. */
 static struct thread *rp_pick(struct session *s)
+{
+	struct replayer *r = rep(s);
+	struct thread *t = pick_next(s);
+
+	if (t && r->gdb.fd >= 0 && gdb_interrupted(&r->gdb)) {
+		gdb_stop(&r->gdb, s, t, SIGINT);
+		gdb_check(r, s);
+		if (r->stopped)
+			return NULL;
+	}
+	return t;
+}
+
+static struct thread *pick_next(struct session *s)
 {
 	struct replayer *r = rep(s);
 
@@ -1293,6 +1342,12 @@ static const char replay_usage[] =
 	"                      (before event N); print the event number, thread,\n"
 	"                      goroutine, pc and stack; repeatable\n"
 	"      --continue      go on after each breakpoint instead of stopping\n"
+	"      --gdb [HOST:]PORT\n"
+	"                      serve a debugger (gdb's remote protocol) on PORT of\n"
+	"                      HOST (127.0.0.1; port 0 picks one): the replay waits\n"
+	"                      for it and stops at the program's first instruction;\n"
+	"                      writes to the program's memory and registers are\n"
+	"                      refused (gorr debug starts gdb for you)\n"
 	"      --goroutines    at each breakpoint, also list the goroutines as Go's\n"
 	"                      tracebacks do (state, stack, created by)\n"
 	"      --stuck-after DUR\n"
@@ -1383,6 +1438,10 @@ static void replayer_release(struct replayer *r)
 	size_t i;
 
 	trace_reader_close(&r->rd);
+	if (r->gdb_listen_fd >= 0)
+		close(r->gdb_listen_fd);
+	r->gdb_listen_fd = -1;
+	gdb_release(&r->gdb);
 	free_array(r->argv);
 	free_array(r->envp);
 	free(r->exe);
@@ -1421,6 +1480,16 @@ static int beside_trace(struct replayer *r, const char *trace_abs, struct standi
 	return ok;
 }
 
+static pid_t gdb_trace_tid(void *ctx, struct thread *t)
+{
+	return rec_of(ctx, t);
+}
+
+static uint64_t gdb_when(void *ctx)
+{
+	return ((struct replayer *)ctx)->events;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replayer r;
@@ -1433,6 +1502,8 @@ int cmd_replay(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.recorded_status = -1;
+	r.gdb.fd = -1;
+	r.gdb_listen_fd = -1;
 	r.stuck_ns = 60LL * 1000000000LL;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -1457,6 +1528,20 @@ int cmd_replay(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--continue")) {
 			r.cont = 1;
+		} else if (!strcmp(a, "--gdb") || !strncmp(a, "--gdb=", 6)) {
+			const char *v = a[5] == '=' ? a + 6 : ++i < argc ? argv[i] : NULL;
+
+			if (!v) {
+				replayer_release(&r);
+				return cli_usage_error(replay_usage, "'--gdb' needs [HOST:]PORT to listen on");
+			}
+			if (r.gdb_listen_fd >= 0)
+				close(r.gdb_listen_fd);
+			r.gdb_listen_fd = gdb_listen(v, &r.gdb_port);
+			if (r.gdb_listen_fd < 0) {
+				replayer_release(&r);
+				return EXIT_GORR_FAILURE;
+			}
 		} else if (!strcmp(a, "--goroutines")) {
 			r.goroutines = 1;
 		} else if (!strcmp(a, "--stuck-after") || !strncmp(a, "--stuck-after=", 14)) {
@@ -1529,9 +1614,28 @@ int cmd_replay(int argc, char **argv)
 		replayer_release(&r);
 		return EXIT_GORR_FAILURE;
 	}
+	if (r.gdb_listen_fd >= 0) {
+		struct gdb_target tg = { &r, gdb_trace_tid, gdb_when, r.exe, 0 };
+		int lfd = r.gdb_listen_fd;
+
+		/* rr's words, which Delve's rr backend reads (pkg/proc/
+		 * gdbserial/rr.go): the line after "Launch debugger with". */
+		fprintf(stderr, "gorr: waiting for a debugger on 127.0.0.1:%d; Launch debugger with\n"
+			"  'gdb' -l 10000 -ex 'set sysroot /' -ex 'target extended-remote 127.0.0.1:%d' %s\n",
+			r.gdb_port, r.gdb_port, r.exe);
+		r.gdb_listen_fd = -1;
+		if (gdb_init(&r.gdb, lfd, &tg)) {
+			session_release(&s);
+			standin_remove(&st);
+			replayer_release(&r);
+			return EXIT_GORR_FAILURE;
+		}
+	}
 	err = session_spawn(&s);
 	if (!err)
 		err = session_run(&s);
+	if (r.gdb.fd >= 0 && s.leader_done)
+		gdb_exited(&r.gdb, s.leader_wstatus);
 	if (r.have && r.ev.type == EV_END) {
 		r.recorded_status = r.ev.status;
 		r.recorded_leaks = r.ev.leaks;

@@ -433,6 +433,27 @@ int copy_file(const char *from, const char *to)
 	return err;
 }
 
+int read_file(const char *path, struct sbuf *sb)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		sbuf_add(sb, buf, (size_t)n);
+	}
+	close(fd);
+	return err;
+}
+
 int standin_place(struct standin *st, const char *path, const char *from)
 {
 	unsigned char a[32], b[32];

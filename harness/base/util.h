@@ -72,6 +72,8 @@ int mkdir_p(const char *path, unsigned int mode);
  * SIGALRM has no SA_RESTART, so a write to a full pipe can be cut); 0 or
  * a negative errno. */
 int write_full(int fd, const void *data, size_t n);
+/* Append the whole of the file at path to sb; 0 or a negative errno. */
+int read_file(const char *path, struct sbuf *sb);
 
 /* Copy the file from to the file to (made, or truncated), with from's
  * permission bits and the owner's rwx; 0 or a negative errno. */

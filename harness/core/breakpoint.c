@@ -82,6 +82,21 @@ static int code_write(struct session *s, struct thread *t, uint64_t pc, unsigned
 	return bp_code_write(s, t, pc, &b, 1);
 }
 
+void bp_unpatch(const struct session *s, pid_t tgid, uint64_t addr, unsigned char *buf, size_t len)
+{
+	int found;
+	size_t i;
+
+	for (i = locate(s, tgid, addr, &found); i < s->nbps && s->bps[i].tgid == tgid &&
+	     s->bps[i].pc < addr + len; i++)
+		buf[s->bps[i].pc - addr] = s->bps[i].orig;
+	/* A patched rdtsc or rdtscp begins with 0f (detenv.c patch_tsc). */
+	for (i = 0; i < s->ntsc_sites; i++)
+		if (s->tsc_sites[i] >= addr && s->tsc_sites[i] < addr + len &&
+		    buf[s->tsc_sites[i] - addr] == 0xcc)
+			buf[s->tsc_sites[i] - addr] = 0x0f;
+}
+
 void bp_release(struct session *s)
 {
 	if (s->bp_memfd1)

@@ -23,6 +23,10 @@ int bp_tsc_site(const struct session *s, uint64_t pc);
 /* Write len bytes of t's code at pc (through its protection); 0 or a
  * negative errno. */
 int bp_code_write(struct session *s, struct thread *t, uint64_t pc, const void *buf, size_t len);
+/* Put the program's own bytes back into buf, len bytes read from addr
+ * in process tgid, where gorr's INT3s are (breakpoints, patched rdtsc):
+ * what a debugger must see. */
+void bp_unpatch(const struct session *s, pid_t tgid, uint64_t addr, unsigned char *buf, size_t len);
 /* Close what the breakpoints keep open. */
 void bp_release(struct session *s);
 /* Run the original instruction under the breakpoint at pc (t is there,
