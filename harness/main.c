@@ -18,6 +18,7 @@ static const char usage[] =
 	"  record [-o FILE] -- PROG ARGS   run PROG and record its nondeterminism\n"
 	"  run [--seed N] -- PROG ARGS     one deterministic run, in virtual time\n"
 	"  replay [--break SPEC] TRACE     re-execute a trace, deterministically\n"
+	"  debug TRACE                     replay a trace under gdb (replay --gdb PORT: any debugger)\n"
 	"  hunt [-n RUNS] -- PROG ARGS     run many seeds under chaos; save a failing one\n"
 	"  dump [--json] FILE              print a trace's events, one per line\n"
 	"  version                         print gorr's version\n"
@@ -35,6 +36,7 @@ static const struct command commands[] = {
 	{ "record", cmd_record },
 	{ "run", cmd_run },
 	{ "replay", cmd_replay },
+	{ "debug", cmd_debug },
 	{ "dump", cmd_dump },
 	{ "hunt", cmd_hunt },
 };

@@ -173,7 +173,7 @@ static int reg_bytes(const struct user_regs_struct *r, const struct user_fpregs_
 	return -1;
 }
 
-int gdb_listen(const char *spec, int *port)
+int gdb_listen(const char *spec, int *port, char host_out[64])
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -218,6 +218,8 @@ int gdb_listen(const char *spec, int *port)
 		return err;
 	}
 	*port = ntohs(a.sin_port);
+	if (host_out)
+		snprintf(host_out, 64, "%s", host);
 	return fd;
 }
 
@@ -909,8 +911,12 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 				int64_t goid;
 				char text[64];
 
-				if (h && goroutine_id(s, h, &goid) == 0)
+				/* goid 0 is a thread's g0 (runtime/proc.go
+				 * mcommoninit): scheduler or system code. */
+				if (h && goroutine_id(s, h, &goid) == 0 && goid > 0)
 					snprintf(text, sizeof(text), "goroutine %lld", (long long)goid);
+				else if (h && goroutine_id(s, h, &goid) == 0)
+					snprintf(text, sizeof(text), "no goroutine: g0");
 				else
 					snprintf(text, sizeof(text), "no goroutine");
 				sbuf_add_hex(&out, text, strlen(text));

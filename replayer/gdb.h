@@ -48,9 +48,9 @@ struct gdb {
 };
 
 /* Open a listening socket on spec ("PORT" or "HOST:PORT", 127.0.0.1 by
- * default; port 0 picks one): the fd, and the port in *port; or a
- * negative errno after a one-line error. */
-int gdb_listen(const char *spec, int *port);
+ * default; port 0 picks one): the fd, the port in *port and the address
+ * in host (when not NULL); or a negative errno after a one-line error. */
+int gdb_listen(const char *spec, int *port, char host[64]);
 /* Wait for the debugger on lfd (closed then); 0 or a negative errno. */
 int gdb_init(struct gdb *g, int lfd, const struct gdb_target *tg);
 void gdb_release(struct gdb *g);

@@ -15,12 +15,14 @@
 #include "harness/trace/trace.h"
 #include "harness/base/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,6 +93,8 @@ struct replayer {
 	struct gdb gdb;
 	int gdb_listen_fd;	/* --gdb's socket until the debugger comes */
 	int gdb_port;
+	int gdb_silent;		/* gorr debug: gdb is started for the user */
+	char gdb_host[64];
 };
 
 static struct replayer *rep(struct session *s)
@@ -1528,6 +1532,15 @@ int cmd_replay(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--continue")) {
 			r.cont = 1;
+		} else if (!strncmp(a, "--gdb-fd=", 9)) {
+			/* gorr debug's listening socket (internal). */
+			struct sockaddr_in sa;
+			socklen_t sl = sizeof(sa);
+
+			r.gdb_listen_fd = atoi(a + 9);
+			r.gdb_silent = 1;
+			if (getsockname(r.gdb_listen_fd, (struct sockaddr *)&sa, &sl) == 0)
+				r.gdb_port = ntohs(sa.sin_port);
 		} else if (!strcmp(a, "--gdb") || !strncmp(a, "--gdb=", 6)) {
 			const char *v = a[5] == '=' ? a + 6 : ++i < argc ? argv[i] : NULL;
 
@@ -1537,7 +1550,7 @@ int cmd_replay(int argc, char **argv)
 			}
 			if (r.gdb_listen_fd >= 0)
 				close(r.gdb_listen_fd);
-			r.gdb_listen_fd = gdb_listen(v, &r.gdb_port);
+			r.gdb_listen_fd = gdb_listen(v, &r.gdb_port, r.gdb_host);
 			if (r.gdb_listen_fd < 0) {
 				replayer_release(&r);
 				return EXIT_GORR_FAILURE;
@@ -1620,9 +1633,10 @@ int cmd_replay(int argc, char **argv)
 
 		/* rr's words, which Delve's rr backend reads (pkg/proc/
 		 * gdbserial/rr.go): the line after "Launch debugger with". */
-		fprintf(stderr, "gorr: waiting for a debugger on 127.0.0.1:%d; Launch debugger with\n"
-			"  'gdb' -l 10000 -ex 'set sysroot /' -ex 'target extended-remote 127.0.0.1:%d' %s\n",
-			r.gdb_port, r.gdb_port, r.exe);
+		if (!r.gdb_silent)
+			fprintf(stderr, "gorr: waiting for a debugger on %s:%d; Launch debugger with\n"
+				"  'gdb' -l 10000 -ex 'set sysroot /' -ex 'target extended-remote "
+				"%s:%d' %s\n", r.gdb_host, r.gdb_port, r.gdb_host, r.gdb_port, r.exe);
 		r.gdb_listen_fd = -1;
 		if (gdb_init(&r.gdb, lfd, &tg)) {
 			session_release(&s);
@@ -1691,4 +1705,90 @@ int cmd_replay(int argc, char **argv)
 	standin_remove(&st);
 	replayer_release(&r);
 	return err && !r.diverged && !r.stopped ? EXIT_GORR_FAILURE : code;
+}
+
+static const char debug_usage[] =
+	"usage: gorr debug [replay options] TRACE\n"
+	"\n"
+	"Replay TRACE under gdb, as rr replay does: gorr serves the replay on a\n"
+	"local port (gorr replay --gdb) and starts gdb connected to it, stopped\n"
+	"at the program's first instruction.  Break, continue, step, look at\n"
+	"threads, goroutines (Go's runtime-gdb.py: info goroutines), memory and\n"
+	"registers as in a live session; the run is the recorded one.  Writes to\n"
+	"the program's memory and registers are refused, so are calls of its\n"
+	"functions.  'monitor when' prints the current event number.  The\n"
+	"replay options are gorr replay's (gorr replay --help).\n";
+
+int cmd_debug(int argc, char **argv)
+{
+	struct replayer r;
+	char fdopt[32], target[64], **args;
+	const char *gdb = getenv("GORR_GDB") ? getenv("GORR_GDB") : "gdb";
+	int i, lfd, port;
+	pid_t pid;
+
+	memset(&r, 0, sizeof(r));
+	r.gdb.fd = -1;
+	r.gdb_listen_fd = -1;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(debug_usage, stdout);
+			return 0;
+		}
+		if (argv[i][0] != '-')
+			r.path = argv[i];
+	}
+	if (!r.path)
+		return cli_usage_error(debug_usage, "no trace given");
+	if (read_header(&r)) {
+		replayer_release(&r);
+		return EXIT_GORR_FAILURE;
+	}
+	lfd = gdb_listen("0", &port, NULL);
+	if (lfd < 0) {
+		replayer_release(&r);
+		return EXIT_GORR_FAILURE;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		error("cannot fork: %s", strerror(errno));
+		close(lfd);
+		replayer_release(&r);
+		return EXIT_GORR_FAILURE;
+	}
+	if (pid == 0) {
+		/* The replay in a process group of its own: the terminal's
+		 * Ctrl-C goes to gdb, which sends the server an interrupt;
+		 * a SIGINT to the program would make the replay diverge. */
+		setpgid(0, 0);
+		args = xcalloc((size_t)argc + 2, sizeof(*args));
+		args[0] = argv[0];
+		snprintf(fdopt, sizeof(fdopt), "--gdb-fd=%d", lfd);
+		args[1] = fdopt;
+		for (i = 1; i < argc; i++)
+			args[i + 1] = argv[i];
+		replayer_release(&r);
+		_exit(cmd_replay(argc + 1, args));
+	}
+	close(lfd);
+	snprintf(target, sizeof(target), "target remote 127.0.0.1:%d", port);
+	{
+		char *gargv[] = {
+			(char *)gdb, "-q",
+			/* Go's runtime-gdb.py (info goroutines) loads from
+			 * the binary's .debug_gdb_scripts section. */
+			"-iex", "set auto-load safe-path /",
+			"-ex", "set sysroot /",
+			"-ex", target,
+			r.exe, NULL,
+		};
+
+		execvp(gdb, gargv);
+	}
+	error("cannot run '%s': %s", gdb, strerror(errno));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	replayer_release(&r);
+	return EXIT_GORR_FAILURE;
 }

@@ -11,5 +11,7 @@
 #define GORR_REPLAY_H
 
 int cmd_replay(int argc, char **argv);
+/* gorr debug: the replay under gdb (replayer/gdb.h). */
+int cmd_debug(int argc, char **argv);
 
 #endif

@@ -1,0 +1,118 @@
+"""Debugging a replay with gdb (issue 13): `gorr replay --gdb PORT` and
+`gorr debug`, driven by Debian's gdb in batch mode, on real Go programs."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+
+from run import Skip, per_toolchain
+
+def need_gdb():
+    if not shutil.which("gdb"):
+        raise Skip("gdb is not installed (.ci/setup installs Debian's)")
+
+
+def debugme_line(ctx, text):
+    src = os.path.join(ctx.root, "tests", "progs", "debugme.go")
+    for i, line in enumerate(open(src), 1):
+        if text in line:
+            return i
+    raise AssertionError(text)
+
+
+def session(ctx, trace, exe, cmds, timeout=90):
+    """Replay trace under --gdb 0, run gdb -batch with cmds against it;
+    (gdb's output, the replay's exit status, stdout, stderr)."""
+    rep = subprocess.Popen([ctx.gorr, "replay", "--gdb", "0", trace], cwd=ctx.tmp,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        first = rep.stderr.readline().decode()
+        m = re.search(r"127\.0\.0\.1:(\d+)", first)
+        assert m, first
+        rep.stderr.readline()  # the gdb command line
+        args = ["gdb", "-q", "-batch", "-nx", "-iex", "set auto-load safe-path /",
+                "-ex", "set sysroot /", "-ex", "target remote 127.0.0.1:" + m.group(1)]
+        for c in cmds:
+            args += ["-ex", c]
+        g = subprocess.run(args + [exe], cwd=ctx.tmp, capture_output=True, timeout=timeout,
+                           start_new_session=True)
+        out, err = rep.communicate(timeout=timeout)
+    finally:
+        if rep.poll() is None:
+            os.killpg(rep.pid, signal.SIGKILL)
+            rep.wait()
+    return (g.stdout.decode(errors="replace") + g.stderr.decode(errors="replace"),
+            rep.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+def build_debug(ctx, name):
+    """tests/progs/NAME.go built as for a debugger: -N -l, so that locals
+    are not optimized away."""
+    exe = ctx.path(name + "-debug")
+    env = dict(os.environ, CGO_ENABLED="0", GO111MODULE="off", GOROOT=ctx.tc.root,
+               GOFLAGS="-buildvcs=false",
+               GOCACHE=os.path.join(ctx.root, "tests", "build", "gocache"))
+    subprocess.run([ctx.tc.go, "build", "-gcflags=all=-N -l", "-o", exe,
+                    os.path.join(ctx.root, "tests", "progs", name + ".go")],
+                   check=True, env=env, capture_output=True)
+    return exe
+
+
+def record(ctx, name):
+    exe = build_debug(ctx, name)
+    trace = ctx.path(name + ".gorr")
+    r = ctx.gorr_cmd("record", "-q", "-o", trace, "--", exe)
+    return exe, trace, r
+
+
+@per_toolchain
+def test_gdb_breaks_inspects_and_ends_as_recorded(ctx):
+    """Break at a function and at file:line, print arguments and a local,
+    bt, info threads (with goroutine ids), Go's `info goroutines`,
+    stepping (next, stepi over a syscall), monitor when; the replay then
+    ends with the recorded output and status."""
+    need_gdb()
+    exe, trace, rec = record(ctx, "debugme")
+    assert rec.returncode == 26 % 7 or rec.stdout.startswith("sum"), rec
+    line = debugme_line(ctx, "total := n * 3")
+    out, code, stdout, stderr = session(ctx, trace, exe, [
+        "break main.work", "continue", "info args", "bt", "info threads", "info goroutines",
+        "monitor when", "delete", "break debugme.go:%d" % (line + 1), "continue",
+        "p total", "p n", "next", "delete",
+        "break syscall.write", "continue", "delete", "stepi 200", "continue"])
+    assert re.search(r"hit Breakpoint 1, (0x[0-9a-f]+ in )?main\.work \(n=", out), out
+    assert re.search(r"name=.*\"item\"", out), out
+    assert "in main.main () at" in out and "debugme.go" in out, out
+    assert re.search(r"Thread \d+ \(goroutine 1\)", out), out
+    assert re.search(r"\d+ waiting\s+runtime.gopark", out) or "runtime.gopark" in out, out
+    assert re.search(r"Current event: \d+", out), out
+    m = re.search(r"\$1 = (\d+)\n\$2 = (\d+)", out)
+    assert m and int(m.group(1)) == 3 * int(m.group(2)), out
+    assert re.search(r"exited with code %02o|exited normally" % rec.returncode, out), out
+    assert (code, stdout) == (rec.returncode, rec.stdout), (code, stdout, stderr)
+
+
+@per_toolchain
+def test_gdb_cannot_make_the_replay_diverge(ctx):
+    """Writes to memory and registers are refused; the replay goes on to
+    the recorded end."""
+    need_gdb()
+    exe, trace, rec = record(ctx, "debugme")
+    out, code, stdout, stderr = session(ctx, trace, exe, [
+        "break main.work", "continue", "set var $rax = 99", "set {int}$rsp = 1",
+        "delete", "continue"])
+    assert re.search(r"(Could not write|Cannot access memory|E01|Remote failure)", out), out
+    assert (code, stdout) == (rec.returncode, rec.stdout), (code, stdout, stderr)
+
+
+def test_gorr_debug_starts_gdb(ctx):
+    """`gorr debug TRACE` starts gdb connected to the replay."""
+    need_gdb()
+    exe, trace, rec = record(ctx, "debugme")
+    r = ctx.gorr_cmd("debug", trace, input="break main.work\ncontinue\nbt 1\ncontinue\nquit\n",
+                     timeout=90)
+    assert re.search(r"Breakpoint 1,\s+(0x[0-9a-f]+\s+in\s+)?main\.work", r.stdout), r
+    assert rec.stdout in r.stdout, r
+    h = ctx.gorr_cmd("debug", "--help", check_exit=0).stdout
+    assert "usage: gorr debug" in h
