@@ -26,6 +26,9 @@ int engine_wants_nondet(void *policy, long nr, const struct sc_desc *d);
 int session_init(struct session *s, const struct session_opts *o,
 		 const struct engine_ops *ops, void *policy);
 void session_release(struct session *s);
+/* Kill every tracee of s and reap them all (a replay that runs again
+ * from the start), so that none is left in a stop. */
+void session_kill(struct session *s);
 /* Start the program stopped under ptrace. */
 int session_spawn(struct session *s);
 /* Run the event loop until the program's first process has exited (or

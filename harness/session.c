@@ -263,6 +263,24 @@ int session_init(struct session *s, const struct session_opts *o,
 	return 0;
 }
 
+void session_kill(struct session *s)
+{
+	size_t i;
+	int status;
+
+	pid_t pid;
+
+	for (i = 0; i < s->norder; i++)
+		kill(s->order[i]->tgid, SIGKILL);
+	/* Every tracee is gorr's child or traced by it: waitpid reports
+	 * each death until none is left (ECHILD).  A killed tracee still
+	 * stops at PTRACE_EVENT_EXIT (PTRACE_O_TRACEEXIT) and must be let
+	 * go on from there. */
+	while ((pid = waitpid(-1, &status, __WALL)) > 0 || errno == EINTR)
+		if (pid > 0 && WIFSTOPPED(status))
+			pt_cont(pid, 0);
+}
+
 void session_release(struct session *s)
 {
 	int i;

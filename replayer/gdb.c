@@ -425,6 +425,10 @@ static void stop_reply(struct gdb *g, struct session *s, struct sbuf *out)
 
 	sbuf_reset(out);
 	sbuf_addf(out, "T%02xthread:%x;", g->stop_sig, t ? (unsigned)shown_tid(g, t) : 1u);
+	/* Reverse execution reached the recording's start (gdb: "No more
+	 * reverse-execution history"). */
+	if (g->at_begin)
+		sbuf_adds(out, "replaylog:begin;");
 }
 
 static int hexval(int c)
@@ -574,7 +578,7 @@ static int put_binary(struct gdb *g, const struct sbuf *reply)
 	return err;
 }
 
-static int have_bp(const struct gdb *g, uint64_t pc)
+int gdb_has_bp(const struct gdb *g, uint64_t pc)
 {
 	size_t i;
 
@@ -604,7 +608,7 @@ static void set_breakpoint(struct gdb *g, struct session *s, struct thread *t, c
 		return;
 	}
 	if (insert) {
-		if (have_bp(g, addr)) {
+		if (gdb_has_bp(g, addr)) {
 			sbuf_adds(out, "OK");
 			return;
 		}
@@ -628,17 +632,27 @@ static void set_breakpoint(struct gdb *g, struct session *s, struct thread *t, c
 	sbuf_adds(out, "OK");
 }
 
-int gdb_wants_stop(struct gdb *g, struct session *s, struct thread *t, uint64_t pc)
+int gdb_step_ends(struct gdb *g, struct session *s, struct thread *t, uint64_t pc)
 {
-	if (g->fd < 0 || t->tgid != g->tg.tgid)
+	if (g->fd < 0 || g->step_bp != pc || g->step_tid != t->tid)
 		return 0;
-	if (g->step_bp == pc && g->step_tid == t->tid) {
-		bp_remove(s, t, pc);
-		g->step_bp = 0;
-		g->step_tid = 0;
-		return 1;
-	}
-	return have_bp(g, pc);
+	bp_remove(s, t, pc);
+	g->step_bp = 0;
+	g->step_tid = 0;
+	g->steps++;
+	return 1;
+}
+
+void gdb_reinsert(struct gdb *g, struct session *s, struct thread *t)
+{
+	size_t i;
+
+	g->step_bp = 0;
+	g->step_tid = 0;
+	for (i = 0; i < g->nbps; i++)
+		if (bp_insert(s, t, g->bps[i]))
+			warning("cannot set the debugger's breakpoint at %#llx again",
+				(unsigned long long)g->bps[i]);
 }
 
 /* Instructions only the event loop may run (a step would leave the
@@ -678,6 +692,7 @@ static int step(struct gdb *g, struct session *s, struct thread *t)
 	err = bp_at(s, t, r.rip) ? bp_step_over(s, t, r.rip, &other) : pt_step(t->tid, &other);
 	if (err)
 		return -1;
+	g->steps++;
 	if (other && WIFSTOPPED(other) && !(other >> 16)) {
 		int sig = WSTOPSIG(other);
 
@@ -751,11 +766,19 @@ static void monitor(struct gdb *g, const char *hex, struct sbuf *out)
 		hex += 2;
 	}
 	sbuf_addc(&cmd, '\0');
-	if (!strcmp(cmd.buf, "when"))
-		sbuf_addf(&text, "Current event: %llu\n", (unsigned long long)g->tg.when(g->tg.ctx));
-	else
-		sbuf_addf(&text, "gorr: unknown monitor command '%s' (known: when)\n", cmd.buf);
 	sbuf_reset(out);
+	if (!strcmp(cmd.buf, "when")) {
+		sbuf_addf(&text, "Current event: %llu\n", (unsigned long long)g->tg.when(g->tg.ctx));
+	} else if (!strncmp(cmd.buf, "goto ", 5) && parse_u64(cmd.buf + 5, &g->goto_event) == 0) {
+		/* Answered once there (gdb_stop). */
+		g->reverse = 'g';
+		g->rcmd_pending = 1;
+		sbuf_release(&cmd);
+		sbuf_release(&text);
+		return;
+	} else {
+		sbuf_addf(&text, "gorr: unknown monitor command '%s' (known: when, goto N)\n", cmd.buf);
+	}
 	sbuf_add_hex(out, text.buf, text.len);
 	sbuf_release(&cmd);
 	sbuf_release(&text);
@@ -768,11 +791,34 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 
 	if (g->fd < 0)
 		return 0;
+	/* A reverse step's way back: the steps before the one undone. */
+	while (g->pending_steps) {
+		g->pending_steps--;
+		r = step(g, s, t);
+		if (r > 0) {
+			moved = 1;
+			continue;
+		}
+		if (r == 0)
+			return moved;	/* the event loop runs it; the stop comes later */
+		g->pending_steps = 0;
+	}
 	g->stop_tid = t->tid;
 	g->stop_sig = sig;
 	g->cur = t->tid;
-	/* The debugger waits for the stop reply of its last c or s; at the
-	 * first stop it asks with '?'. */
+	/* The debugger waits for the stop reply of its last c or s, or for
+	 * the answer to monitor goto; at the first stop it asks with '?'. */
+	if (g->rcmd_pending) {
+		char text[128];
+
+		g->rcmd_pending = 0;
+		g->running = 0;
+		snprintf(text, sizeof(text), "gorr: at event %llu%s\n",
+			 (unsigned long long)g->tg.when(g->tg.ctx),
+			 g->at_begin ? " (the start of the recording)" : "");
+		sbuf_add_hex(&out, text, strlen(text));
+		put_str(g, out.buf);
+	}
 	stop_reply(g, s, &out);
 	if (g->running) {
 		g->running = 0;
@@ -849,6 +895,13 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 			goto out;
 		case 'c':
 			goto resume;
+		case 'b':
+			/* bc, bs: the replay runs again from the start. */
+			if (p[1] == 'c' || p[1] == 's') {
+				g->reverse = p[1];
+				goto resume;
+			}
+			break;
 		case 's':
 			r = step(g, s, ct);
 			if (r > 0) {
@@ -894,7 +947,7 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 			if (!strncmp(p, "qSupported", 10)) {
 				sbuf_adds(&out, "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;"
 					  "qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;"
-					  "vContSupported+;swbreak+");
+					  "vContSupported+;swbreak+;ReverseContinue+;ReverseStep+");
 			} else if (!strcmp(p, "qC")) {
 				struct thread *c = session_thread(s, g->stop_tid);
 
@@ -952,6 +1005,8 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 				continue;
 			} else if (!strncmp(p, "qRcmd,", 6)) {
 				monitor(g, p + 6, &out);
+				if (g->reverse == 'g')
+					goto resume;
 			} else if (!strncmp(p, "qSymbol", 7)) {
 				sbuf_adds(&out, "OK");
 			}

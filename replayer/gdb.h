@@ -43,6 +43,20 @@ struct gdb {
 	uint64_t step_bp;
 	pid_t step_tid;
 	int running;		/* resumed: the debugger waits for a stop reply */
+	/* Instructions t stepped since the replay's last stop of its own
+	 * (a breakpoint hit, the start, an interrupt): with it, the
+	 * position reverse execution goes back from. */
+	uint64_t steps;
+	/* Steps still to make, unseen, before the stop is told (a reverse
+	 * step: back at the earlier stop, steps - 1 again). */
+	uint64_t pending_steps;
+	/* Reverse execution asked for: 'c' (bc), 's' (bs), 'g' (monitor goto
+	 * goto_event); the replay runs again from the start to the place,
+	 * then calls gdb_stop. */
+	int reverse;
+	uint64_t goto_event;
+	int rcmd_pending;	/* a monitor command's answer is owed at the next stop */
+	int at_begin;		/* the stop is the start of the recording */
 	int detached;		/* D: the replay goes on alone */
 	int killed;		/* k, vKill, or the connection was lost */
 };
@@ -61,9 +75,13 @@ void gdb_release(struct gdb *g);
  * not step over the breakpoint t was at), else 0.  g->killed or
  * g->detached say how it ended otherwise. */
 int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig);
-/* Whether pc is a breakpoint of the debugger's, or where t's step ends
- * (then cleared: the caller stops there with gdb_stop). */
-int gdb_wants_stop(struct gdb *g, struct session *s, struct thread *t, uint64_t pc);
+/* Whether pc is a breakpoint of the debugger's. */
+int gdb_has_bp(const struct gdb *g, uint64_t pc);
+/* Whether t's step ends at pc (then cleared and counted: the caller
+ * stops there with gdb_stop). */
+int gdb_step_ends(struct gdb *g, struct session *s, struct thread *t, uint64_t pc);
+/* The debugger's breakpoints into a new run's process (t's). */
+void gdb_reinsert(struct gdb *g, struct session *s, struct thread *t);
 /* Whether the debugger sent an interrupt (0x03) while the replay ran. */
 int gdb_interrupted(struct gdb *g);
 /* The program ended with wait status wstatus: tell the debugger and

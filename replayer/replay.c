@@ -41,6 +41,26 @@ struct tidmap {
 	pid_t tid;		/* the live thread's tid */
 };
 
+/* A place in the replay, the same in every run of it: the nth hit of a
+ * breakpoint at pc by thread tid (the trace's id) since the events-th
+ * event; or, with pc 0, the point before event number `events` (a stop
+ * at the start, at an interrupt, after monitor goto).  steps: the
+ * debugger's single steps from there. */
+struct rpos {
+	uint64_t events;
+	pid_t tid;
+	uint64_t pc;
+	uint64_t n;
+	uint64_t steps;
+	int begin;		/* the program's first instruction */
+};
+
+struct trapcount {
+	pid_t tid;
+	uint64_t pc;
+	uint64_t n;
+};
+
 struct replayer {
 	const char *path;
 	struct trace_reader rd;
@@ -95,6 +115,20 @@ struct replayer {
 	int gdb_port;
 	int gdb_silent;		/* gorr debug: gdb is started for the user */
 	char gdb_host[64];
+	/* Reverse execution (the debugger's bc, bs, monitor goto): the
+	 * replay runs again from the start (restart) toward a position. */
+	struct rpos here;	/* the last stop the replay made for the debugger */
+	struct trapcount *traps;	/* hits per (thread, pc) since traps_events */
+	size_t ntraps, atraps;
+	uint64_t traps_events;
+	enum { SEEK_NONE, SEEK_TO, SEEK_LAST } seek;
+	struct rpos target;	/* SEEK_TO: where to stop; SEEK_LAST: stop before */
+	struct rpos last;	/* SEEK_LAST: the latest breakpoint hit before target */
+	int have_last;
+	uint64_t seek_steps;	/* SEEK_TO: steps after target to make unseen */
+	uint64_t seek_bp;	/* a breakpoint of the seek's at target.pc (0: none) */
+	int restart;		/* this run ends to run again from the start */
+	uint64_t echoed;	/* the program's output up to this event was written */
 };
 
 static struct replayer *rep(struct session *s)
@@ -295,7 +329,9 @@ static int apply_outputs(struct replayer *r, struct thread *t)
 		if (!r->ev.out[i].missing &&
 		    thread_write(t, r->ev.out[i].addr, r->ev.out[i].data.p, r->ev.out[i].data.len))
 			return -EFAULT;
-	if (r->ev.tty && r->ev.ret > 0) {
+	/* A run again from the start (reverse execution) has written this
+	 * output already. */
+	if (r->ev.tty && r->ev.ret > 0 && r->events >= r->echoed) {
 		const struct sc_desc *d = sc_lookup(r->ev.nr);
 
 		for (i = 0; i < r->ev.nin; i++) {
@@ -636,13 +672,145 @@ static void rp_clone(struct session *s, struct thread *parent, struct thread *ch
 
 static void insert_user_breaks(struct replayer *r, struct session *s, struct thread *t);
 
-/* After a stop for the debugger: it may have ended the replay. */
+static int same_place(const struct rpos *a, const struct rpos *b)
+{
+	return a->events == b->events && a->tid == b->tid && a->pc == b->pc && a->n == b->n &&
+	       a->begin == b->begin;
+}
+
+/* This hit's place: the how-manieth of (t, pc) since the last event. */
+static struct rpos hit_place(struct replayer *r, struct thread *t, uint64_t pc)
+{
+	struct rpos p;
+	size_t i;
+
+	if (r->traps_events != r->events) {
+		r->traps_events = r->events;
+		r->ntraps = 0;
+	}
+	memset(&p, 0, sizeof(p));
+	p.events = r->events;
+	p.tid = rec_of(r, t);
+	p.pc = pc;
+	for (i = 0; i < r->ntraps; i++)
+		if (r->traps[i].tid == p.tid && r->traps[i].pc == pc)
+			break;
+	if (i == r->ntraps) {
+		if (r->ntraps == r->atraps) {
+			r->atraps = r->atraps ? 2 * r->atraps : 8;
+			r->traps = xrealloc(r->traps, r->atraps * sizeof(*r->traps));
+		}
+		r->traps[i].tid = p.tid;
+		r->traps[i].pc = pc;
+		r->traps[i].n = 0;
+		r->ntraps++;
+	}
+	p.n = ++r->traps[i].n;
+	return p;
+}
+
+static struct rpos event_place(struct replayer *r, int begin)
+{
+	struct rpos p;
+
+	memset(&p, 0, sizeof(p));
+	p.events = r->events;
+	p.begin = begin;
+	return p;
+}
+
+/* After a stop for the debugger: it may have ended the replay, or asked
+ * to go back (the run ends, and the next one goes to the place). */
 static void gdb_check(struct replayer *r, struct session *s)
 {
-	if (r->gdb.killed && !r->stopped) {
+	struct gdb *g = &r->gdb;
+
+	if (g->killed && !r->stopped) {
 		r->stopped = 1;
 		stop_replay(s);
+		return;
 	}
+	if (!g->reverse)
+		return;
+	r->here.steps = g->steps;
+	if (g->reverse == 'g') {
+		r->seek = SEEK_TO;
+		r->target = event_place(r, 0);
+		r->target.events = g->goto_event;
+		r->seek_steps = 0;
+	} else if (g->reverse == 's' && r->here.steps > 0) {
+		/* One instruction back: to the same stop, then the steps
+		 * before the last. */
+		r->seek = SEEK_TO;
+		r->target = r->here;
+		r->seek_steps = r->here.steps - 1;
+	} else {
+		/* bc, and bs at a stop of the replay's own (the instruction
+		 * before it is not known): the latest breakpoint hit before. */
+		r->seek = SEEK_LAST;
+		r->target = r->here;
+		r->have_last = 0;
+	}
+	g->reverse = 0;
+	r->restart = 1;
+	stop_replay(s);
+}
+
+/* The replay stops for the debugger at place p (t at a trap or picked). */
+static int stop_for_gdb(struct replayer *r, struct session *s, struct thread *t,
+			const struct rpos *p, int sig)
+{
+	int moved;
+
+	r->here = *p;
+	r->gdb.steps = 0;
+	r->gdb.at_begin = 0;
+	moved = gdb_stop(&r->gdb, s, t, sig);
+	gdb_check(r, s);
+	return moved;
+}
+
+/* SEEK_TO reached its place: the steps after it are made unseen, then
+ * the debugger is told. */
+static int seek_arrived(struct replayer *r, struct session *s, struct thread *t,
+			const struct rpos *p, int sig)
+{
+	r->seek = SEEK_NONE;
+	if (r->seek_bp) {
+		bp_remove(s, t, r->seek_bp);
+		r->seek_bp = 0;
+	}
+	r->gdb.pending_steps = r->seek_steps;
+	r->seek_steps = 0;
+	r->here = *p;
+	r->gdb.steps = 0;
+	r->gdb.at_begin = p->begin;
+	{
+		uint64_t pending = r->gdb.pending_steps;
+		int moved = gdb_stop(&r->gdb, s, t, sig);
+
+		/* gdb_stop counted the unseen steps into steps: the place
+		 * is target + steps, as it was. */
+		(void)pending;
+		gdb_check(r, s);
+		return moved;
+	}
+}
+
+/* SEEK_LAST got to its place: run again to the latest hit before it, or
+ * to the start when there was none. */
+static void seek_last_found(struct replayer *r, struct session *s)
+{
+	r->seek = SEEK_TO;
+	r->seek_steps = 0;
+	if (r->have_last) {
+		r->target = r->last;
+	} else {
+		memset(&r->target, 0, sizeof(r->target));
+		r->target.begin = 1;
+	}
+	r->restart = 1;
+	stop_replay(s);
 }
 
 static void rp_exec(struct session *s, struct thread *t, const struct exec_info *e)
@@ -663,9 +831,21 @@ static void rp_exec(struct session *s, struct thread *t, const struct exec_info 
 		insert_user_breaks(r, s, t);
 		/* The debugger gets the program at its first instruction. */
 		if (r->gdb.fd >= 0) {
+			struct rpos p = event_place(r, 1);
+
 			r->gdb.tg.tgid = t->tgid;
-			gdb_stop(&r->gdb, s, t, SIGTRAP);
-			gdb_check(r, s);
+			if (r->seek == SEEK_NONE) {
+				stop_for_gdb(r, s, t, &p, SIGTRAP);
+				return;
+			}
+			/* A run again from the start: the debugger's
+			 * breakpoints, and one at the place sought. */
+			gdb_reinsert(&r->gdb, s, t);
+			if (r->target.pc && !gdb_has_bp(&r->gdb, r->target.pc) &&
+			    bp_insert(s, t, r->target.pc) == 0)
+				r->seek_bp = r->target.pc;
+			if (r->seek == SEEK_TO && r->target.begin)
+				seek_arrived(r, s, t, &p, SIGTRAP);
 		}
 	}
 }
@@ -948,14 +1128,46 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 	size_t i;
 	int stop = 0;
 
-	if (r->gdb.fd >= 0 && gdb_wants_stop(&r->gdb, s, t, pc)) {
-		int moved = gdb_stop(&r->gdb, s, t, SIGTRAP);
+	if (r->gdb.fd >= 0 && t->tgid == r->gdb.tg.tgid) {
+		int moved = -1;
 
-		gdb_check(r, s);
-		if (r->stopped)
+		if (gdb_step_ends(&r->gdb, s, t, pc)) {
+			/* A step the event loop made (a syscall) ended. */
+			moved = gdb_stop(&r->gdb, s, t, SIGTRAP);
+			gdb_check(r, s);
+		} else if (gdb_has_bp(&r->gdb, pc) || (r->seek_bp && r->seek_bp == pc)) {
+			struct rpos p = hit_place(r, t, pc);
+
+			switch (r->seek) {
+			case SEEK_NONE:
+				moved = stop_for_gdb(r, s, t, &p, SIGTRAP);
+				break;
+			case SEEK_TO:
+				if (same_place(&p, &r->target))
+					moved = seek_arrived(r, s, t, &p, SIGTRAP);
+				break;
+			case SEEK_LAST:
+				/* The place itself is before the place plus
+				 * its steps. */
+				if (same_place(&p, &r->target)) {
+					if (r->target.steps && gdb_has_bp(&r->gdb, pc)) {
+						r->last = p;
+						r->have_last = 1;
+					}
+					seek_last_found(r, s);
+					return BP_STOP;
+				}
+				if (gdb_has_bp(&r->gdb, pc)) {
+					r->last = p;
+					r->have_last = 1;
+				}
+				break;
+			}
+		}
+		if (r->stopped || r->restart)
 			return BP_STOP;
 		/* Stepped on by the debugger: it is not at pc any more. */
-		if (moved)
+		if (moved > 0)
 			return BP_TAKEN;
 	}
 	for (i = 0; i < r->nbreaks; i++)
@@ -1038,12 +1250,24 @@ static struct thread *rp_pick(struct session *s)
 	struct replayer *r = rep(s);
 	struct thread *t = pick_next(s);
 
-	if (t && r->gdb.fd >= 0 && gdb_interrupted(&r->gdb)) {
-		gdb_stop(&r->gdb, s, t, SIGINT);
-		gdb_check(r, s);
-		if (r->stopped)
-			return NULL;
+	if (!t || r->gdb.fd < 0 || t->tgid != r->gdb.tg.tgid)
+		return t;
+	if (r->seek != SEEK_NONE && !r->target.pc && !r->target.begin &&
+	    r->events >= r->target.events) {
+		/* A place before an event (monitor goto, an interrupt's). */
+		struct rpos p = event_place(r, 0);
+
+		if (r->seek == SEEK_TO)
+			seek_arrived(r, s, t, &p, SIGTRAP);
+		else
+			seek_last_found(r, s);
+	} else if (r->seek == SEEK_NONE && gdb_interrupted(&r->gdb)) {
+		struct rpos p = event_place(r, 0);
+
+		stop_for_gdb(r, s, t, &p, SIGINT);
 	}
+	if (r->stopped || r->restart)
+		return NULL;
 	return t;
 }
 
@@ -1452,6 +1676,7 @@ static void replayer_release(struct replayer *r)
 	free(r->cwd);
 	free(r->kind);
 	free(r->map);
+	free(r->traps);
 	for (i = 0; i < r->nbreaks; i++)
 		free(r->breaks[i].spec);
 	free(r->breaks);
@@ -1482,6 +1707,47 @@ static int beside_trace(struct replayer *r, const char *trace_abs, struct standi
 	}
 	sbuf_release(&p);
 	return ok;
+}
+
+/* The trace from its start again, for a new run of the same replay: its
+ * state back to a fresh one's, its options and the debugger kept.  0, or
+ * -1 after an error. */
+static int replayer_rewind(struct replayer *r)
+{
+	struct replayer keep = *r;
+
+	trace_reader_close(&r->rd);
+	free_array(r->argv);
+	free_array(r->envp);
+	free(r->exe);
+	free(r->cwd);
+	free(r->kind);
+	sbuf_release(&r->why);
+	memset(r, 0, sizeof(*r));
+	r->path = keep.path;
+	r->breaks = keep.breaks;
+	r->nbreaks = keep.nbreaks;
+	r->cont = keep.cont;
+	r->verbose = keep.verbose;
+	r->goroutines = keep.goroutines;
+	r->quiet = keep.quiet;
+	r->stuck_ns = keep.stuck_ns;
+	r->recorded_status = -1;
+	r->map = keep.map;
+	r->amap = keep.amap;
+	r->gdb = keep.gdb;
+	r->gdb_listen_fd = -1;
+	r->gdb_port = keep.gdb_port;
+	r->gdb_silent = keep.gdb_silent;
+	memcpy(r->gdb_host, keep.gdb_host, sizeof(r->gdb_host));
+	r->traps = keep.traps;
+	r->atraps = keep.atraps;
+	r->seek = keep.seek;
+	r->target = keep.target;
+	r->seek_steps = keep.seek_steps;
+	r->echoed = keep.echoed;
+	r->gdb.tg.ctx = r;
+	return read_header(r) ? -1 : 0;
 }
 
 static pid_t gdb_trace_tid(void *ctx, struct thread *t)
@@ -1617,6 +1883,7 @@ int cmd_replay(int argc, char **argv)
 	o.seed = r.seed;
 	o.seed_given = 1;
 	o.quiet = 1;
+again:
 	r.session = &s;
 	err = session_init(&s, &o, &replay_ops, &r);
 	if (!err)
@@ -1627,7 +1894,7 @@ int cmd_replay(int argc, char **argv)
 		replayer_release(&r);
 		return EXIT_GORR_FAILURE;
 	}
-	if (r.gdb_listen_fd >= 0) {
+	if (r.gdb_listen_fd >= 0 && r.gdb.fd < 0) {
 		struct gdb_target tg = { &r, gdb_trace_tid, gdb_when, r.exe, 0 };
 		int lfd = r.gdb_listen_fd;
 
@@ -1648,6 +1915,23 @@ int cmd_replay(int argc, char **argv)
 	err = session_spawn(&s);
 	if (!err)
 		err = session_run(&s);
+	if (r.restart && r.gdb.fd >= 0 && !r.gdb.killed) {
+		/* Reverse execution: the same replay again, from the start,
+		 * to the place the debugger goes back to. */
+		if (r.events > r.echoed)
+			r.echoed = r.events;
+		session_kill(&s);
+		session_release(&s);
+		if (replayer_rewind(&r) == 0) {
+			o.argv = r.argv;
+			o.envp = r.envp;
+			o.exe = r.exe;
+			goto again;
+		}
+		standin_remove(&st);
+		replayer_release(&r);
+		return EXIT_GORR_FAILURE;
+	}
 	if (r.gdb.fd >= 0 && s.leader_done)
 		gdb_exited(&r.gdb, s.leader_wstatus);
 	if (r.have && r.ev.type == EV_END) {
@@ -1781,6 +2065,22 @@ int cmd_debug(int argc, char **argv)
 			"-iex", "set auto-load safe-path /",
 			"-ex", "set sysroot /",
 			"-ex", target,
+			/* goto N and when: the monitor commands, with gdb's
+			 * caches of registers and frames dropped after a
+			 * move (gdb does not expect monitor to move the
+			 * program). */
+			"-ex", "python exec(\"class GorrGoto(gdb.Command):\\n"
+			"  '''goto N: move the replay to before event N of the trace.'''\\n"
+			"  def __init__(self): super().__init__('goto', gdb.COMMAND_RUNNING)\\n"
+			"  def invoke(self, arg, tty):\\n"
+			"    gdb.execute('monitor goto ' + arg)\\n"
+			"    gdb.execute('maintenance flush register-cache')\\n"
+			"GorrGoto()\")",
+			"-ex", "python exec(\"class GorrWhen(gdb.Command):\\n"
+			"  '''when: the replay's current event number.'''\\n"
+			"  def __init__(self): super().__init__('when', gdb.COMMAND_STATUS)\\n"
+			"  def invoke(self, arg, tty): gdb.execute('monitor when')\\n"
+			"GorrWhen()\")",
 			r.exe, NULL,
 		};
 

@@ -116,3 +116,27 @@ def test_gorr_debug_starts_gdb(ctx):
     assert rec.stdout in r.stdout, r
     h = ctx.gorr_cmd("debug", "--help", check_exit=0).stdout
     assert "usage: gorr debug" in h
+
+
+@per_toolchain
+def test_gdb_reverse_execution(ctx):
+    """reverse-continue goes back to the previous breakpoint hit, and to
+    the start when there is none; reverse-stepi undoes a stepi; monitor
+    goto N moves to before event N.  Each runs the replay again from the
+    start, silently: the program's output appears once."""
+    need_gdb()
+    exe, trace, rec = record(ctx, "debugme")
+    out, code, stdout, stderr = session(ctx, trace, exe, [
+        "break main.work", "continue", "p n", "continue", "p n", "continue", "p n",
+        "reverse-continue", "p n", "reverse-continue", "p n", "reverse-continue", "p $pc",
+        "continue", "p n", "stepi", "p $pc", "stepi", "reverse-stepi", "p $pc",
+        "monitor goto 5", "monitor when", "delete", "continue"])
+    vals = [int(v) for v in re.findall(r"^\$\d+ = (\d+)$", out, re.M)]
+    assert len(vals) == 6, out
+    assert vals[3] == vals[1] and vals[4] == vals[0] and vals[5] == vals[0], (vals, out)
+    assert "No more reverse-execution history" in out, out
+    assert "_rt0_amd64" in out, out
+    pcs = re.findall(r"^\$\d+ = \(void \(\*\)\(\)\) (0x[0-9a-f]+)", out, re.M)
+    assert len(pcs) == 3 and pcs[1] == pcs[2], (pcs, out)
+    assert "gorr: at event 5" in out and "Current event: 5" in out, out
+    assert (code, stdout) == (rec.returncode, rec.stdout), (code, stdout, stderr)
