@@ -897,10 +897,15 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 			goto resume;
 		case 'b':
 			/* bc, bs: the replay runs again from the start. */
-			if (p[1] == 'c' || p[1] == 's') {
+			if (p[1] == 'c' || (p[1] == 's' && g->steps)) {
 				g->reverse = p[1];
 				goto resume;
 			}
+			/* bs at a stop of the replay's own: which instruction
+			 * ran before it is not known (it would take stepping
+			 * the whole way). */
+			if (p[1] == 's')
+				sbuf_adds(&out, "E01");
 			break;
 		case 's':
 			r = step(g, s, ct);

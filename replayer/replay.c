@@ -745,8 +745,7 @@ static void gdb_check(struct replayer *r, struct session *s)
 		r->target = r->here;
 		r->seek_steps = r->here.steps - 1;
 	} else {
-		/* bc, and bs at a stop of the replay's own (the instruction
-		 * before it is not known): the latest breakpoint hit before. */
+		/* bc: the latest breakpoint hit before. */
 		r->seek = SEEK_LAST;
 		r->target = r->here;
 		r->have_last = 0;
