@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -429,6 +430,10 @@ static void stop_reply(struct gdb *g, struct session *s, struct sbuf *out)
 	 * reverse-execution history"). */
 	if (g->at_begin)
 		sbuf_adds(out, "replaylog:begin;");
+	if (g->watch_hit)
+		sbuf_addf(out, "%s:%llx;", g->watch_hit->type == '2' ? "watch" :
+			  g->watch_hit->type == '3' ? "rwatch" : "awatch",
+			  (unsigned long long)g->watch_addr);
 }
 
 static int hexval(int c)
@@ -588,6 +593,112 @@ int gdb_has_bp(const struct gdb *g, uint64_t pc)
 	return 0;
 }
 
+#define DR_OFFSET(i) (offsetof(struct user, u_debugreg) + (size_t)(i) * sizeof(long))
+
+/* DR7 for the set (Intel SDM vol. 3, 18.2.4): local enable L_i (bit 2i),
+ * R/W_i (bits 16+4i: 01 write, 11 read or write; x86 has no read-only
+ * watch, so Z3 watches accesses and gdb is told rwatch), LEN_i (bits
+ * 18+4i: 00 1 byte, 01 2, 11 4, 10 8). */
+static unsigned long dr7_of(const struct gdb *g)
+{
+	unsigned long dr7 = 0;
+	int i;
+
+	for (i = 0; i < g->nwps; i++) {
+		unsigned long rw = g->wps[i].type == '2' ? 1 : 3;
+		unsigned long len = g->wps[i].len == 1 ? 0 : g->wps[i].len == 2 ? 1 :
+				    g->wps[i].len == 4 ? 3 : 2;
+
+		dr7 |= 1ul << (2 * i) | rw << (16 + 4 * i) | len << (18 + 4 * i);
+	}
+	return dr7;
+}
+
+void gdb_arm_watch(struct gdb *g, struct thread *t)
+{
+	int i;
+
+	if (t->pol.wp_gen == g->wp_gen)
+		return;
+	/* DR7 off first: an address may not be set under an enabled slot
+	 * of another length (arch/x86/kernel/ptrace.c ptrace_set_debugreg
+	 * checks each write). */
+	ptrace(PTRACE_POKEUSER, t->tid, (void *)DR_OFFSET(7), (void *)0);
+	for (i = 0; i < g->nwps; i++)
+		ptrace(PTRACE_POKEUSER, t->tid, (void *)DR_OFFSET(i), (void *)g->wps[i].addr);
+	if (g->nwps)
+		ptrace(PTRACE_POKEUSER, t->tid, (void *)DR_OFFSET(7), (void *)dr7_of(g));
+	t->pol.wp_gen = g->wp_gen;
+}
+
+int gdb_watch_fired(struct gdb *g, struct thread *t)
+{
+	long dr6;
+	int i;
+
+	errno = 0;
+	dr6 = ptrace(PTRACE_PEEKUSER, t->tid, (void *)DR_OFFSET(6), NULL);
+	if (errno)
+		return 0;
+	ptrace(PTRACE_POKEUSER, t->tid, (void *)DR_OFFSET(6), (void *)0);
+	for (i = 0; i < g->nwps; i++)
+		if (dr6 & (1l << i)) {
+			g->watch_hit = &g->wps[i];
+			g->watch_addr = g->wps[i].addr;
+			return 1;
+		}
+	return 0;
+}
+
+/* Z2/Z3/Z4 addr,len: four at most, of 1, 2, 4 or 8 bytes aligned to
+ * their length (what a debug register can watch). */
+static void set_watchpoint(struct gdb *g, struct session *s, const char *p, int insert,
+			   struct sbuf *out)
+{
+	char type = p[0];
+	uint64_t addr, len;
+	size_t i;
+	int k;
+
+	p += 2;
+	addr = parse_hex(&p);
+	if (*p++ != ',') {
+		sbuf_adds(out, "E01");
+		return;
+	}
+	len = parse_hex(&p);
+	for (k = 0; k < g->nwps; k++)
+		if (g->wps[k].addr == addr && g->wps[k].len == (int)len && g->wps[k].type == type)
+			break;
+	if (!insert) {
+		if (k < g->nwps) {
+			g->wps[k] = g->wps[--g->nwps];
+			g->wp_gen++;
+		}
+		sbuf_adds(out, "OK");
+		goto arm;
+	}
+	if (k < g->nwps) {
+		sbuf_adds(out, "OK");
+		return;
+	}
+	if (g->nwps == 4 || (len != 1 && len != 2 && len != 4 && len != 8) || addr % len) {
+		sbuf_adds(out, "E01");	/* gdb then says it cannot insert it */
+		return;
+	}
+	g->wps[g->nwps].addr = addr;
+	g->wps[g->nwps].len = (int)len;
+	g->wps[g->nwps].type = type;
+	g->nwps++;
+	g->wp_gen++;
+	sbuf_adds(out, "OK");
+arm:
+	/* The stopped threads now; the others when they are next picked. */
+	for (i = 0; i < s->norder; i++)
+		if (s->order[i]->tgid == g->tg.tgid && s->order[i]->stopped)
+			gdb_arm_watch(g, s->order[i]);
+}
+
 /* Z0/Z1 (software and "hardware" breakpoints are both INT3s: replay never
  * writes the code the debugger stops in), z0/z1. */
 static void set_breakpoint(struct gdb *g, struct session *s, struct thread *t, const char *p,
@@ -597,8 +708,12 @@ static void set_breakpoint(struct gdb *g, struct session *s, struct thread *t, c
 	size_t i;
 
 	sbuf_reset(out);
+	if (p[0] >= '2' && p[0] <= '4' && p[1] == ',') {
+		set_watchpoint(g, s, p, insert, out);
+		return;
+	}
 	if ((p[0] != '0' && p[0] != '1') || p[1] != ',') {
-		sbuf_adds(out, "");	/* watchpoints: not supported */
+		sbuf_adds(out, "");
 		return;
 	}
 	p += 2;
@@ -952,7 +1067,7 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 			if (!strncmp(p, "qSupported", 10)) {
 				sbuf_adds(&out, "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;"
 					  "qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;"
-					  "vContSupported+;swbreak+;ReverseContinue+;ReverseStep+");
+					  "vContSupported+;swbreak+;hwbreak+;ReverseContinue+;ReverseStep+");
 			} else if (!strcmp(p, "qC")) {
 				struct thread *c = session_thread(s, g->stop_tid);
 
@@ -1033,6 +1148,7 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 	goto out;
 resume:
 	g->running = 1;
+	g->watch_hit = NULL;
 out:
 	sbuf_release(&in);
 	sbuf_release(&out);

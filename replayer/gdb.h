@@ -56,6 +56,18 @@ struct gdb {
 	int reverse;
 	uint64_t goto_event;
 	int rcmd_pending;	/* a monitor command's answer is owed at the next stop */
+	/* Watchpoints (Z2 write, Z3 read, Z4 access): the x86 debug
+	 * registers DR0-3 of every thread of the process (no performance
+	 * counters needed); wp_gen changes with the set. */
+	struct gdb_watch {
+		uint64_t addr;
+		int len;
+		char type;	/* '2', '3', '4' */
+	} wps[4];
+	int nwps;
+	unsigned wp_gen;
+	const struct gdb_watch *watch_hit;	/* the stop is this watchpoint's */
+	uint64_t watch_addr;
 	int at_begin;		/* the stop is the start of the recording */
 	int detached;		/* D: the replay goes on alone */
 	int killed;		/* k, vKill, or the connection was lost */
@@ -82,6 +94,12 @@ int gdb_has_bp(const struct gdb *g, uint64_t pc);
 int gdb_step_ends(struct gdb *g, struct session *s, struct thread *t, uint64_t pc);
 /* The debugger's breakpoints into a new run's process (t's). */
 void gdb_reinsert(struct gdb *g, struct session *s, struct thread *t);
+/* t's debug registers hold the watchpoints (t is stopped). */
+void gdb_arm_watch(struct gdb *g, struct thread *t);
+/* t stopped with a debug trap (SIGTRAP, TRAP_HWBKPT): whether one of the
+ * debugger's watchpoints fired (then g->watch_hit says which for the
+ * stop reply gdb_stop sends). */
+int gdb_watch_fired(struct gdb *g, struct thread *t);
 /* Whether the debugger sent an interrupt (0x03) while the replay ran. */
 int gdb_interrupted(struct gdb *g);
 /* The program ended with wait status wstatus: tell the debugger and

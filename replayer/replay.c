@@ -53,11 +53,13 @@ struct rpos {
 	uint64_t n;
 	uint64_t steps;
 	int begin;		/* the program's first instruction */
+	int watch;		/* a watchpoint's hit (pc: the instruction after) */
 };
 
 struct trapcount {
 	pid_t tid;
 	uint64_t pc;
+	int watch;
 	uint64_t n;
 };
 
@@ -627,12 +629,28 @@ static void watch_pass(struct session *s, struct thread *t, uint64_t pc, int on)
 		t->pol.skip_pc = pc;
 }
 
+static void gdb_check(struct replayer *r, struct session *s);
+static int gdb_hit(struct replayer *r, struct session *s, struct thread *t, uint64_t pc,
+		   int counted);
+
 static int rp_signal(struct session *s, struct thread *t, siginfo_t *si)
 {
 	struct replayer *r = rep(s);
 
 	if (r->diverged || r->stopped)
 		return 0;
+	/* A watchpoint of the debugger's (a debug register's trap, after
+	 * the instruction that touched the memory): not the program's. */
+	if (si->si_signo == SIGTRAP && si->si_code == TRAP_HWBKPT && r->gdb.fd >= 0 &&
+	    t->tgid == r->gdb.tg.tgid) {
+		struct user_regs_struct regs;
+
+		if (gdb_watch_fired(&r->gdb, t) && thread_getregs(t, &regs) == 0) {
+			gdb_hit(r, s, t, regs.rip, 1);
+			gdb_check(r, s);
+		}
+		return 0;
+	}
 	/* A child the replay runs for real tells its exit with a SIGCHLD of
 	 * the kernel's, whenever it comes; the recorded one is sent again
 	 * at its own point (si_code > 0: CLD_EXITED... from the kernel). */
@@ -675,11 +693,11 @@ static void insert_user_breaks(struct replayer *r, struct session *s, struct thr
 static int same_place(const struct rpos *a, const struct rpos *b)
 {
 	return a->events == b->events && a->tid == b->tid && a->pc == b->pc && a->n == b->n &&
-	       a->begin == b->begin;
+	       a->begin == b->begin && a->watch == b->watch;
 }
 
 /* This hit's place: the how-manieth of (t, pc) since the last event. */
-static struct rpos hit_place(struct replayer *r, struct thread *t, uint64_t pc)
+static struct rpos hit_place(struct replayer *r, struct thread *t, uint64_t pc, int watch)
 {
 	struct rpos p;
 	size_t i;
@@ -692,8 +710,9 @@ static struct rpos hit_place(struct replayer *r, struct thread *t, uint64_t pc)
 	p.events = r->events;
 	p.tid = rec_of(r, t);
 	p.pc = pc;
+	p.watch = watch;
 	for (i = 0; i < r->ntraps; i++)
-		if (r->traps[i].tid == p.tid && r->traps[i].pc == pc)
+		if (r->traps[i].tid == p.tid && r->traps[i].pc == pc && r->traps[i].watch == watch)
 			break;
 	if (i == r->ntraps) {
 		if (r->ntraps == r->atraps) {
@@ -702,6 +721,7 @@ static struct rpos hit_place(struct replayer *r, struct thread *t, uint64_t pc)
 		}
 		r->traps[i].tid = p.tid;
 		r->traps[i].pc = pc;
+		r->traps[i].watch = watch;
 		r->traps[i].n = 0;
 		r->ntraps++;
 	}
@@ -840,7 +860,7 @@ static void rp_exec(struct session *s, struct thread *t, const struct exec_info 
 			/* A run again from the start: the debugger's
 			 * breakpoints, and one at the place sought. */
 			gdb_reinsert(&r->gdb, s, t);
-			if (r->target.pc && !gdb_has_bp(&r->gdb, r->target.pc) &&
+			if (r->target.pc && !r->target.watch && !gdb_has_bp(&r->gdb, r->target.pc) &&
 			    bp_insert(s, t, r->target.pc) == 0)
 				r->seek_bp = r->target.pc;
 			if (r->seek == SEEK_TO && r->target.begin)
@@ -1120,6 +1140,45 @@ static void slice_disarm(struct replayer *r, struct session *s, struct thread *t
 	r->slice_cond = 0;
 }
 
+/* t is at a place the debugger may stop at (one of its breakpoints or
+ * watchpoints: counted, mine; or the seek's own breakpoint): stop there,
+ * or note it on the way to a place (reverse execution).  1 when the
+ * debugger stepped t on, 0 when not, -1 when it did not stop. */
+static int gdb_hit(struct replayer *r, struct session *s, struct thread *t, uint64_t pc,
+		   int counted)
+{
+	struct rpos p;
+
+	if (!counted)
+		return -1;
+	p = hit_place(r, t, pc, r->gdb.watch_hit != NULL);
+	switch (r->seek) {
+	case SEEK_NONE:
+		return stop_for_gdb(r, s, t, &p, SIGTRAP);
+	case SEEK_TO:
+		if (same_place(&p, &r->target))
+			return seek_arrived(r, s, t, &p, SIGTRAP);
+		break;
+	case SEEK_LAST:
+		/* The place itself is before the place plus its steps. */
+		if (same_place(&p, &r->target)) {
+			if (r->target.steps && (gdb_has_bp(&r->gdb, pc) || r->gdb.watch_hit)) {
+				r->last = p;
+				r->have_last = 1;
+			}
+			seek_last_found(r, s);
+			break;
+		}
+		if (gdb_has_bp(&r->gdb, pc) || r->gdb.watch_hit) {
+			r->last = p;
+			r->have_last = 1;
+		}
+		break;
+	}
+	r->gdb.watch_hit = NULL;
+	return -1;
+}
+
 static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 {
 	struct replayer *r = rep(s);
@@ -1128,41 +1187,12 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 	int stop = 0;
 
 	if (r->gdb.fd >= 0 && t->tgid == r->gdb.tg.tgid) {
-		int moved = -1;
+		int moved = gdb_step_ends(&r->gdb, s, t, pc) ?
+			    gdb_stop(&r->gdb, s, t, SIGTRAP) :	/* a step of the event loop's */
+			    gdb_hit(r, s, t, pc, gdb_has_bp(&r->gdb, pc) ||
+				    (r->seek_bp && r->seek_bp == pc));
 
-		if (gdb_step_ends(&r->gdb, s, t, pc)) {
-			/* A step the event loop made (a syscall) ended. */
-			moved = gdb_stop(&r->gdb, s, t, SIGTRAP);
-			gdb_check(r, s);
-		} else if (gdb_has_bp(&r->gdb, pc) || (r->seek_bp && r->seek_bp == pc)) {
-			struct rpos p = hit_place(r, t, pc);
-
-			switch (r->seek) {
-			case SEEK_NONE:
-				moved = stop_for_gdb(r, s, t, &p, SIGTRAP);
-				break;
-			case SEEK_TO:
-				if (same_place(&p, &r->target))
-					moved = seek_arrived(r, s, t, &p, SIGTRAP);
-				break;
-			case SEEK_LAST:
-				/* The place itself is before the place plus
-				 * its steps. */
-				if (same_place(&p, &r->target)) {
-					if (r->target.steps && gdb_has_bp(&r->gdb, pc)) {
-						r->last = p;
-						r->have_last = 1;
-					}
-					seek_last_found(r, s);
-					return BP_STOP;
-				}
-				if (gdb_has_bp(&r->gdb, pc)) {
-					r->last = p;
-					r->have_last = 1;
-				}
-				break;
-			}
-		}
+		gdb_check(r, s);
 		if (r->stopped || r->restart)
 			return BP_STOP;
 		/* Stepped on by the debugger: it is not at pc any more. */
@@ -1251,6 +1281,7 @@ static struct thread *rp_pick(struct session *s)
 
 	if (!t || r->gdb.fd < 0 || t->tgid != r->gdb.tg.tgid)
 		return t;
+	gdb_arm_watch(&r->gdb, t);
 	if (r->seek != SEEK_NONE && !r->target.pc && !r->target.begin &&
 	    r->events >= r->target.events) {
 		/* A place before an event (monitor goto, an interrupt's). */

@@ -160,6 +160,7 @@ struct policy_thread {
 	uint64_t skip_pc;	/* replay: its last slice ended at one of the recording's
 				 * breakpoints here (slice.bp), which it passes once
 				 * before it can stop there again; 0 when none */
+	unsigned wp_gen;	/* replay --gdb: the watchpoints its debug registers hold */
 };
 
 struct thread {

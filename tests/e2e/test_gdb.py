@@ -140,3 +140,20 @@ def test_gdb_reverse_execution(ctx):
     assert len(pcs) == 3 and pcs[1] == pcs[2], (pcs, out)
     assert "gorr: at event 5" in out and "Current event: 5" in out, out
     assert (code, stdout) == (rec.returncode, rec.stdout), (code, stdout, stderr)
+
+
+@per_toolchain
+def test_gdb_watchpoints_forward_and_back(ctx):
+    """`watch` (a debug register: no performance counters needed) stops
+    after each write of the global, and reverse-continue goes back to
+    the previous write."""
+    need_gdb()
+    exe, trace, rec = record(ctx, "debugme")
+    out, code, stdout, stderr = session(ctx, trace, exe, [
+        "break main.main", "continue", "watch main.calls", "continue", "p main.calls",
+        "continue", "p main.calls", "continue", "p main.calls", "reverse-continue",
+        "p main.calls", "delete", "continue"])
+    assert "Hardware watchpoint 2: main.calls" in out, out
+    vals = [int(v) for v in re.findall(r"^\$\d+ = (\d+)$", out, re.M)]
+    assert vals == [1, 2, 3, 2], (vals, out)
+    assert (code, stdout) == (rec.returncode, rec.stdout), (code, stdout, stderr)

@@ -1,6 +1,7 @@
 // debugme: a program for debugger sessions on a replay (tests/e2e/
 // test_gdb.py): a function with arguments and a local that a breakpoint
-// stops in, goroutines blocked on a channel, and output.
+// stops in, a global it writes (watchpoints), goroutines blocked on a
+// channel, and output.
 package main
 
 import (
@@ -10,9 +11,13 @@ import (
 
 var sink = make(chan int)
 
+// calls counts work's calls: a global for watchpoints.
+var calls int
+
 //go:noinline
 func work(n int, name string) int {
 	total := n * 3
+	calls++
 	if name == "last" {
 		total++
 	}
