@@ -41,10 +41,59 @@ static const struct command commands[] = {
 	{ "hunt", cmd_hunt },
 };
 
+/* Run as rr (a link or copy named rr: `make install` puts one beside
+ * gorr), gorr answers what Delve's rr backend asks (pkg/proc/gdbserial/
+ * rr.go): `rr --version`, and `rr replay --dbgport=PORT [--onprocess=PID]
+ * TRACE`, which is `gorr replay --gdb 127.0.0.1:PORT TRACE`; Delve reads
+ * the gdb command line gorr prints and connects. */
+static int as_rr(int argc, char **argv)
+{
+	char gdbspec[64] = "127.0.0.1:0", *args[4];
+	const char *trace = NULL;
+	int i;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+		/* Delve wants three numbers, and the qRRCmd style of rr 5.8. */
+		printf("rr version 5.8.0\n");
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "replay")) {
+		error("run as rr, gorr only replays (rr replay --dbgport=PORT TRACE), for Delve; "
+		      "'%s' is not supported: use gorr itself", argc >= 2 ? argv[1] : "");
+		return EXIT_GORR_USAGE;
+	}
+	for (i = 2; i < argc; i++) {
+		if (!strncmp(argv[i], "--dbgport=", 10)) {
+			snprintf(gdbspec, sizeof(gdbspec), "127.0.0.1:%s", argv[i] + 10);
+		} else if ((!strcmp(argv[i], "--dbgport") || !strcmp(argv[i], "-s")) && i + 1 < argc) {
+			snprintf(gdbspec, sizeof(gdbspec), "127.0.0.1:%s", argv[++i]);
+		} else if (!strncmp(argv[i], "--onprocess=", 12)) {
+			/* Only the program's first process is served. */
+		} else if (argv[i][0] == '-') {
+			error("run as rr, gorr does not know the option '%s'", argv[i]);
+			return EXIT_GORR_USAGE;
+		} else {
+			trace = argv[i];
+		}
+	}
+	if (!trace) {
+		error("rr replay: no trace given");
+		return EXIT_GORR_USAGE;
+	}
+	args[0] = "replay";
+	args[1] = "--gdb";
+	args[2] = gdbspec;
+	args[3] = (char *)trace;
+	return cmd_replay(4, args);
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
+	const char *base = strrchr(argv[0], '/');
 
+	if (!strcmp(base ? base + 1 : argv[0], "rr"))
+		return as_rr(argc, argv);
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return EXIT_GORR_USAGE;

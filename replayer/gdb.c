@@ -25,12 +25,28 @@
  * the g packet: amd64's core and SSE features, orig_rax (Linux: gdb
  * needs it to restart a call), fs_base and gs_base (a Go thread's g is at
  * fs_base - 8). */
+/* The target description (gdb/doc "Target Descriptions"): target.xml
+ * includes one document per feature, as rr serves it, which both gdb and
+ * Delve (pkg/proc/gdbserial, readAnnex: registers at a document's top
+ * level) read.  The registers, in the order of the g packet: amd64's core
+ * and SSE features, orig_rax (Linux: gdb needs it to restart a call),
+ * fs_base and gs_base (a Go thread's g is at fs_base - 8; Delve reads it
+ * there instead of running a MOV in the program). */
 static const char target_xml[] =
 	"<?xml version=\"1.0\"?>\n"
 	"<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
 	"<target version=\"1.0\">\n"
 	"<architecture>i386:x86-64</architecture>\n"
 	"<osabi>GNU/Linux</osabi>\n"
+	"<xi:include href=\"64bit-core.xml\"/>\n"
+	"<xi:include href=\"64bit-sse.xml\"/>\n"
+	"<xi:include href=\"64bit-linux.xml\"/>\n"
+	"<xi:include href=\"64bit-segments.xml\"/>\n"
+	"</target>\n";
+
+static const char core_xml[] =
+	"<?xml version=\"1.0\"?>\n"
+	"<!DOCTYPE feature SYSTEM \"gdb-target.dtd\">\n"
 	"<feature name=\"org.gnu.gdb.i386.core\">\n"
 	"<reg name=\"rax\" bitsize=\"64\" type=\"int64\" regnum=\"0\"/>\n"
 	"<reg name=\"rbx\" bitsize=\"64\" type=\"int64\"/>\n"
@@ -72,7 +88,11 @@ static const char target_xml[] =
 	"<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
 	"<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
 	"<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
-	"</feature>\n"
+	"</feature>\n";
+
+static const char sse_xml[] =
+	"<?xml version=\"1.0\"?>\n"
+	"<!DOCTYPE feature SYSTEM \"gdb-target.dtd\">\n"
 	"<feature name=\"org.gnu.gdb.i386.sse\">\n"
 	"<vector id=\"v4f\" type=\"ieee_single\" count=\"4\"/>\n"
 	"<vector id=\"v2d\" type=\"ieee_double\" count=\"2\"/>\n"
@@ -106,15 +126,33 @@ static const char target_xml[] =
 	"<reg name=\"xmm14\" bitsize=\"128\" type=\"vec128\"/>\n"
 	"<reg name=\"xmm15\" bitsize=\"128\" type=\"vec128\"/>\n"
 	"<reg name=\"mxcsr\" bitsize=\"32\" type=\"int\" group=\"vector\"/>\n"
-	"</feature>\n"
+	"</feature>\n";
+
+static const char linux_xml[] =
+	"<?xml version=\"1.0\"?>\n"
+	"<!DOCTYPE feature SYSTEM \"gdb-target.dtd\">\n"
 	"<feature name=\"org.gnu.gdb.i386.linux\">\n"
 	"<reg name=\"orig_rax\" bitsize=\"64\" type=\"int\" regnum=\"57\"/>\n"
-	"</feature>\n"
+	"</feature>\n";
+
+static const char segments_xml[] =
+	"<?xml version=\"1.0\"?>\n"
+	"<!DOCTYPE feature SYSTEM \"gdb-target.dtd\">\n"
 	"<feature name=\"org.gnu.gdb.i386.segments\">\n"
 	"<reg name=\"fs_base\" bitsize=\"64\" type=\"int\"/>\n"
 	"<reg name=\"gs_base\" bitsize=\"64\" type=\"int\"/>\n"
-	"</feature>\n"
-	"</target>\n";
+	"</feature>\n";
+
+static const struct {
+	const char *annex;
+	const char *text;
+} features[] = {
+	{ "target.xml", target_xml },
+	{ "64bit-core.xml", core_xml },
+	{ "64bit-sse.xml", sse_xml },
+	{ "64bit-linux.xml", linux_xml },
+	{ "64bit-segments.xml", segments_xml },
+};
 
 #define NREGS 60
 
@@ -253,6 +291,10 @@ void gdb_release(struct gdb *g)
 	free(g->bps);
 	g->bps = NULL;
 	g->nbps = 0;
+	while (g->ncps)
+		free(g->cps[--g->ncps].where);
+	free(g->cps);
+	g->cps = NULL;
 }
 
 static void lost(struct gdb *g)
@@ -899,6 +941,93 @@ static void monitor(struct gdb *g, const char *hex, struct sbuf *out)
 	sbuf_release(&text);
 }
 
+/* Hex (two digits a byte) to text, up to the next ':' or the end. */
+static const char *unhex(const char *p, struct sbuf *out)
+{
+	sbuf_reset(out);
+	while (hexval((unsigned char)p[0]) >= 0 && hexval((unsigned char)p[1]) >= 0) {
+		sbuf_addc(out, (char)(hexval((unsigned char)p[0]) << 4 | hexval((unsigned char)p[1])));
+		p += 2;
+	}
+	sbuf_addc(out, '\0');
+	out->len--;
+	return p;
+}
+
+/* rr's own commands, as Delve sends them (rr 5.8's style:
+ * qRRCmd:NAME:THREAD[:ARG...], arguments in hex; the answer is text in
+ * hex): when, checkpoint WHERE, info checkpoints, delete checkpoint N. */
+static void rr_command(struct gdb *g, const char *p, struct sbuf *out)
+{
+	const char *colon = strchr(p, ':');
+	size_t n = colon ? (size_t)(colon - p) : strlen(p);
+	struct sbuf text = SBUF_INIT, arg = SBUF_INIT;
+	size_t i;
+
+	/* The argument after the thread id. */
+	if (colon && (colon = strchr(colon + 1, ':')))
+		unhex(colon + 1, &arg);
+	if (n == 4 && !strncmp(p, "when", 4)) {
+		sbuf_addf(&text, "%llu", (unsigned long long)g->tg.when(g->tg.ctx));
+	} else if (n == 10 && !strncmp(p, "checkpoint", 10)) {
+		g->cps = xrealloc(g->cps, (g->ncps + 1) * sizeof(*g->cps));
+		g->cps[g->ncps].place = g->tg.save_place(g->tg.ctx);
+		g->cps[g->ncps].when = g->tg.when(g->tg.ctx);
+		g->cps[g->ncps].where = xstrdup(arg.buf ? arg.buf : "");
+		g->ncps++;
+		sbuf_addf(&text, "Checkpoint %zu at %s", g->ncps, g->cps[g->ncps - 1].where);
+	} else if (n == 16 && !strncmp(p, "info checkpoints", 16)) {
+		sbuf_adds(&text, "ID\tWhen\tWhere\n");
+		for (i = 0; i < g->ncps; i++)
+			if (g->cps[i].where)
+				sbuf_addf(&text, "%zu\t%llu\t%s\n", i + 1,
+					  (unsigned long long)g->cps[i].when, g->cps[i].where);
+	} else if (n == 17 && !strncmp(p, "delete checkpoint", 17)) {
+		size_t id = arg.buf ? (size_t)strtoul(arg.buf, NULL, 10) : 0;
+
+		if (id >= 1 && id <= g->ncps && g->cps[id - 1].where) {
+			free(g->cps[id - 1].where);
+			g->cps[id - 1].where = NULL;
+			sbuf_addf(&text, "Deleted checkpoint %zu.", id);
+		} else {
+			sbuf_addf(&text, "No checkpoint number %zu.", id);
+		}
+	} else {
+		sbuf_reset(out);
+		sbuf_adds(out, "E01");
+		goto out;
+	}
+	sbuf_reset(out);
+	sbuf_add_hex(out, text.buf, text.len);
+out:
+	sbuf_release(&text);
+	sbuf_release(&arg);
+}
+
+/* vRun;[;POS]: Delve's restart, to the start, to a checkpoint ("cN") or
+ * to an event ("N"); it takes place at the next resume. */
+static void rerun(struct gdb *g, const char *p)
+{
+	struct sbuf pos = SBUF_INIT;
+	unsigned long v;
+
+	g->rerun = 1;
+	g->rerun_kind = 'b';
+	p = strchr(p, ';');
+	if (p && p[1] == ';') {
+		unhex(p + 2, &pos);
+		if (pos.buf && pos.buf[0] == 'c' && (v = strtoul(pos.buf + 1, NULL, 10)) >= 1 &&
+		    v <= g->ncps && g->cps[v - 1].where) {
+			g->rerun_kind = 'p';
+			g->goto_event = (uint64_t)g->cps[v - 1].place;
+		} else if (pos.buf && pos.buf[0] >= '0' && pos.buf[0] <= '9') {
+			g->rerun_kind = 'e';
+			g->goto_event = strtoull(pos.buf, NULL, 10);
+		}
+	}
+	sbuf_release(&pos);
+}
+
 int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 {
 	struct sbuf in = SBUF_INIT, out = SBUF_INIT;
@@ -978,6 +1107,9 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 				const char *q = p + 2;
 				struct thread *h;
 
+				/* pPID.TID (multiprocess style, Delve's for bc/bs). */
+				if (q[0] == 'p' && strchr(q, '.'))
+					q = strchr(q, '.') + 1;
 				if (q[0] == '-' || !strcmp(q, "0")) {
 					sbuf_adds(&out, "OK");
 					break;
@@ -1059,6 +1191,9 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 				put_str(g, "OK");
 				g->killed = 1;
 				goto out;
+			} else if (!strncmp(p, "vRun", 4)) {
+				rerun(g, p);
+				stop_reply(g, s, &out);
 			} else if (!strcmp(p, "vMustReplyEmpty")) {
 				sbuf_adds(&out, "");
 			}
@@ -1093,10 +1228,21 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 				else
 					snprintf(text, sizeof(text), "no goroutine");
 				sbuf_add_hex(&out, text, strlen(text));
-			} else if (!strncmp(p, "qXfer:features:read:target.xml:", 31)) {
-				xfer_reply(target_xml, sizeof(target_xml) - 1, p + 31, &out);
-				put_binary(g, &out);
-				continue;
+			} else if (!strncmp(p, "qXfer:features:read:", 20)) {
+				const char *annex = p + 20, *colon = strchr(annex, ':');
+				size_t k;
+
+				for (k = 0; colon && k < ARRAY_SIZE(features); k++)
+					if (strlen(features[k].annex) == (size_t)(colon - annex) &&
+					    !strncmp(annex, features[k].annex, (size_t)(colon - annex)))
+						break;
+				if (!colon || k == ARRAY_SIZE(features)) {
+					sbuf_adds(&out, "E00");
+				} else {
+					xfer_reply(features[k].text, strlen(features[k].text), colon + 1, &out);
+					put_binary(g, &out);
+					continue;
+				}
 			} else if (!strncmp(p, "qXfer:exec-file:read:", 21)) {
 				const char *q = strchr(p + 21, ':');
 
@@ -1123,6 +1269,8 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 				xfer_reply(&si, sizeof(si), p + 20, &out);
 				put_binary(g, &out);
 				continue;
+			} else if (!strncmp(p, "qRRCmd:", 7)) {
+				rr_command(g, p + 7, &out);
 			} else if (!strncmp(p, "qRcmd,", 6)) {
 				monitor(g, p + 6, &out);
 				if (g->reverse == 'g')
@@ -1147,6 +1295,10 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 	g->killed = 1;
 	goto out;
 resume:
+	if (g->rerun) {
+		g->rerun = 0;
+		g->reverse = 'r';
+	}
 	g->running = 1;
 	g->watch_hit = NULL;
 out:

@@ -25,6 +25,9 @@ struct gdb_target {
 	pid_t (*trace_tid)(void *ctx, struct thread *t);
 	/* Events replayed so far (monitor when). */
 	uint64_t (*when)(void *ctx);
+	/* Remember the current place (the last stop and the steps since):
+	 * its number, for goto_place (rr's checkpoints, as Delve uses them). */
+	int (*save_place)(void *ctx);
 	const char *exe;	/* the program's path (qXfer:exec-file) */
 	pid_t tgid;		/* the process the debugger sees: the first one */
 };
@@ -55,6 +58,17 @@ struct gdb {
 	 * then calls gdb_stop. */
 	int reverse;
 	uint64_t goto_event;
+	/* vRun (Delve's restart): the next resume goes to the start, to
+	 * event goto_event ('e') or to saved place goto_event ('p'). */
+	int rerun;
+	char rerun_kind;
+	/* Checkpoints: saved places with the debugger's words for them. */
+	struct gdb_checkpoint {
+		int place;
+		uint64_t when;
+		char *where;
+	} *cps;
+	size_t ncps;
 	int rcmd_pending;	/* a monitor command's answer is owed at the next stop */
 	/* Watchpoints (Z2 write, Z3 read, Z4 access): the x86 debug
 	 * registers DR0-3 of every thread of the process (no performance

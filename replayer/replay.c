@@ -131,6 +131,8 @@ struct replayer {
 	uint64_t seek_bp;	/* a breakpoint of the seek's at target.pc (0: none) */
 	int restart;		/* this run ends to run again from the start */
 	uint64_t echoed;	/* the program's output up to this event was written */
+	struct rpos *saved;	/* places the debugger keeps (checkpoints) */
+	size_t nsaved;
 };
 
 static struct replayer *rep(struct session *s)
@@ -758,6 +760,19 @@ static void gdb_check(struct replayer *r, struct session *s)
 		r->target = event_place(r, 0);
 		r->target.events = g->goto_event;
 		r->seek_steps = 0;
+	} else if (g->reverse == 'r') {
+		/* vRun: to the start, an event, or a saved place. */
+		r->seek = SEEK_TO;
+		r->seek_steps = 0;
+		memset(&r->target, 0, sizeof(r->target));
+		if (g->rerun_kind == 'e') {
+			r->target.events = g->goto_event;
+		} else if (g->rerun_kind == 'p' && g->goto_event < r->nsaved) {
+			r->target = r->saved[g->goto_event];
+			r->seek_steps = r->target.steps;
+		} else {
+			r->target.begin = 1;
+		}
 	} else if (g->reverse == 's' && r->here.steps > 0) {
 		/* One instruction back: to the same stop, then the steps
 		 * before the last. */
@@ -1707,6 +1722,7 @@ static void replayer_release(struct replayer *r)
 	free(r->kind);
 	free(r->map);
 	free(r->traps);
+	free(r->saved);
 	for (i = 0; i < r->nbreaks; i++)
 		free(r->breaks[i].spec);
 	free(r->breaks);
@@ -1776,6 +1792,8 @@ static int replayer_rewind(struct replayer *r)
 	r->target = keep.target;
 	r->seek_steps = keep.seek_steps;
 	r->echoed = keep.echoed;
+	r->saved = keep.saved;
+	r->nsaved = keep.nsaved;
 	r->gdb.tg.ctx = r;
 	return read_header(r) ? -1 : 0;
 }
@@ -1783,6 +1801,16 @@ static int replayer_rewind(struct replayer *r)
 static pid_t gdb_trace_tid(void *ctx, struct thread *t)
 {
 	return rec_of(ctx, t);
+}
+
+static int gdb_save_place(void *ctx)
+{
+	struct replayer *r = ctx;
+
+	r->saved = xrealloc(r->saved, (r->nsaved + 1) * sizeof(*r->saved));
+	r->saved[r->nsaved] = r->here;
+	r->saved[r->nsaved].steps = r->gdb.steps;
+	return (int)r->nsaved++;
 }
 
 static uint64_t gdb_when(void *ctx)
@@ -1925,7 +1953,7 @@ again:
 		return EXIT_GORR_FAILURE;
 	}
 	if (r.gdb_listen_fd >= 0 && r.gdb.fd < 0) {
-		struct gdb_target tg = { &r, gdb_trace_tid, gdb_when, r.exe, 0 };
+		struct gdb_target tg = { &r, gdb_trace_tid, gdb_when, gdb_save_place, r.exe, 0 };
 		int lfd = r.gdb_listen_fd;
 
 		/* rr's words, which Delve's rr backend reads (pkg/proc/
