@@ -157,3 +157,48 @@ def test_gdb_watchpoints_forward_and_back(ctx):
     vals = [int(v) for v in re.findall(r"^\$\d+ = (\d+)$", out, re.M)]
     assert vals == [1, 2, 3, 2], (vals, out)
     assert (code, stdout) == (rec.returncode, rec.stdout), (code, stdout, stderr)
+
+
+def find_dlv():
+    for d in [shutil.which("dlv"), "/usr/local/bin/dlv", os.path.expanduser("~/go/bin/dlv")]:
+        if d and os.access(d, os.X_OK):
+            return d
+    raise Skip("Delve is not installed (.ci/setup installs dlv v1.27.2 from the module proxy)")
+
+
+@per_toolchain
+def test_delve_replays_a_gorr_trace(ctx):
+    """`dlv replay TRACE` through Delve's rr backend, with gorr run as
+    rr (a link named rr): break, continue, args, locals, goroutines,
+    rewind, rev next, checkpoint and restart.  Delve refuses rr when
+    /proc/sys/kernel/perf_event_paranoid is above 1 (gorr needs no perf
+    events): the test sets it to 1 and puts it back."""
+    dlv = find_dlv()
+    exe, trace, rec = record(ctx, "debugme")
+    os.symlink(ctx.gorr, ctx.path("rr"))
+    knob = "/proc/sys/kernel/perf_event_paranoid"
+    old = open(knob).read().strip() if os.path.exists(knob) else None
+    if old is not None and int(old) > 1:
+        try:
+            open(knob, "w").write("1")
+        except OSError as e:
+            raise Skip(f"perf_event_paranoid is {old} and cannot be lowered ({e}): Delve refuses rr")
+    try:
+        env = dict(os.environ, PATH=ctx.tmp + ":" + os.environ["PATH"], TERM="dumb")
+        cmds = ["break main.work", "continue", "args", "next", "next", "locals", "goroutines",
+                "continue", "args",
+                "rewind", "args", "rev next", "checkpoint here", "restart", "continue", "args",
+                "exit"]
+        r = ctx.run([dlv, "replay", "--allow-non-terminal-interactive=true", "--check-go-version=false", trace],
+                    input="\n".join(cmds) + "\n", env=env, timeout=120)
+    finally:
+        if old is not None and int(old) > 1:
+            open(knob, "w").write(old)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout + r.stderr)
+    assert "Breakpoint 1 set at" in out and "[Breakpoint 1] main.work()" in out, out
+    ns = [int(v) for v in re.findall(r"^(?:\(dlv\) )?n = (\d+)$", out, re.M)]
+    assert len(ns) == 4 and ns[2] == ns[0] and ns[3] == ns[0], (ns, out)
+    assert re.search(r"total = \d+", out), out
+    assert re.search(r"Goroutine 1 - User: .*debugme\.go", out), out
+    assert "Checkpoint c1 created" in out, out
+    assert "main.main()" in out, out
