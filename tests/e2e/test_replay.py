@@ -22,6 +22,7 @@ PROGRAMS = [
     ("child", ["1", "reldir"]),  # as bin/echo in /usr: replay makes the child's chdir
     ("sigpair", []),    # SIGURG, then a child's SIGCHLD, pending at one unblock
     ("killchild", []),  # kills its child with SIGKILL (replay sends the kill)
+    ("execnew", []),    # runs a program it wrote: the trace carries the file
 ]
 
 
