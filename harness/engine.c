@@ -729,7 +729,15 @@ static void on_gone(struct session *s, pid_t pid, int status)
 		s->leader_wstatus = status;
 	}
 	if (t) {
-		/* Gone without the stops we waited for. */
+		/* Gone without the stops we waited for.  A thread that a
+		 * SIGKILL ended while it sat in a ptrace stop makes no
+		 * PTRACE_EVENT_EXIT stop (kernel/signal.c: no ptrace stop
+		 * with a fatal signal pending): its exit is told here, or
+		 * replay, which sends such kills while every thread is
+		 * stopped, never saw the exits of a killed child's threads
+		 * (the standard library's os tests, Go 1.19). */
+		if (t->rs != RS_DYING && !t->loop.doomed && s->exec_count)
+			s->ops->thread_exit(s, t, status);
 		await_done(s, &t->loop.await_exit);
 		await_done(s, &t->loop.await_first);
 		if (s->running == t)

@@ -111,6 +111,10 @@ int recorder_init(struct recorder *r, struct session *s, const char *path,
 
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
+	/* A second early: a file's time has the kernel's coarse clock
+	 * (fs/inode.c current_time). */
+	clock_gettime(CLOCK_REALTIME, &r->start);
+	r->start.tv_sec--;
 	prng_init(&r->inject_rng, s->opts.seed, PRNG_INJECT);
 	err = trace_writer_open(&r->w, path);
 	if (err) {
@@ -648,16 +652,34 @@ static void rec_syscall_exit(struct session *s, struct thread *t)
 	}
 }
 
+/* Bigger exec'd files made during the recording stay out of the trace. */
+#define EXEC_IMAGE_MAX (256LL << 20)
+
 static void rec_exec(struct session *s, struct thread *t, const struct exec_info *e)
 {
 	struct recorder *r = rec(s);
 	msgpack_packer *pk = trace_begin(&r->w);
 
-	pack_common(r, pk, "exec", t->vtid, 4);
+	struct sbuf image = SBUF_INIT;
+	struct stat st;
+
+	/* A program the recording made (a test that builds one and runs
+	 * it): replay makes execs for real, and the file will not be there
+	 * (the writes that made it are emulated), so its bytes go into the
+	 * trace, as rr copies exec'd files into its own. */
+	if (e->index > 0 && e->path[0] && stat(e->path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mtim.tv_sec > r->start.tv_sec ||
+	     (st.st_mtim.tv_sec == r->start.tv_sec && st.st_mtim.tv_nsec >= r->start.tv_nsec)) &&
+	    st.st_size <= EXEC_IMAGE_MAX && read_file(e->path, &image) < 0)
+		sbuf_release(&image);
+	pack_common(r, pk, "exec", t->vtid, 4 + (image.len ? 1 : 0));
 	mp_kstr(pk, "path", e->path);
 	mp_kbin(pk, "at_random", e->at_random, sizeof(e->at_random));
 	mp_kbool(pk, "vdso_hidden", e->vdso_hidden);
 	mp_kint(pk, "index", e->index);
+	if (image.len)
+		mp_kbin(pk, "image", image.buf, image.len);
+	sbuf_release(&image);
 	commit(r);
 	/* --leaks: a test's goroutines may still be running when the tests
 	 * return; at os.Exit they get time to block first (settled). */

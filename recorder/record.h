@@ -4,6 +4,8 @@
 #ifndef GORR_RECORD_H
 #define GORR_RECORD_H
 
+#include <time.h>
+
 #include "harness/engine.h"
 #include "harness/trace/trace.h"
 
@@ -32,6 +34,7 @@ struct recorder {
 	int64_t settle_start;
 	int warned_clock;	/* the run was told a slice ended by the clock */
 	int warned_blocked;	/* ...or that a call blocked in the kernel (sched_tick) */
+	struct timespec start;	/* when the recording began (exec'd files made since go in) */
 	int settling;
 	/* --sample: when the next sample is due, and when sampling began. */
 	int64_t next_sample, sample_start;

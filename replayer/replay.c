@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +134,8 @@ struct replayer {
 	uint64_t echoed;	/* the program's output up to this event was written */
 	struct rpos *saved;	/* places the debugger keeps (checkpoints) */
 	size_t nsaved;
+	struct standin *images;	/* files put where the recording had made them */
+	size_t nimages;
 };
 
 static struct replayer *rep(struct session *s)
@@ -220,6 +223,17 @@ static struct thread *thread_of(struct replayer *r, struct session *s, int64_t r
 		if (r->map[i].rec == rec)
 			return session_thread(s, r->map[i].tid);
 	return NULL;
+}
+
+/* Whether the trace's thread rec existed in the replay and is gone. */
+static int gone_in_replay(struct replayer *r, struct session *s, pid_t rec)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmap; i++)
+		if (r->map[i].rec == rec)
+			return session_thread(s, r->map[i].tid) == NULL;
+	return 0;
 }
 
 static pid_t rec_of(struct replayer *r, struct thread *t)
@@ -374,6 +388,35 @@ static int runs_for_real(const struct sc_desc *d)
 
 static int check_event_break(struct replayer *r, struct session *s, struct thread *by);
 
+/* The exec next in the trace runs a file the recording made (its bytes
+ * are in the event): when nothing is at its path, the file is put there
+ * for the exec the replay makes, and taken away with the folders made
+ * for it when the replay ends. */
+static void put_image(struct replayer *r)
+{
+	char path[4096], tmp[] = "/tmp/gorr-image-XXXXXX";
+	struct standin st = { NULL, NULL };
+	int fd;
+
+	if (r->ev.path.len == 0 || r->ev.path.len >= sizeof(path))
+		return;
+	memcpy(path, r->ev.path.p, r->ev.path.len);
+	path[r->ev.path.len] = '\0';
+	if (access(path, F_OK) == 0)
+		return;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return;
+	if (write_full(fd, r->ev.image.p, r->ev.image.len) == 0 && fchmod(fd, 0755) == 0 &&
+	    close(fd) == 0 && standin_place(&st, path, tmp) == 0) {
+		r->images = xrealloc(r->images, (r->nimages + 1) * sizeof(*r->images));
+		r->images[r->nimages++] = st;
+	} else {
+		close(fd);
+	}
+	unlink(tmp);
+}
+
 static int rp_syscall_entry(struct session *s, struct thread *t)
 {
 	struct replayer *r = rep(s);
@@ -412,8 +455,11 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 	/* A call that runs for real reports its clone or exec event before
 	 * it returns. */
 	if (runs_for_real(d) && ((r->ev.type == EV_CLONE && (d->flags & SF_SPAWN)) ||
-				 (r->ev.type == EV_EXEC && (d->flags & SF_EXEC))))
+				 (r->ev.type == EV_EXEC && (d->flags & SF_EXEC)))) {
+		if (r->ev.type == EV_EXEC && r->ev.image.len)
+			put_image(r);
 		return ENTRY_RUN_EXIT;
+	}
 	if (r->ev.type != EV_SYSCALL || !call_matches(r, t)) {
 		diverge_call(r, s, t);
 		return ENTRY_HOLD;
@@ -1356,6 +1402,14 @@ static struct thread *pick_next(struct session *s)
 			if (r->sliced_tid == t->tid && r->ev.type != EV_SLICE)
 				r->sliced_tid = 0;
 		}
+		if (!t && gone_in_replay(r, s, (pid_t)r->ev.tid)) {
+			/* A thread its process's fatal signal ended at once
+			 * here, while the recording still saw it finish a
+			 * call gorr had parked (a nanosleep) before it died:
+			 * what it did after is passed over, its exit too. */
+			consume(r);
+			continue;
+		}
 		if (!t) {
 			diverge(r, s, NULL, "");
 			fprintf(stderr, "  (thread %lld of the trace does not exist in the replay)\n",
@@ -1723,6 +1777,9 @@ static void replayer_release(struct replayer *r)
 	free(r->map);
 	free(r->traps);
 	free(r->saved);
+	while (r->nimages)
+		standin_remove(&r->images[--r->nimages]);
+	free(r->images);
 	for (i = 0; i < r->nbreaks; i++)
 		free(r->breaks[i].spec);
 	free(r->breaks);
@@ -1794,6 +1851,8 @@ static int replayer_rewind(struct replayer *r)
 	r->echoed = keep.echoed;
 	r->saved = keep.saved;
 	r->nsaved = keep.nsaved;
+	r->images = keep.images;
+	r->nimages = keep.nimages;
 	r->gdb.tg.ctx = r;
 	return read_header(r) ? -1 : 0;
 }

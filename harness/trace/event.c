@@ -165,6 +165,7 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 	case EV_EXEC:
 		ev->path = get_blob(o, "path");
 		ev->at_random = get_blob(o, "at_random");
+		ev->image = get_blob(o, "image");
 		ev->vdso_hidden = mp_get(o, "vdso_hidden") &&
 				  mp_get(o, "vdso_hidden")->type == MSGPACK_OBJECT_BOOLEAN &&
 				  mp_get(o, "vdso_hidden")->via.boolean;

@@ -76,6 +76,7 @@ struct trace_event {
 
 	/* EV_EXEC */
 	struct ev_blob path, at_random;
+	struct ev_blob image;	/* exec: the file's bytes, when the recording made it */
 	int vdso_hidden;
 
 	/* EV_FAULT: the rule as written, and its action; a forced GC also
