@@ -46,15 +46,15 @@ def session(ctx, trace, exe, cmds, timeout=90):
             rep.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
 
 
-def build_debug(ctx, name):
-    """tests/progs/NAME.go built as for a debugger: -N -l, so that locals
-    are not optimized away."""
+def build_debug(ctx, name, src=None):
+    """tests/progs/NAME.go (or src) built as for a debugger: -N -l, so
+    that locals are not optimized away."""
     exe = ctx.path(name + "-debug")
     env = dict(os.environ, CGO_ENABLED="0", GO111MODULE="off", GOROOT=ctx.tc.root,
                GOFLAGS="-buildvcs=false",
                GOCACHE=os.path.join(ctx.root, "tests", "build", "gocache"))
     subprocess.run([ctx.tc.go, "build", "-gcflags=all=-N -l", "-o", exe,
-                    os.path.join(ctx.root, "tests", "progs", name + ".go")],
+                    src or os.path.join(ctx.root, "tests", "progs", name + ".go")],
                    check=True, env=env, capture_output=True)
     return exe
 
@@ -78,7 +78,7 @@ def test_gdb_breaks_inspects_and_ends_as_recorded(ctx):
     line = debugme_line(ctx, "total := n * 3")
     out, code, stdout, stderr = session(ctx, trace, exe, [
         "break main.work", "continue", "info args", "bt", "info threads", "info goroutines",
-        "monitor when", "delete", "break debugme.go:%d" % (line + 1), "continue",
+        "goroutine 1 bt", "monitor when", "delete", "break debugme.go:%d" % (line + 1), "continue",
         "p total", "p n", "next", "delete",
         "break syscall.write", "continue", "delete", "stepi 200", "continue"])
     assert re.search(r"hit Breakpoint 1, (0x[0-9a-f]+ in )?main\.work \(n=", out), out
@@ -87,6 +87,7 @@ def test_gdb_breaks_inspects_and_ends_as_recorded(ctx):
     assert re.search(r"Thread \d+ \(goroutine 1\)", out), out
     assert re.search(r"\d+ waiting\s+runtime.gopark", out) or "runtime.gopark" in out, out
     assert re.search(r"Current event: \d+", out), out
+    assert re.search(r"#\d+\s+0x[0-9a-f]+ in main\.main \(\)", out), out  # goroutine 1 bt
     m = re.search(r"\$1 = (\d+)\n\$2 = (\d+)", out)
     assert m and int(m.group(1)) == 3 * int(m.group(2)), out
     assert re.search(r"exited with code %02o|exited normally" % rec.returncode, out), out
@@ -202,3 +203,58 @@ def test_delve_replays_a_gorr_trace(ctx):
     assert re.search(r"Goroutine 1 - User: .*debugme\.go", out), out
     assert "Checkpoint c1 created" in out, out
     assert "main.main()" in out, out
+
+
+def rsp(sock, payload):
+    """Send one gdb remote packet (no-ack mode) and read the reply's payload."""
+    sock.sendall(b"$%s#%02x" % (payload, sum(payload) % 256))
+    return read_packet(sock)
+
+
+def read_packet(sock):
+    buf = b""
+    while True:
+        c = sock.recv(1)
+        assert c, "connection closed"
+        if c == b"$":
+            break
+    while not buf.endswith(b"#"):
+        c = sock.recv(1)
+        assert c, "connection closed"
+        buf += c
+    sock.recv(2)
+    return buf[:-1]
+
+
+def test_gdb_interrupt_stops_the_replay(ctx):
+    """Ctrl-C in the debugger (0x03 on the connection) stops a running
+    replay with SIGINT; k then ends it."""
+    import socket
+    import time
+    # 100,000 clock reads: the replay runs for a second or so.
+    exe = build_debug(ctx, "reverse", os.path.join(ctx.root, "tests", "bench", "reverse.go"))
+    trace = ctx.path("clocks.gorr")
+    ctx.gorr_cmd("record", "-q", "-o", trace, "--", exe, "50000", timeout=120)
+    rep = subprocess.Popen([ctx.gorr, "replay", "--gdb", "0", trace], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", rep.stderr.readline().decode()).group(1))
+        sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        sock.sendall(b"+")
+        sock.sendall(b"$QStartNoAckMode#b0")
+        assert read_packet(sock) == b"OK"
+        sock.sendall(b"+")  # the OK's ack: no-ack mode starts after it
+        assert rsp(sock, b"?").startswith(b"T05")
+        sock.sendall(b"$c#63")
+        time.sleep(0.3)
+        sock.sendall(b"\x03")
+        stop = read_packet(sock)
+        assert stop.startswith(b"T02thread:"), stop
+        when = bytes.fromhex(rsp(sock, b"qRcmd," + b"when".hex().encode()).decode())
+        assert when.startswith(b"Current event: "), when
+        sock.sendall(b"$k#6b")
+        rep.wait(timeout=60)
+    finally:
+        if rep.poll() is None:
+            os.killpg(rep.pid, signal.SIGKILL)
+            rep.wait()
