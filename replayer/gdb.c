@@ -1144,13 +1144,13 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 			goto resume;
 		case 'b':
 			/* bc, bs: the replay runs again from the start. */
-			if (p[1] == 'c' || (p[1] == 's' && g->steps)) {
+			if (p[1] == 'c' || (p[1] == 's' && (g->steps || (ct && ct->tid == g->stop_tid &&
+							 g->tg.can_step_back(g->tg.ctx, ct))))) {
 				g->reverse = p[1];
 				goto resume;
 			}
-			/* bs at a stop of the replay's own: which instruction
-			 * ran before it is not known (it would take stepping
-			 * the whole way). */
+			/* bs where the instruction before is not known (a
+			 * return from an indirect call, the start). */
 			if (p[1] == 's')
 				sbuf_adds(&out, "E01");
 			break;

@@ -28,6 +28,9 @@ struct gdb_target {
 	/* Remember the current place (the last stop and the steps since):
 	 * its number, for goto_place (rr's checkpoints, as Delve uses them). */
 	int (*save_place)(void *ctx);
+	/* bs at a stop of the replay's own: whether t's instruction before
+	 * can be found. */
+	int (*can_step_back)(void *ctx, struct thread *t);
 	const char *exe;	/* the program's path (qXfer:exec-file) */
 	pid_t tgid;		/* the process the debugger sees: the first one */
 };

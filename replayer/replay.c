@@ -6,6 +6,7 @@
 #include "harness/go/goroutines.h"
 #include "harness/core/breakpoint.h"
 #include "harness/core/condbp.h"
+#include "harness/core/ptrace.h"
 #include "harness/sched/loops.h"
 #include "harness/cli.h"
 #include "harness/engine.h"
@@ -56,6 +57,8 @@ struct rpos {
 	int begin;		/* the program's first instruction */
 	int watch;		/* a watchpoint's hit (pc: the instruction after) */
 };
+
+#define BACK_MAX 32
 
 struct trapcount {
 	pid_t tid;
@@ -136,6 +139,13 @@ struct replayer {
 	size_t nsaved;
 	struct standin *images;	/* files put where the recording had made them */
 	size_t nimages;
+	/* A step back from a stop of the replay's own (bs with no steps to
+	 * undo): the instructions that can have run just before it, with a
+	 * breakpoint each in the run that looks for the last of them. */
+	uint64_t back[BACK_MAX];
+	size_t nback;
+	pid_t back_tid;		/* the trace's id of the thread stepping back */
+	size_t nback_bps;	/* of back[], those a breakpoint was set at */
 };
 
 static struct replayer *rep(struct session *s)
@@ -787,6 +797,145 @@ static struct rpos event_place(struct replayer *r, int begin)
 	return p;
 }
 
+static int is_back(const struct replayer *r, uint64_t pc)
+{
+	size_t i;
+
+	for (i = 0; i < r->nback; i++)
+		if (r->back[i] == pc)
+			return 1;
+	return 0;
+}
+
+static void add_back(struct replayer *r, uint64_t pc)
+{
+	if (r->nback < BACK_MAX && !is_back(r, pc))
+		r->back[r->nback++] = pc;
+}
+
+/* Decode the function around pc from the binary (not the tracee: it has
+ * INT3s in it) and call fn for each instruction. */
+static int each_insn(struct session *s, uint64_t pc, struct gobin_loc *loc,
+		     void (*fn)(void *ctx, const cs_insn *in), void *ctx)
+{
+	unsigned char *code;
+	const uint8_t *p;
+	size_t left, size;
+	uint64_t addr;
+	cs_insn *in;
+
+	if (!s->have_bin || !s->cs_detail_open || gobin_pc_lookup(&s->bin, pc, loc) ||
+	    loc->end <= loc->entry || loc->end - loc->entry > (1u << 20))
+		return -1;
+	size = loc->end - loc->entry;
+	code = xmalloc(size);
+	if (gobin_read_vaddr(&s->bin, loc->entry, code, size)) {
+		free(code);
+		return -1;
+	}
+	in = cs_malloc(s->cs_detail);
+	p = code;
+	left = size;
+	addr = loc->entry;
+	while (left && cs_disasm_iter(s->cs_detail, &p, &left, &addr, in))
+		fn(ctx, in);
+	cs_free(in, 1);
+	free(code);
+	return 0;
+}
+
+struct back_scan {
+	struct replayer *r;
+	struct session *s;
+	uint64_t pc;		/* where the thread is */
+	uint64_t ret;		/* the return address on its stack, or 0 */
+	uint64_t callee;	/* a direct call just before pc: its target */
+	int found_fall;
+};
+
+static int is_direct_branch(struct session *s, const cs_insn *in, uint64_t *target)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	if ((!cs_insn_group(s->cs_detail, in, CS_GRP_JUMP) &&
+	     !cs_insn_group(s->cs_detail, in, CS_GRP_CALL)) ||
+	    x->op_count != 1 || x->operands[0].type != X86_OP_IMM)
+		return 0;
+	*target = (uint64_t)x->operands[0].imm;
+	return 1;
+}
+
+/* Instructions of pc's function that lead to pc: the one before it (it
+ * falls through, or it is a call whose callee's RETs then lead here) and
+ * the jumps to it. */
+static void scan_here(void *ctx, const cs_insn *in)
+{
+	struct back_scan *b = ctx;
+	uint64_t target;
+	int direct = is_direct_branch(b->s, in, &target);
+
+	if (direct && target == b->pc && !cs_insn_group(b->s->cs_detail, in, CS_GRP_CALL))
+		add_back(b->r, in->address);
+	if (in->address + in->size != b->pc)
+		return;
+	b->found_fall = 1;
+	if (cs_insn_group(b->s->cs_detail, in, CS_GRP_CALL))
+		b->callee = direct ? target : (uint64_t)-1;	/* returned from it */
+	else if (in->id != X86_INS_JMP && in->id != X86_INS_RET && in->id != X86_INS_UD2)
+		add_back(b->r, in->address);
+}
+
+/* The call instruction that ends at the return address (pc is a
+ * function's entry: it was called). */
+static void scan_caller(void *ctx, const cs_insn *in)
+{
+	struct back_scan *b = ctx;
+
+	if (in->address + in->size == b->ret && cs_insn_group(b->s->cs_detail, in, CS_GRP_CALL))
+		add_back(b->r, in->address);
+}
+
+/* The callee's RETs (pc is right after a call to it). */
+static void scan_rets(void *ctx, const cs_insn *in)
+{
+	struct back_scan *b = ctx;
+
+	if (in->id == X86_INS_RET)
+		add_back(b->r, in->address);
+}
+
+/* Where t can have been one instruction before pc: fills r->back, 0
+ * when none is known (a return from an indirect call, a handler's). */
+static size_t find_back(struct replayer *r, struct session *s, struct thread *t)
+{
+	struct user_regs_struct regs;
+	struct back_scan b;
+	struct gobin_loc loc;
+
+	r->nback = 0;
+	if (thread_getregs(t, &regs))
+		return 0;
+	memset(&b, 0, sizeof(b));
+	b.r = r;
+	b.s = s;
+	b.pc = regs.rip;
+	if (each_insn(s, regs.rip, &loc, scan_here, &b))
+		return 0;
+	if (loc.entry == regs.rip && mem_read(t->tid, regs.rsp, &b.ret, sizeof(b.ret)) == 0) {
+		struct gobin_loc cl;
+
+		each_insn(s, b.ret - 1, &cl, scan_caller, &b);
+	}
+	if (b.callee == (uint64_t)-1)
+		return 0;	/* back into a callee not known here */
+	if (b.callee) {
+		struct gobin_loc cl;
+
+		each_insn(s, b.callee, &cl, scan_rets, &b);
+	}
+	return r->nback;
+}
+
 /* After a stop for the debugger: it may have ended the replay, or asked
  * to go back (the run ends, and the next one goes to the place). */
 static void gdb_check(struct replayer *r, struct session *s)
@@ -819,6 +968,14 @@ static void gdb_check(struct replayer *r, struct session *s)
 		} else {
 			r->target.begin = 1;
 		}
+	} else if (g->reverse == 's' && r->here.steps == 0) {
+		/* One instruction back from a stop of the replay's own: the
+		 * last of the instructions that lead here, run by this
+		 * thread (gdb_can_step_back found them). */
+		r->seek = SEEK_LAST;
+		r->target = r->here;
+		r->have_last = 0;
+		r->back_tid = r->here.tid;
 	} else if (g->reverse == 's' && r->here.steps > 0) {
 		/* One instruction back: to the same stop, then the steps
 		 * before the last. */
@@ -883,6 +1040,8 @@ static void seek_last_found(struct replayer *r, struct session *s)
 {
 	r->seek = SEEK_TO;
 	r->seek_steps = 0;
+	r->nback = 0;
+	r->nback_bps = 0;
 	if (r->have_last) {
 		r->target = r->last;
 	} else {
@@ -924,6 +1083,10 @@ static void rp_exec(struct session *s, struct thread *t, const struct exec_info 
 			if (r->target.pc && !r->target.watch && !gdb_has_bp(&r->gdb, r->target.pc) &&
 			    bp_insert(s, t, r->target.pc) == 0)
 				r->seek_bp = r->target.pc;
+			if (r->seek == SEEK_LAST)
+				for (r->nback_bps = 0; r->nback_bps < r->nback; r->nback_bps++)
+					if (bp_insert(s, t, r->back[r->nback_bps]))
+						break;
 			if (r->seek == SEEK_TO && r->target.begin)
 				seek_arrived(r, s, t, &p, SIGTRAP);
 		}
@@ -1223,14 +1386,16 @@ static int gdb_hit(struct replayer *r, struct session *s, struct thread *t, uint
 	case SEEK_LAST:
 		/* The place itself is before the place plus its steps. */
 		if (same_place(&p, &r->target)) {
-			if (r->target.steps && (gdb_has_bp(&r->gdb, pc) || r->gdb.watch_hit)) {
+			if (r->target.steps && !r->nback &&
+			    (gdb_has_bp(&r->gdb, pc) || r->gdb.watch_hit)) {
 				r->last = p;
 				r->have_last = 1;
 			}
 			seek_last_found(r, s);
 			break;
 		}
-		if (gdb_has_bp(&r->gdb, pc) || r->gdb.watch_hit) {
+		if (r->nback ? is_back(r, pc) && !r->gdb.watch_hit && p.tid == r->back_tid :
+		    gdb_has_bp(&r->gdb, pc) || r->gdb.watch_hit) {
 			r->last = p;
 			r->have_last = 1;
 		}
@@ -1251,7 +1416,8 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 		int moved = gdb_step_ends(&r->gdb, s, t, pc) ?
 			    gdb_stop(&r->gdb, s, t, SIGTRAP) :	/* a step of the event loop's */
 			    gdb_hit(r, s, t, pc, gdb_has_bp(&r->gdb, pc) ||
-				    (r->seek_bp && r->seek_bp == pc));
+				    (r->seek_bp && r->seek_bp == pc) ||
+				    (r->seek == SEEK_LAST && is_back(r, pc)));
 
 		gdb_check(r, s);
 		if (r->stopped || r->restart)
@@ -1853,6 +2019,9 @@ static int replayer_rewind(struct replayer *r)
 	r->nsaved = keep.nsaved;
 	r->images = keep.images;
 	r->nimages = keep.nimages;
+	memcpy(r->back, keep.back, sizeof(r->back));
+	r->nback = keep.nback;
+	r->back_tid = keep.back_tid;
 	r->gdb.tg.ctx = r;
 	return read_header(r) ? -1 : 0;
 }
@@ -1860,6 +2029,15 @@ static int replayer_rewind(struct replayer *r)
 static pid_t gdb_trace_tid(void *ctx, struct thread *t)
 {
 	return rec_of(ctx, t);
+}
+
+/* bs at a stop of the replay's own: whether the instruction before is
+ * known (then r->back holds where it can be). */
+static int gdb_can_step_back(void *ctx, struct thread *t)
+{
+	struct replayer *r = ctx;
+
+	return r->here.begin ? 0 : find_back(r, r->session, t) > 0;
 }
 
 static int gdb_save_place(void *ctx)
@@ -2012,7 +2190,7 @@ again:
 		return EXIT_GORR_FAILURE;
 	}
 	if (r.gdb_listen_fd >= 0 && r.gdb.fd < 0) {
-		struct gdb_target tg = { &r, gdb_trace_tid, gdb_when, gdb_save_place, r.exe, 0 };
+		struct gdb_target tg = { &r, gdb_trace_tid, gdb_when, gdb_save_place, gdb_can_step_back, r.exe, 0 };
 		int lfd = r.gdb_listen_fd;
 
 		/* rr's words, which Delve's rr backend reads (pkg/proc/

@@ -258,3 +258,24 @@ def test_gdb_interrupt_stops_the_replay(ctx):
         if rep.poll() is None:
             os.killpg(rep.pid, signal.SIGKILL)
             rep.wait()
+
+
+@per_toolchain
+def test_gdb_reverse_steps_from_a_breakpoint(ctx):
+    """reverse-stepi and reverse-next right at a breakpoint hit: the
+    instructions that lead there (the one before, the jumps to it, the
+    caller's call at a function's entry, a callee's RETs after a call)
+    get breakpoints in a run from the start, and the last of them the
+    thread ran is where it goes back to."""
+    need_gdb()
+    exe, trace, rec = record(ctx, "debugme")
+    out, code, stdout, stderr = session(ctx, trace, exe, [
+        "break main.work", "continue", "continue", "p $pc", "reverse-stepi", "p $pc",
+        "stepi", "p $pc", "reverse-next", "bt 1", "reverse-step", "bt 1", "delete", "continue"])
+    pcs = [int(v, 16) for v in re.findall(r"^\$\d+ = \(void \(\*\)\(\)\) (0x[0-9a-f]+)", out, re.M)]
+    assert len(pcs) == 3 and pcs[1] != pcs[0] and pcs[2] == pcs[0], (pcs, out)
+    assert "Remote failure" not in out, out
+    # reverse-next from work's entry: back in main.main, at the call's line.
+    line = debugme_line(ctx, 'sum += work(<-sink, "item")')
+    assert re.search(r"^#0\s+(0x[0-9a-f]+ in )?main\.main \(\) at \S+debugme\.go:%d$" % line, out, re.M), out
+    assert (code, stdout) == (rec.returncode, rec.stdout), (code, stdout, stderr)
