@@ -756,6 +756,15 @@ static int build(struct session *s, struct code *c, uint64_t q, uint64_t pc,
 	return c->full ? -ENOTSUP : 0;
 }
 
+int condbp_fits(struct session *s, uint64_t pc)
+{
+	uint64_t q, hop;
+	unsigned int len;
+
+	return s->cs_detail_open && pick_window(s, pc, &q, &len, &hop) == 0 &&
+	       len <= sizeof(s->condbp.orig);
+}
+
 int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 	       const struct user_regs_struct *want, const unsigned char *sse,
 	       const unsigned char *stack, size_t stack_len)

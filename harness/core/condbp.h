@@ -48,6 +48,9 @@
 int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 	       const struct user_regs_struct *want, const unsigned char *sse,
 	       const unsigned char *stack, size_t stack_len);
+/* Whether a conditional breakpoint can be armed at pc at all (a window
+ * fits there: pick_window; the tracee's own state aside). */
+int condbp_fits(struct session *s, uint64_t pc);
 /* Put the displaced bytes back; 0 or a negative errno. */
 int condbp_disarm(struct session *s, struct thread *t);
 /* The armed pc, when trap (a SIGTRAP's rip - 1) is the trampoline's INT3

@@ -114,6 +114,23 @@ def test_tight_loops_replay_and_always_end(ctx):
     assert bad.returncode == 2 and "'--stuck-after' needs a duration" in bad.stderr, bad
 
 
+@per_toolchain
+def test_loop_shapes_not_written_for_gorr_replay(ctx):
+    """tests/progs/churn.go's loops, written unlike tightloop.go: in
+    matrix, Go 1.26 puts the inner loop's head where a jump lands and
+    the next instruction is another jump's target, far from any padding,
+    so no conditional breakpoint fits there, and 2 of 6 replays ran into
+    --stuck-after (a breakpoint hit 40,000 times a second, 10^8 laps).
+    The recorder now ends such a slice a few instructions on, at the
+    first place one fits (sched.c, FIT_STEPS): 10 of 10."""
+    for mode in ("matrix", "matrix", "matrix", "matrix", "fnv", "upper", "linked"):
+        trace = ctx.path(mode + ".gorr")
+        rec = ctx.gorr_cmd("record", "-q", "-o", trace, "--", ctx.prog("churn"), mode)
+        assert rec.returncode == 0, (mode, rec)
+        rep = replay(ctx, trace, "--stuck-after", "20s", timeout=90)
+        assert (rep.stdout, rep.returncode) == (rec.stdout, 0), (mode, rec, rep)
+
+
 def test_replay_ten_of_ten_stripped(ctx):
     trace = ctx.path("s.gorr")
     rec = record(ctx, "example-nondet", [], trace, stripped=True)

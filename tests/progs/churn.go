@@ -1,8 +1,9 @@
 // churn MODE: GOMAXPROCS 1; a worker churns until a later goroutine closes
 // a channel it polls with select-default.  Written as a program unlike
 // tightloop.go to check the conditional breakpoints on unseen shapes;
-// on Go 1.26 about 1 recording of matrix in 3 ends in --stuck-after
-// (docs/ARCHITECTURE.md, "Timeslices in tight loops": no window fits).
+// on Go 1.26 about 1 replay of matrix in 3 ended in --stuck-after until
+// slices moved on to where a window fits (docs/ARCHITECTURE.md,
+// "Timeslices in tight loops").
 package main
 
 import (
