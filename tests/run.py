@@ -124,8 +124,12 @@ class Result:
         self.elapsed = elapsed
 
     def __repr__(self):
-        return (f"<exit {self.returncode}, stdout {self.stdout[-400:]!r}, "
-                f"stderr {self.stderr[-600:]!r}>")
+        # The head of stderr says why (a hang report's first line), the
+        # tail what came last.
+        err = self.stderr if len(self.stderr) <= 1200 else \
+            self.stderr[:600] + " [...] " + self.stderr[-600:]
+        return f"<exit {self.returncode}, stdout {self.stdout[-400:]!r}, stderr {err!r}>"
+
 
 
 class Ctx:

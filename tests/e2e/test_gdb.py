@@ -231,10 +231,10 @@ def test_gdb_interrupt_stops_the_replay(ctx):
     replay with SIGINT; k then ends it."""
     import socket
     import time
-    # 100,000 clock reads: the replay runs for a second or so.
+    # 200,000 clock reads: the replay runs for two seconds or so.
     exe = build_debug(ctx, "reverse", os.path.join(ctx.root, "tests", "bench", "reverse.go"))
     trace = ctx.path("clocks.gorr")
-    ctx.gorr_cmd("record", "-q", "-o", trace, "--", exe, "50000", timeout=120)
+    ctx.gorr_cmd("record", "-q", "-o", trace, "--", exe, "100000", timeout=120)
     rep = subprocess.Popen([ctx.gorr, "replay", "--gdb", "0", trace], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -246,7 +246,7 @@ def test_gdb_interrupt_stops_the_replay(ctx):
         sock.sendall(b"+")  # the OK's ack: no-ack mode starts after it
         assert rsp(sock, b"?").startswith(b"T05")
         sock.sendall(b"$c#63")
-        time.sleep(0.3)
+        time.sleep(0.2)
         sock.sendall(b"\x03")
         stop = read_packet(sock)
         assert stop.startswith(b"T02thread:"), stop
