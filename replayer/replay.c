@@ -2295,8 +2295,11 @@ static const char debug_usage[] =
 	"threads, goroutines (Go's runtime-gdb.py: info goroutines), memory and\n"
 	"registers as in a live session; the run is the recorded one.  Writes to\n"
 	"the program's memory and registers are refused, so are calls of its\n"
-	"functions.  'monitor when' prints the current event number.  The\n"
-	"replay options are gorr replay's (gorr replay --help).\n";
+	"functions.  'when' prints the current event number, 'goto N' moves\n"
+	"to before event N; reverse-continue, reverse-next, reverse-step and\n"
+	"reverse-stepi run the replay again from the start, silently.  The\n"
+	"replay options are gorr replay's (gorr replay --help).  GORR_GDB names\n"
+	"the gdb to run (default: gdb on the PATH).\n";
 
 int cmd_debug(int argc, char **argv)
 {
