@@ -864,6 +864,22 @@ static int step(struct gdb *g, struct session *s, struct thread *t)
 	return other ? -1 : 1;
 }
 
+/* A step of st the debugger asked for (s, vCont;s): 1 when made here
+ * (its stop reply is in out), 0 when the event loop makes it (the reply
+ * comes at its end), -1 when st cannot step (out tells the stop again). */
+static int step_for(struct gdb *g, struct session *s, struct thread *st, struct sbuf *out)
+{
+	int r = step(g, s, st);
+
+	if (r > 0) {
+		g->stop_tid = st->tid;
+		g->stop_sig = SIGTRAP;
+	}
+	if (r)
+		stop_reply(g, s, out);
+	return r;
+}
+
 /* vCont;ACTION[:TID];...: the step, if any (s:TID or a default s), and
  * the thread it is for; gdb runs the others meanwhile (c), which the
  * replay does anyway. */
@@ -1155,17 +1171,10 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 				sbuf_adds(&out, "E01");
 			break;
 		case 's':
-			r = step(g, s, ct);
-			if (r > 0) {
-				moved = 1;
-				g->stop_tid = ct->tid;
-				g->stop_sig = SIGTRAP;
-				stop_reply(g, s, &out);
-				break;
-			}
+			r = step_for(g, s, ct, &out);
+			moved |= r > 0 && ct == t;
 			if (r == 0)
 				goto resume;
-			stop_reply(g, s, &out);
 			break;
 		case 'v':
 			if (!strcmp(p, "vCont?")) {
@@ -1176,17 +1185,10 @@ int gdb_stop(struct gdb *g, struct session *s, struct thread *t, int sig)
 
 				if (!stepping)
 					goto resume;
-				r = step(g, s, st);
-				if (r > 0) {
-					moved |= st == t;
-					g->stop_tid = st->tid;
-					g->stop_sig = SIGTRAP;
-					stop_reply(g, s, &out);
-					break;
-				}
+				r = step_for(g, s, st, &out);
+				moved |= r > 0 && st == t;
 				if (r == 0)
 					goto resume;
-				stop_reply(g, s, &out);
 			} else if (!strncmp(p, "vKill", 5)) {
 				put_str(g, "OK");
 				g->killed = 1;

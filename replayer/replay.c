@@ -1926,20 +1926,27 @@ static void insert_user_breaks(struct replayer *r, struct session *s, struct thr
 			warning("cannot set breakpoint '%s'", r->breaks[i].spec);
 }
 
-static void replayer_release(struct replayer *r)
+/* The trace reader and what it read from the header. */
+static void release_header(struct replayer *r)
 {
-	size_t i;
-
 	trace_reader_close(&r->rd);
-	if (r->gdb_listen_fd >= 0)
-		close(r->gdb_listen_fd);
-	r->gdb_listen_fd = -1;
-	gdb_release(&r->gdb);
 	free_array(r->argv);
 	free_array(r->envp);
 	free(r->exe);
 	free(r->cwd);
 	free(r->kind);
+	sbuf_release(&r->why);
+}
+
+static void replayer_release(struct replayer *r)
+{
+	size_t i;
+
+	release_header(r);
+	if (r->gdb_listen_fd >= 0)
+		close(r->gdb_listen_fd);
+	r->gdb_listen_fd = -1;
+	gdb_release(&r->gdb);
 	free(r->map);
 	free(r->traps);
 	free(r->saved);
@@ -1949,7 +1956,6 @@ static void replayer_release(struct replayer *r)
 	for (i = 0; i < r->nbreaks; i++)
 		free(r->breaks[i].spec);
 	free(r->breaks);
-	sbuf_release(&r->why);
 }
 
 /* The program is gone from where it was recorded (a go test binary
@@ -1985,13 +1991,7 @@ static int replayer_rewind(struct replayer *r)
 {
 	struct replayer keep = *r;
 
-	trace_reader_close(&r->rd);
-	free_array(r->argv);
-	free_array(r->envp);
-	free(r->exe);
-	free(r->cwd);
-	free(r->kind);
-	sbuf_release(&r->why);
+	release_header(r);
 	memset(r, 0, sizeof(*r));
 	r->path = keep.path;
 	r->breaks = keep.breaks;
