@@ -181,7 +181,9 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 	}
 	free(code);
 	free(targets);
-	qsort(v, nv, sizeof(*v), cmp_dpoint);
+	/* qsort's array must not be NULL even when empty (C11 7.22.5). */
+	if (nv)
+		qsort(v, nv, sizeof(*v), cmp_dpoint);
 	/* A call right after another leaves one point at the pc both name. */
 	for (i = 0, k = 0; i < nv; i++)
 		if (!k || v[k - 1].pc != v[i].pc)
