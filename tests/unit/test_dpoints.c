@@ -51,7 +51,7 @@ static int open_session(struct session *s, const char *path)
 /* "PC KIND FUNC" per point. */
 static int list(const char *path)
 {
-	static const char *const kinds[] = { "", "atomic", "call", "return" };
+	static const char *const kinds[] = { "", "atomic", "call", "return", "go-return" };
 	struct session s;
 	struct dpoint *v;
 	size_t n, i;
