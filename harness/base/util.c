@@ -308,7 +308,9 @@ int parse_duration(const char *s, int64_t *ns)
 		double v = strtod(s, &end);
 		size_t i, best = 0, bestlen = 0;
 
-		if (end == s || v < 0)
+		/* strtod takes "nan" and "inf" too: not durations (libFuzzer
+		 * found "nanms", whose NaN then made a bad conversion). */
+		if (end == s || !(v >= 0) || v > 1e300)
 			return -EINVAL;
 		s = end;
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {

@@ -60,6 +60,8 @@ static void bad_rules(void)
 		{ "reed:delay=1s", "'reed' is not a syscall" },
 		{ "write:delay=soon", "'delay=soon' (expected a duration" },
 		{ "write:delay=-1s", "'delay=-1s'" },
+		{ "write:delay=nanms", "'delay=nanms'" },
+		{ "write:delay=infs", "'delay=infs'" },
 		{ "write:error=ENOPE", "'error=ENOPE' (expected an errno name" },
 		{ "write:when=0", "'when=0'" },
 		{ "write:delay=1s,when=5..2", "'when=5..2'" },
