@@ -635,8 +635,6 @@ int gdb_has_bp(const struct gdb *g, uint64_t pc)
 	return 0;
 }
 
-#define DR_OFFSET(i) (offsetof(struct user, u_debugreg) + (size_t)(i) * sizeof(long))
-
 /* DR7 for the set (Intel SDM vol. 3, 18.2.4): local enable L_i (bit 2i),
  * R/W_i (bits 16+4i: 01 write, 11 read or write; x86 has no read-only
  * watch, so Z3 watches accesses and gdb is told rwatch), LEN_i (bits
@@ -665,26 +663,24 @@ void gdb_arm_watch(struct gdb *g, struct thread *t)
 	/* DR7 off first: an address may not be set under an enabled slot
 	 * of another length (arch/x86/kernel/ptrace.c ptrace_set_debugreg
 	 * checks each write). */
-	ptrace(PTRACE_POKEUSER, t->tid, (void *)DR_OFFSET(7), (void *)0);
+	pt_set_debugreg(t->tid, 7, 0);
 	for (i = 0; i < g->nwps; i++)
-		ptrace(PTRACE_POKEUSER, t->tid, (void *)DR_OFFSET(i), (void *)g->wps[i].addr);
+		pt_set_debugreg(t->tid, i, g->wps[i].addr);
 	if (g->nwps)
-		ptrace(PTRACE_POKEUSER, t->tid, (void *)DR_OFFSET(7), (void *)dr7_of(g));
+		pt_set_debugreg(t->tid, 7, dr7_of(g));
 	t->pol.wp_gen = g->wp_gen;
 }
 
 int gdb_watch_fired(struct gdb *g, struct thread *t)
 {
-	long dr6;
+	unsigned long dr6;
 	int i;
 
-	errno = 0;
-	dr6 = ptrace(PTRACE_PEEKUSER, t->tid, (void *)DR_OFFSET(6), NULL);
-	if (errno)
+	if (pt_get_debugreg(t->tid, 6, &dr6))
 		return 0;
-	ptrace(PTRACE_POKEUSER, t->tid, (void *)DR_OFFSET(6), (void *)0);
+	pt_set_debugreg(t->tid, 6, 0);
 	for (i = 0; i < g->nwps; i++)
-		if (dr6 & (1l << i)) {
+		if (dr6 & (1ul << i)) {
 			g->watch_hit = &g->wps[i];
 			g->watch_addr = g->wps[i].addr;
 			return 1;
@@ -858,7 +854,7 @@ static int step(struct gdb *g, struct session *s, struct thread *t)
 		 * made pending again for the event loop. */
 		if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL &&
 		    sig != SIGTRAP && sig != SIGCHLD)
-			syscall(SYS_tgkill, t->tgid, t->tid, sig);
+			thread_signal(t, sig);
 		return 1;
 	}
 	return other ? -1 : 1;

@@ -2,6 +2,7 @@
 #include "harness/core/ptrace.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,4 +168,23 @@ int pt_step(pid_t tid, int *other)
 	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP || (status >> 16))
 		*other = status;
 	return 0;
+}
+
+#define DR_OFFSET(i) (offsetof(struct user, u_debugreg) + (size_t)(i) * sizeof(long))
+
+int pt_get_debugreg(pid_t tid, int i, unsigned long *v)
+{
+	long r;
+
+	errno = 0;
+	r = ptrace(PTRACE_PEEKUSER, tid, (void *)DR_OFFSET(i), NULL);
+	if (errno)
+		return -errno;
+	*v = (unsigned long)r;
+	return 0;
+}
+
+int pt_set_debugreg(pid_t tid, int i, unsigned long v)
+{
+	return ptrace(PTRACE_POKEUSER, tid, (void *)DR_OFFSET(i), (void *)v) < 0 ? -errno : 0;
 }

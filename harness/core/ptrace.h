@@ -37,6 +37,11 @@ int pt_wait(pid_t tid, int *status);
  * another stop that came instead (for the event loop), or a negative
  * errno. */
 int pt_step(pid_t tid, int *other);
+/* Debug register i (0-7) of a stopped tracee (PTRACE_PEEKUSER/POKEUSER
+ * at struct user's u_debugreg, arch/x86/kernel/ptrace.c); 0 or a
+ * negative errno. */
+int pt_get_debugreg(pid_t tid, int i, unsigned long *v);
+int pt_set_debugreg(pid_t tid, int i, unsigned long v);
 
 
 /* Tracee memory.  Reads and writes are all-or-nothing: a short transfer
