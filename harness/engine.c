@@ -7,6 +7,7 @@
 #include "harness/core/breakpoint.h"
 #include "harness/core/condbp.h"
 #include "harness/core/ptrace.h"
+#include "harness/core/vdso.h"
 #include "harness/go/gocall.h"
 #include "harness/sched/detenv.h"
 #include "harness/base/util.h"
@@ -425,6 +426,12 @@ static void on_exec_event(struct session *s, struct thread *t)
 	}
 	s->ops->exec(s, t, &e);
 	release_vfork_parent(s, t, 1);
+	if (e.exit_taken && t->in_syscall) {
+		/* The exec stop made the call return (gorr's vDSO was mapped
+		 * from there): its exit is taken now. */
+		on_syscall_exit_stop(s, t);
+		return;
+	}
 	sched_after_stop(s, t);
 }
 
@@ -653,12 +660,47 @@ step_over:
 		thread_resume(s, t);
 }
 
+/* The clock reads made without stops in t's process (gorr's vDSO,
+ * record mode) since its last stop, before this stop's events, so they
+ * go first.  They are the reads of the one thread that ran the
+ * program's code meanwhile: t, if it was resumed into it (not into a
+ * call: thread_resume), else the thread of its process that is in it
+ * now.  (The scheduler's running thread is not always that one: a
+ * woken thread that takes a signal, the running one at a stop of
+ * another's.) */
+static struct thread *clock_reader(struct session *s, struct thread *t)
+{
+	size_t i;
+
+	if (t->in_user)
+		return t;
+	for (i = 0; i < s->norder; i++)
+		if (s->order[i]->tgid == t->tgid && s->order[i]->in_user && !s->order[i]->stopped)
+			return s->order[i];
+	return t;
+}
+
+static void take_clock_reads(struct session *s, struct thread *t)
+{
+	struct vdso_ent ent[VDSO_RING];
+	struct thread *by = clock_reader(s, t);
+	uint32_t n = 0, i;
+	int err = vdso_take(t, ent, &n);
+
+	if (err && err != -ESRCH)
+		warning("cannot read process %d's clock reads: %s", (int)t->tgid, strerror(-err));
+	for (i = 0; i < n; i++)
+		s->ops->vclock(s, by, &ent[i]);
+}
+
 static void on_stopped(struct session *s, struct thread *t, int status)
 {
 	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
 
 	t->stopped = 1;
 	s->stops++;
+	if (s->opts.fast_clock == VDSO_RECORD && s->ops->vclock)
+		take_clock_reads(s, t);
 	/* Every stop but a trap (gorr's breakpoints, the debug call
 	 * protocol's INT3s) may be an event of t's. */
 	if (event || sig != SIGTRAP)

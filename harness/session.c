@@ -5,6 +5,7 @@
 #include "harness/engine.h"
 #include "harness/core/ptrace.h"
 #include "harness/core/breakpoint.h"
+#include "harness/core/vdso.h"
 #include "harness/sched/detenv.h"
 #include "harness/base/sha256.h"
 #include "harness/base/util.h"
@@ -247,6 +248,17 @@ int session_init(struct session *s, const struct session_opts *o,
 	err = build_filter(s);
 	if (!err)
 		err = export_bpf(s);
+	if (!err && o->fast_clock == VDSO_RECORD) {
+		struct sock_filter *f;
+		unsigned short n;
+
+		err = vdso_filter(s->bpf, s->bpf_len, &f, &n);
+		if (!err) {
+			free(s->bpf);
+			s->bpf = f;
+			s->bpf_len = n;
+		}
+	}
 	if (err) {
 		error("cannot build the seccomp filter: %s", strerror(-err));
 		return err;

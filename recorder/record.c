@@ -2,6 +2,7 @@
 #include "recorder/record.h"
 #include "harness/go/backtrace.h"
 #include "harness/core/breakpoint.h"
+#include "harness/core/vdso.h"
 #include "harness/go/gocall.h"
 #include "harness/go/goroutines.h"
 #include "harness/cli.h"
@@ -65,7 +66,7 @@ static int write_header(struct recorder *r, struct session *s)
 	if (!getcwd(cwd, sizeof(cwd)))
 		strcpy(cwd, "");
 	clock_gettime(CLOCK_REALTIME, &now);
-	msgpack_pack_map(pk, 19);
+	msgpack_pack_map(pk, 19 + (s->opts.fast_clock ? 1 : 0));
 	mp_kstr(pk, "magic", TRACE_MAGIC);
 	mp_kuint(pk, "version", TRACE_VERSION);
 	mp_kstr(pk, "gorr", GORR_VERSION);
@@ -101,6 +102,9 @@ static int write_header(struct recorder *r, struct session *s)
 	mp_kbool(pk, "vdso_hidden", 1);
 	mp_kuint(pk, "start_ns", (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec);
 	mp_kbool(pk, "go_binary", s->have_bin && s->bin.is_go);
+	/* Replay maps gorr's vDSO in replay mode (harness/core/vdso.h). */
+	if (s->opts.fast_clock)
+		mp_kbool(pk, "fast_clock", 1);
 	return trace_commit(&r->w);
 }
 
@@ -234,6 +238,43 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 				mp_bin(pk, r->outbuf.buf, got);
 			}
 		}
+	}
+	commit(r);
+}
+
+/* A clock read gorr's vDSO made without a stop (harness/core/vdso.h):
+ * written as the call it stands for, marked `vdso`, with the memory the
+ * call wrote, so that dump shows it and replay gives it back. */
+static void rec_vclock(struct session *s, struct thread *t, const struct vdso_ent *e)
+{
+	struct recorder *r = rec(s);
+	const struct sc_desc *d = sc_lookup(e->nr);
+	unsigned char out[16];
+	size_t nout = vdso_out_bytes(e, out);
+	uint64_t args[2] = { (uint64_t)(uint32_t)e->clk, e->ptr };
+	msgpack_packer *pk = trace_begin(&r->w);
+	int nargs = d ? d->nargs : 2, i;
+
+	if (e->nr != SYS_clock_gettime) {	/* gettimeofday(tv, NULL), time(t) */
+		args[0] = e->ptr;
+		args[1] = 0;
+	}
+	pack_common(r, pk, "syscall", t->vtid, 5 + (nout ? 1 : 0));
+	mp_kint(pk, "nr", e->nr);
+	mp_kuint(pk, "pc", vdso_fast_pc());
+	mp_str(pk, "a");
+	msgpack_pack_array(pk, (size_t)nargs);
+	for (i = 0; i < nargs; i++)
+		msgpack_pack_uint64(pk, i < 2 ? args[i] : 0);
+	/* time(2) returns the seconds; the others 0 or -errno. */
+	mp_kint(pk, "r", e->nr == SYS_time && e->ret == 0 ? e->sec : e->ret);
+	mp_kbool(pk, "vdso", 1);
+	if (nout) {
+		mp_str(pk, "out");
+		msgpack_pack_array(pk, 1);
+		msgpack_pack_array(pk, 2);
+		msgpack_pack_uint64(pk, e->ptr);
+		mp_bin(pk, out, nout);
 	}
 	commit(r);
 }
@@ -672,10 +713,12 @@ static void rec_exec(struct session *s, struct thread *t, const struct exec_info
 	     (st.st_mtim.tv_sec == r->start.tv_sec && st.st_mtim.tv_nsec >= r->start.tv_nsec)) &&
 	    st.st_size <= EXEC_IMAGE_MAX && read_file(e->path, &image) < 0)
 		sbuf_release(&image);
-	pack_common(r, pk, "exec", t->vtid, 4 + (image.len ? 1 : 0));
+	pack_common(r, pk, "exec", t->vtid, 4 + (image.len ? 1 : 0) + (e->vdso_fast ? 1 : 0));
 	mp_kstr(pk, "path", e->path);
 	mp_kbin(pk, "at_random", e->at_random, sizeof(e->at_random));
 	mp_kbool(pk, "vdso_hidden", e->vdso_hidden);
+	if (e->vdso_fast)
+		mp_kbool(pk, "vdso_fast", 1);
 	mp_kint(pk, "index", e->index);
 	if (image.len)
 		mp_kbin(pk, "image", image.buf, image.len);
@@ -863,6 +906,7 @@ const struct engine_ops recorder_ops = {
 	.slice = rec_slice,
 	.breakpoint = rec_breakpoint,
 	.gc_done = rec_gc_done,
+	.vclock = rec_vclock,
 };
 
 /* Every thread waits and nothing can wake any of them. */
@@ -1070,6 +1114,9 @@ static const char record_usage[] =
 	"options:\n"
 	"  -o, --output FILE   write the trace to FILE (default: PROG.gorr, or\n"
 	"                      PROG-N.gorr so that no earlier trace is overwritten)\n"
+	"      --no-fast-clock every clock read stops (by default gorr's own vDSO\n"
+	"                      reads the clock in the program and gorr logs it at\n"
+	"                      its next stop; off with --inject rules on clock calls)\n"
 	CLI_SESSION_HELP
 	"  -h, --help          show this help\n";
 
@@ -1097,6 +1144,10 @@ static int parse_run_options(int argc, char **argv, struct session_opts *o,
 		}
 		if (is_run && !strcmp(a, "--real-time")) {
 			o->virtual_time = 0;
+			continue;
+		}
+		if (!is_run && !strcmp(a, "--no-fast-clock")) {
+			o->fast_clock = VDSO_SLOW;
 			continue;
 		}
 		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
@@ -1135,8 +1186,11 @@ int cmd_record(int argc, char **argv)
 	int code;
 
 	cli_session_defaults(&o);
+	o.fast_clock = VDSO_RECORD;
 	if (!parse_run_options(argc, argv, &o, &out, record_usage, 0, &code))
 		return code;
+	if (o.fast_clock && o.plan && plan_names_clock(o.plan))
+		o.fast_clock = VDSO_SLOW;	/* the rules must see every read */
 	cli_session_seed(&o);
 	path = out ? xstrdup(out) : default_trace_path(o.argv[0]);
 	code = run_policy(&o, path, "record");

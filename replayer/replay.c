@@ -7,6 +7,7 @@
 #include "harness/core/breakpoint.h"
 #include "harness/core/condbp.h"
 #include "harness/core/ptrace.h"
+#include "harness/core/vdso.h"
 #include "harness/sched/loops.h"
 #include "harness/cli.h"
 #include "harness/engine.h"
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,6 +148,22 @@ struct replayer {
 	size_t nback;
 	pid_t back_tid;		/* the trace's id of the thread stepping back */
 	size_t nback_bps;	/* of back[], those a breakpoint was set at */
+	/* The recording's clock reads through gorr's vDSO (header
+	 * fast_clock; harness/core/vdso.h): per thread, those still to be
+	 * read, in order; per process, whose of them its ring holds. */
+	int fast_clock;
+	struct vqueue {
+		pid_t tid;
+		struct vdso_ent *e;
+		size_t head, n, alloc;
+	} *vq;
+	size_t nvq;
+	struct vring {
+		pid_t tgid;
+		pid_t owner;	/* the thread whose reads are in the ring, or 0 */
+		uint32_t given;	/* how many */
+	} *vr;
+	size_t nvr;
 };
 
 static struct replayer *rep(struct session *s)
@@ -254,6 +272,162 @@ static pid_t rec_of(struct replayer *r, struct thread *t)
 		if (r->map[i].tid == t->tid)
 			return r->map[i].rec;
 	return t->tid;
+}
+
+static struct vqueue *vqueue_of(struct replayer *r, pid_t tid, int make)
+{
+	size_t i;
+
+	for (i = 0; i < r->nvq; i++)
+		if (r->vq[i].tid == tid)
+			return &r->vq[i];
+	if (!make)
+		return NULL;
+	r->vq = xrealloc(r->vq, (r->nvq + 1) * sizeof(*r->vq));
+	memset(&r->vq[r->nvq], 0, sizeof(*r->vq));
+	r->vq[r->nvq].tid = tid;
+	return &r->vq[r->nvq++];
+}
+
+static struct vring *vring_of(struct replayer *r, pid_t tgid)
+{
+	size_t i;
+
+	for (i = 0; i < r->nvr; i++)
+		if (r->vr[i].tgid == tgid)
+			return &r->vr[i];
+	r->vr = xrealloc(r->vr, (r->nvr + 1) * sizeof(*r->vr));
+	memset(&r->vr[r->nvr], 0, sizeof(*r->vr));
+	r->vr[r->nvr].tgid = tgid;
+	return &r->vr[r->nvr++];
+}
+
+static void vclock_release(struct replayer *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nvq; i++)
+		free(r->vq[i].e);
+	free(r->vq);
+	free(r->vr);
+	r->vq = NULL;
+	r->vr = NULL;
+	r->nvq = r->nvr = 0;
+}
+
+/* How many of the reads in t's process's ring its owner used: those are
+ * off the owner's queue, and the rest are withdrawn from the ring. */
+static void vring_sync(struct replayer *r, struct thread *t)
+{
+	struct vring *g = vring_of(r, t->tgid);
+	struct vqueue *q = g->owner ? vqueue_of(r, g->owner, 0) : NULL;
+	uint32_t used = 0;
+
+	if (q && g->given && vdso_used(t, g->given, &used) == 0 && used <= q->n - q->head)
+		q->head += used;
+	if (q && q->head == q->n)
+		q->head = q->n = 0;
+	g->owner = 0;
+	g->given = 0;
+}
+
+/* t runs next: its reads go into its process's ring. */
+static void vring_give(struct replayer *r, struct thread *t)
+{
+	struct vqueue *q = vqueue_of(r, t->tid, 0);
+	struct vring *g;
+	size_t k;
+
+	vring_sync(r, t);
+	if (!q || q->head == q->n)
+		return;
+	g = vring_of(r, t->tgid);
+	k = q->n - q->head < VDSO_RING ? q->n - q->head : VDSO_RING;
+	if (vdso_give(t, q->e + q->head, (uint32_t)k) == 0) {
+		g->owner = t->tid;
+		g->given = (uint32_t)k;
+	}
+}
+
+/* The reads of t's that the recording made before its next event and
+ * the replay has not made yet. */
+static size_t vclock_pending(struct replayer *r, struct thread *t)
+{
+	struct vqueue *q = vqueue_of(r, t->tid, 0);
+
+	if (!q || q->head == q->n)
+		return 0;
+	if (vring_of(r, t->tgid)->owner == t->tid)
+		vring_sync(r, t);
+	return q->n - q->head;
+}
+
+/* The next event is a read of gorr's vDSO: onto its thread's queue. */
+static void queue_vclock(struct replayer *r, struct session *s)
+{
+	struct thread *t = thread_of(r, s, r->ev.tid);
+	struct vdso_ent e;
+	int64_t v[2] = { 0, 0 };
+
+	memset(&e, 0, sizeof(e));
+	e.nr = (int32_t)r->ev.nr;
+	/* time(2)'s result is the seconds; the image's entries hold 0. */
+	e.ret = r->ev.nr == SYS_time && r->ev.ret >= 0 ? 0 : r->ev.ret;
+	e.ptr = r->ev.nr == SYS_clock_gettime ? r->ev.args[1] : r->ev.args[0];
+	e.clk = r->ev.nr == SYS_clock_gettime ? (int32_t)r->ev.args[0] : 0;
+	if (r->ev.nout && !r->ev.out[0].missing)
+		memcpy(v, r->ev.out[0].data.p,
+		       r->ev.out[0].data.len < sizeof(v) ? r->ev.out[0].data.len : sizeof(v));
+	e.sec = r->ev.nr == SYS_time ? r->ev.ret : v[0];
+	e.nsec = r->ev.nr == SYS_gettimeofday ? v[1] * 1000 : v[1];
+	if (t) {
+		struct vqueue *q = vqueue_of(r, t->tid, 1);
+
+		if (q->n == q->alloc) {
+			q->alloc = q->alloc ? 2 * q->alloc : 64;
+			q->e = xrealloc(q->e, q->alloc * sizeof(*q->e));
+		}
+		q->e[q->n++] = e;
+	}
+	consume(r);
+}
+
+/* t is at the vDSO's stopping SYSCALL with a read: its ring ran dry
+ * (more reads than it holds), or t ran on past the events picked so far.
+ * The next of its recorded reads answers it: its memory is written, and
+ * the rest go into the ring.  1 with the call's result in *ret, or 0
+ * when the recording has no such read next. */
+static int vclock_answer(struct replayer *r, struct session *s, struct thread *t, int64_t *ret)
+{
+	struct vqueue *q;
+	struct vdso_ent e;
+	unsigned char out[16];
+	size_t n;
+
+	while (r->have && r->ev.type == EV_SYSCALL && r->ev.vdso && thread_of(r, s, r->ev.tid) == t)
+		queue_vclock(r, s);
+	vring_sync(r, t);
+	q = vqueue_of(r, t->tid, 0);
+	if (!q || q->head == q->n)
+		return 0;
+	e = q->e[q->head];
+	if (e.nr != t->call.nr || (e.nr == SYS_clock_gettime && (uint64_t)(uint32_t)e.clk != t->call.args[0]))
+		return 0;
+	q->head++;
+	n = vdso_out_bytes(&e, out);
+	if (n)
+		thread_write(t, e.nr == SYS_clock_gettime ? t->call.args[1] : t->call.args[0], out, n);
+	*ret = e.nr == SYS_time ? e.sec : e.ret;
+	vring_give(r, t);
+	return 1;
+}
+
+static void rp_starting(struct session *s, struct thread *t)
+{
+	struct replayer *r = rep(s);
+
+	if (r->fast_clock)
+		vring_give(r, t);
 }
 
 static int is_next_for(struct replayer *r, struct session *s, struct thread *t, enum ev_type type)
@@ -458,10 +632,27 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 		if (o && o != t && o->tgid == t->tgid)
 			return ENTRY_RUN_EXIT;
 	}
+	if (r->fast_clock && t->call.pc == vdso_slow_pc()) {
+		int64_t ret;
+
+		/* Else it waits (ENTRY_HOLD below) until its read comes in
+		 * the trace (pick_next). */
+		if (vclock_answer(r, s, t, &ret)) {
+			thread_emulate(t, ret);
+			t->pol.replayed = 1;
+			return ENTRY_EMULATE;
+		}
+	}
 	if (thread_of(r, s, r->ev.tid) != t)
 		return ENTRY_HOLD;	/* its turn comes later */
 	if (check_event_break(r, s, NULL))
 		return ENTRY_HOLD;
+	if (r->fast_clock && vclock_pending(r, t)) {
+		diverge_call(r, s, t);
+		fprintf(stderr, "  (the recording read the clock %zu more times before it)\n",
+			vclock_pending(r, t));
+		return ENTRY_HOLD;
+	}
 	/* A call that runs for real reports its clone or exec event before
 	 * it returns. */
 	if (runs_for_real(d) && ((r->ev.type == EV_CLONE && (d->flags & SF_SPAWN)) ||
@@ -735,7 +926,6 @@ static void rp_clone(struct session *s, struct thread *parent, struct thread *ch
 {
 	struct replayer *r = rep(s);
 
-	(void)kind;
 	if (r->diverged || r->stopped)
 		return;
 	if (!is_next_for(r, s, parent, EV_CLONE)) {
@@ -744,6 +934,9 @@ static void rp_clone(struct session *s, struct thread *parent, struct thread *ch
 	}
 	map_tid(r, (pid_t)r->ev.child, child->tid);
 	consume(r);
+	/* A forked child's copy of the ring holds its parent's reads. */
+	if (r->fast_clock && kind == CLONE_KIND_FORK)
+		vdso_give(child, NULL, 0);
 }
 
 static void insert_user_breaks(struct replayer *r, struct session *s, struct thread *t);
@@ -1065,6 +1258,17 @@ static void rp_exec(struct session *s, struct thread *t, const struct exec_info 
 		diverge(r, s, t, "exec'd");
 		return;
 	}
+	if (r->fast_clock) {
+		struct vring *g = vring_of(r, t->tgid);
+
+		g->owner = 0;	/* a new image, a new page */
+		g->given = 0;
+		if (e->vdso_fast != r->ev.vdso_fast) {
+			diverge(r, s, t, e->vdso_fast ? "exec'd with gorr's vDSO" :
+				"exec'd without gorr's vDSO (it could not be mapped)");
+			return;
+		}
+	}
 	consume(r);
 	if (e->index == 0) {
 		insert_user_breaks(r, s, t);
@@ -1329,6 +1533,9 @@ static int slice_end_here(struct replayer *r, struct session *s, struct thread *
 	if (!r->slice_bp || r->slice_tid != t->tid || r->slice_pc != pc ||
 	    !(is_next_for(r, s, t, EV_SLICE) || (is_next_for(r, s, t, EV_FAULT) && is_gc_fault(&r->ev))))
 		return 0;
+	/* Not before the clock reads the recording made first. */
+	if (r->fast_clock && vclock_pending(r, t))
+		return 0;
 	if (++r->slice_hits != r->ev.visit && exact)
 		return 0;
 	if (r->ev.type == EV_SLICE && r->ev.loop && !exact && r->slice_hits == 1) {
@@ -1547,6 +1754,35 @@ static struct thread *pick_next(struct session *s)
 			skip_inert(r);
 			continue;
 		}
+		if (r->ev.type == EV_SYSCALL && r->ev.vdso) {
+			struct thread *reader = thread_of(r, s, r->ev.tid);
+
+			/* The debugger goes to before this read (monitor goto N):
+			 * its thread is the place; the read is answered when
+			 * it is made (vclock_serve). */
+			if (reader && r->seek != SEEK_NONE && !r->target.pc && !r->target.begin &&
+			    r->events >= r->target.events)
+				return reader;
+			/* Read without a stop: its thread's ring answers it.
+			 * The thread ran, as with any event of its own. */
+			if (reader) {
+				r->cur_tid = reader->tid;
+				if (r->sliced_tid == reader->tid)
+					r->sliced_tid = 0;
+			}
+			queue_vclock(r, s);
+			if (reader && reader->pol.held == 1 && reader->call.pc == vdso_slow_pc()) {
+				/* It waits at the stopping SYSCALL for this read. */
+				int64_t ret;
+
+				if (vclock_answer(r, s, reader, &ret)) {
+					reader->pol.held = 0;
+					reader->pol.replayed = 1;
+					complete_call(s, reader, ret);
+				}
+			}
+			continue;
+		}
 		if (r->ev.type == EV_END) {
 			r->ended = 1;
 			return NULL;
@@ -1733,6 +1969,7 @@ static const struct engine_ops replay_ops = {
 	.pick = rp_pick,
 	.breakpoint = rp_breakpoint,
 	.tick = rp_tick,
+	.starting = rp_starting,
 };
 
 static char **str_array(const msgpack_object *o)
@@ -1809,6 +2046,7 @@ static int read_header(struct replayer *r)
 	r->kind = str_of(h, "kind");
 	r->seed = mp_get_uint(h, "seed", 0);
 	r->cpus = (int)mp_get_int(h, "cpus", 0);
+	r->fast_clock = mp_get(h, "fast_clock") != NULL;
 	dg = mp_get_raw(h, "exe_sha256", &n);
 	if (!r->argv || !r->argv[0] || !r->exe || !r->envp || !dg || n != 32) {
 		error("'%s' has an incomplete header: cannot replay it", r->path);
@@ -1950,6 +2188,7 @@ static void replayer_release(struct replayer *r)
 	free(r->map);
 	free(r->traps);
 	free(r->saved);
+	vclock_release(r);
 	while (r->nimages)
 		standin_remove(&r->images[--r->nimages]);
 	free(r->images);
@@ -1989,7 +2228,10 @@ static int beside_trace(struct replayer *r, const char *trace_abs, struct standi
  * -1 after an error. */
 static int replayer_rewind(struct replayer *r)
 {
-	struct replayer keep = *r;
+	struct replayer keep;
+
+	vclock_release(r);
+	keep = *r;
 
 	release_header(r);
 	memset(r, 0, sizeof(*r));
@@ -2177,6 +2419,7 @@ int cmd_replay(int argc, char **argv)
 	o.exe = r.exe;
 	o.seed = r.seed;
 	o.seed_given = 1;
+	o.fast_clock = r.fast_clock ? VDSO_REPLAY : VDSO_SLOW;
 	o.quiet = 1;
 again:
 	r.session = &s;

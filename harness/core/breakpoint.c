@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +76,68 @@ int bp_code_write(struct session *s, struct thread *t, uint64_t pc, const void *
 	if (s->bp_memfd1 && pwrite(s->bp_memfd1 - 1, buf, len, (off_t)pc) == (ssize_t)len)
 		return 0;
 	return mem_write(t->tid, pc, buf, len);
+}
+
+int bp_inject_syscall(struct session *s, struct thread *t, uint64_t pc, long nr,
+		      const uint64_t args[6], int64_t *ret)
+{
+	/* mov $nr, %eax; syscall.  The number is not put in rax by
+	 * PTRACE_SETREGS: at an exec stop the kernel has yet to return
+	 * from execve, and its return value would overwrite it
+	 * (arch/x86/entry/common.c, do_syscall_64). */
+	unsigned char code[7] = { 0xb8, 0, 0, 0, 0, 0x0f, 0x05 };
+	struct user_regs_struct regs, call;
+	unsigned char saved[sizeof(code)];
+	uint32_t nr32 = (uint32_t)nr;
+	int err, other = 0, i;
+
+	memcpy(code + 1, &nr32, 4);
+	if ((err = pt_getregs(t->tid, &regs)) || (err = mem_read(t->tid, pc, saved, sizeof(saved))))
+		return err;
+	if ((err = bp_code_write(s, t, pc, code, sizeof(code))))
+		return err;
+	call = regs;
+	call.rip = pc;
+	call.orig_rax = (unsigned long long)-1;
+	for (i = 0; i < 6; i++)
+		regs_set_arg(&call, i, args[i]);
+	err = pt_setregs(t->tid, &call);
+	/* Two steps; the second may stop first at the seccomp filter's
+	 * trace stop (PTRACE_EVENT_SECCOMP): stepping on runs the call, and
+	 * the step's trap comes after it (kernel/entry/common.c
+	 * syscall_exit_work, report_single_step). */
+	for (i = 0; !err && i < 4; i++) {
+		err = pt_step(t->tid, &other);
+		if (err)
+			break;
+		if (other && (other >> 8) == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8)))
+			continue;
+		if (other) {
+			err = WIFSTOPPED(other) ? -EAGAIN : -ESRCH;
+			break;
+		}
+		if ((err = pt_getregs(t->tid, &call)))
+			break;
+		if (call.rip == pc + sizeof(code)) {
+			*ret = (int64_t)call.rax;
+			break;
+		}
+		if (call.rip != pc + 5) {
+			err = -ENOTSUP;
+			break;
+		}
+	}
+	if (!err && i == 4)
+		err = -EAGAIN;	/* seccomp stops, and no step's trap */
+	if (err == -ESRCH)
+		return err;
+	bp_code_write(s, t, pc, saved, sizeof(saved));
+	pt_setregs(t->tid, &regs);
+	if (err == -EAGAIN && other && WSTOPSIG(other) != SIGTRAP)
+		/* A signal came instead of the step, and was taken off its
+		 * queue by that stop: it is sent again. */
+		thread_signal(t, WSTOPSIG(other));
+	return err;
 }
 
 static int code_write(struct session *s, struct thread *t, uint64_t pc, unsigned char b)

@@ -23,6 +23,13 @@ int bp_tsc_site(const struct session *s, uint64_t pc);
 /* Write len bytes of t's code at pc (through its protection); 0 or a
  * negative errno. */
 int bp_code_write(struct session *s, struct thread *t, uint64_t pc, const void *buf, size_t len);
+/* Make t, stopped with nothing pending (a trap; not a syscall stop), run
+ * syscall nr with args through code written at pc for the while (7
+ * bytes, mapped executable); its registers and those bytes are put back
+ * after.  *ret is the call's result.  0, or a negative errno:
+ * -EAGAIN when a signal came instead (it is sent again). */
+int bp_inject_syscall(struct session *s, struct thread *t, uint64_t pc, long nr,
+		      const uint64_t args[6], int64_t *ret);
 /* Put the program's own bytes back into buf, len bytes read from addr
  * in process tgid, where gorr's INT3s are (breakpoints, patched rdtsc):
  * what a debugger must see. */

@@ -500,58 +500,20 @@ out:
 	return err;
 }
 
-/* Make t, at a trap stop with rip == pc, run mmap(addr, PAGE, rwx,
- * private anonymous, fixed without replacing) through a SYSCALL written
- * at pc for the while; then it is put back as it was.  0 when the page is
- * there, or a negative errno. */
+/* The page, rwx (it saves registers there), private, anonymous, fixed
+ * without replacing anything. */
 static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_t addr)
 {
-	static const unsigned char sys[2] = { 0x0f, 0x05 };
-	struct user_regs_struct regs, call;
-	unsigned char saved[2];
-	int err, other = 0, i;
+	uint64_t a[6] = { addr, 2 * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0 };
+	int64_t ret;
+	int err = bp_inject_syscall(s, t, pc, SYS_mmap, a, &ret);
 
-	if ((err = pt_getregs(t->tid, &regs)) || (err = mem_read(t->tid, pc, saved, 2)))
+	if (err)
 		return err;
-	if ((err = bp_code_write(s, t, pc, sys, 2)))
-		return err;
-	call = regs;
-	call.rip = pc;
-	call.orig_rax = (unsigned long long)-1;
-	call.rax = SYS_mmap;
-	call.rdi = addr;
-	call.rsi = 2 * PAGE;
-	call.rdx = PROT_READ | PROT_WRITE | PROT_EXEC;	/* it saves registers there */
-	call.r10 = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
-	call.r8 = (unsigned long long)-1;
-	call.r9 = 0;
-	err = pt_setregs(t->tid, &call);
-	/* The step may stop first at the seccomp filter's trace stop
-	 * (PTRACE_EVENT_SECCOMP); stepping on runs the call, and the step's
-	 * trap comes after it (kernel/entry/common.c syscall_exit_work,
-	 * report_single_step). */
-	for (i = 0; !err && i < 3; i++) {
-		err = pt_step(t->tid, &other);
-		if (err || !other)
-			break;
-		if ((other >> 8) == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8)))
-			continue;
-		err = WIFSTOPPED(other) ? -EAGAIN : -ESRCH;
-	}
-	if (!err && other)
-		err = -EAGAIN;	/* seccomp stops, and no step's trap */
-	if (!err && !other && (err = pt_getregs(t->tid, &call)) == 0 &&
-	    (call.rip != pc + 2 || call.rax != addr))
-		err = (int64_t)call.rax < 0 && (int64_t)call.rax > -4096 ? (int)call.rax : -ENOTSUP;
-	if (err == -ESRCH)
-		return err;
-	bp_code_write(s, t, pc, saved, 2);
-	pt_setregs(t->tid, &regs);
-	if (err == -EAGAIN && WSTOPSIG(other) != SIGTRAP)
-		/* A signal came instead of the step, and was taken off its
-		 * queue by that stop: it is sent again. */
-		thread_signal(t, WSTOPSIG(other));
-	return err;
+	if ((uint64_t)ret != addr)
+		return ret < 0 && ret > -4096 ? (int)ret : -ENOTSUP;
+	return 0;
 }
 
 /* The trampoline at c->base for a check at pc, the JMP at q taking

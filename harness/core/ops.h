@@ -19,6 +19,7 @@
 
 struct session;
 struct thread;
+struct vdso_ent;
 
 enum clone_kind {
 	CLONE_KIND_THREAD,
@@ -31,6 +32,8 @@ struct exec_info {
 	char path[4096];	/* the new image (/proc/TID/exe), or "" */
 	unsigned char at_random[16];
 	int vdso_hidden;
+	int vdso_fast;		/* gorr's vDSO is mapped (session_opts.fast_clock) */
+	int exit_taken;		/* execve has returned (0): no exit stop comes */
 	int at_random_set;
 	int index;		/* 0 for the first exec of the run */
 };
@@ -91,6 +94,11 @@ struct engine_ops {
 	/* Optional, with pick: every scheduler tick (5 ms of real time)
 	 * while t runs in user code; a scripted run's watchdog. */
 	void (*tick)(struct session *s, struct thread *t);
+	/* Optional, under gorr's vDSO in record mode: a clock read t made
+	 * without a stop, given at the next stop, in order. */
+	void (*vclock)(struct session *s, struct thread *t, const struct vdso_ent *e);
+	/* Optional: the scheduler starts t (its pick, or the live order). */
+	void (*starting)(struct session *s, struct thread *t);
 };
 
 enum { BP_GO_ON = 0, BP_STOP = 1, BP_TAKEN = 2 };

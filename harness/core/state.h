@@ -211,6 +211,9 @@ struct session_opts {
 	int chaos;		/* --chaos LEVEL: 0 off, 1, 2 (harness/sched/sched.c) */
 	int64_t timeout_ns;	/* --timeout DUR: the run ends after DUR (scheduler's clock) */
 	const char *as_path;	/* --as PATH: run argv[0]'s file from PATH (standin_place) */
+	/* enum vdso_mode: gorr's vDSO answers clock reads without stops
+	 * (harness/core/vdso.h); 0: no vDSO at all, every read stops */
+	int fast_clock;
 };
 
 enum { PIN_AUTO = -1, PIN_NONE = -2 };

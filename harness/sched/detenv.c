@@ -7,6 +7,7 @@
 #include "harness/base/prng.h"
 #include "harness/core/ptrace.h"
 #include "harness/core/breakpoint.h"
+#include "harness/core/vdso.h"
 #include "harness/base/util.h"
 #include "harness/go/gobin.h"
 
@@ -148,14 +149,40 @@ out:
  * create_elf_tables).  Two entries are changed:
  *  - AT_SYSINFO_EHDR is set to 0: without a vDSO, Go's runtime and libc
  *    make real clock_gettime syscalls (runtime/vdso_linux.go ignores a
- *    zero address), which the recorder then sees;
+ *    zero address), which the recorder then sees; or, with
+ *    session_opts.fast_clock, to gorr's own vDSO, mapped now
+ *    (harness/core/vdso.h), whose reads gorr sees at its next stop;
  *  - the 16 bytes AT_RANDOM points to are the run's seed bytes: Go seeds
  *    its runtime randomness from them (runtime/rand.go, startupRand). */
+/* Let execve return, as its syscall-exit stop would: a step from the
+ * exec stop traps first on that return (kernel/entry/common.c
+ * syscall_exit_work, report_single_step), before any instruction runs,
+ * in place of the exit stop.  Then t is at a plain trap stop, from which
+ * calls can be made (vdso_map), and execve's result, 0, is in rax. */
+static int finish_exec(struct thread *t, struct user_regs_struct *regs, struct exec_info *e)
+{
+	struct user_regs_struct now;
+	int err, other = 0;
+
+	if ((err = pt_step(t->tid, &other)))
+		return err;
+	if (other)
+		return WIFSTOPPED(other) ? -EAGAIN : -ESRCH;
+	e->exit_taken = 1;
+	if ((err = pt_getregs(t->tid, &now)))
+		return err;
+	if (now.rip != regs->rip)
+		return -ENOTSUP;
+	now.rax = 0;
+	*regs = now;
+	return pt_setregs(t->tid, &now);
+}
+
 int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e)
 {
 	struct user_regs_struct regs;
 	struct stack_cursor c;
-	uint64_t sp, argc, v, p, type, val, at_entry = 0;
+	uint64_t sp, argc, v, p, type, val, at_entry = 0, ehdr = 0;
 	int err;
 
 	{
@@ -170,6 +197,17 @@ int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e)
 	err = pt_getregs(t->tid, &regs);
 	if (err)
 		return err;
+	if (s->opts.fast_clock && (err = finish_exec(t, &regs, e)) == -ESRCH)
+		return err;
+	if (s->opts.fast_clock && !err) {
+		err = vdso_map(s, t, s->opts.fast_clock, &ehdr);
+		if (err == -ESRCH)
+			return err;
+		if (err && !s->opts.quiet)
+			warning("cannot map gorr's vDSO into process %d (%s): its clock reads "
+				"stop", (int)t->tgid, strerror(-err));
+		e->vdso_fast = !err;
+	}
 	memset(&c, 0, sizeof(c));
 	c.tid = t->tid;
 	sp = regs.rsp;
@@ -194,9 +232,7 @@ int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e)
 		if (type == AT_NULL)
 			break;
 		if (type == AT_SYSINFO_EHDR) {
-			uint64_t zero = 0;
-
-			if (mem_write(t->tid, p + 8, &zero, 8) == 0)
+			if (mem_write(t->tid, p + 8, &ehdr, 8) == 0)
 				e->vdso_hidden = 1;
 		} else if (type == AT_ENTRY) {
 			at_entry = val;

@@ -32,6 +32,7 @@
 #include "harness/core/breakpoint.h"
 #include "harness/core/condbp.h"
 #include "harness/core/ptrace.h"
+#include "harness/core/vdso.h"
 #include "harness/base/util.h"
 
 #include <errno.h>
@@ -1097,6 +1098,7 @@ void sched_tick(struct session *s)
 }
 
 #define CANON_STEPS 256
+#define VDSO_STEPS 512	/* more than any path through gorr's vDSO takes */
 #define FIT_STEPS 16	/* instructions a slice end may move on to find a window */
 #define EFLAGS_TF 0x100
 #define EFLAGS_RF 0x10000
@@ -1375,6 +1377,21 @@ int sched_slice(struct session *s, struct thread *t)
 		thread_resume(s, t);
 		return 0;
 	}
+	/* No slice ends inside gorr's vDSO: its record path is not the one
+	 * replay runs (harness/vdso/image.c), so replay could not find the
+	 * place.  The thread steps on out of it (a few dozen instructions);
+	 * a stop that comes instead (its ring was full: the stopping call)
+	 * ends the slice. */
+	if (s->opts.fast_clock == VDSO_RECORD && vdso_holds(regs.rip)) {
+		int k, other = 0;
+
+		for (k = 0; k < VDSO_STEPS && vdso_holds(regs.rip); k++)
+			if (step(t, &regs, &other)) {
+				if (other)
+					return other;
+				break;
+			}
+	}
 	/* Not while a forced GC runs in its process: a step over one of
 	 * the debug call protocol's INT3s would swallow its trap. */
 	if (!(s->gc.tid && s->gc.tgid == t->tgid)) {
@@ -1507,6 +1524,8 @@ static void start(struct session *s, struct thread *t)
 		s->ops->switched(s, t);
 	}
 	s->last_run = t;
+	if (s->ops->starting)
+		s->ops->starting(s, t);
 	if (t->rs == RS_WAITING && t->sch.wait == W_DELAY) {
 		/* The injected delay is over: the call goes on now, and may
 		 * park again (a futex wait...). */

@@ -79,6 +79,7 @@ static int decode_syscall(const msgpack_object *o, struct trace_event *ev,
 	ev->tty = (int)mp_get_int(o, "tty", 0);
 	ev->injected = mp_get(o, "injected") != NULL;
 	ev->blocked = mp_get(o, "blocked") != NULL;
+	ev->vdso = mp_get(o, "vdso") != NULL;
 	if (!a || a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size > 6) {
 		sbuf_adds(why, "a syscall event without its arguments");
 		return -EINVAL;
@@ -166,6 +167,7 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 		ev->path = get_blob(o, "path");
 		ev->at_random = get_blob(o, "at_random");
 		ev->image = get_blob(o, "image");
+		ev->vdso_fast = mp_get(o, "vdso_fast") != NULL;
 		ev->vdso_hidden = mp_get(o, "vdso_hidden") &&
 				  mp_get(o, "vdso_hidden")->type == MSGPACK_OBJECT_BOOLEAN &&
 				  mp_get(o, "vdso_hidden")->via.boolean;

@@ -48,6 +48,7 @@ struct trace_event {
 	int tty;		/* wrote to the recording's stdout (1) or stderr (2) */
 	int injected;		/* its result came from a fault rule */
 	int blocked;		/* it waited in the kernel while other threads ran */
+	int vdso;		/* a clock read gorr's vDSO made without a stop */
 	int nin;
 	struct {
 		int arg;
@@ -78,6 +79,7 @@ struct trace_event {
 	struct ev_blob path, at_random;
 	struct ev_blob image;	/* exec: the file's bytes, when the recording made it */
 	int vdso_hidden;
+	int vdso_fast;		/* exec: gorr's vDSO was mapped */
 
 	/* EV_FAULT: the rule as written, and its action; a forced GC also
 	 * has pc, regs and the dead registers it cleared (GOCALL_CLEAR_*) */

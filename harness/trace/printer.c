@@ -571,6 +571,8 @@ void print_syscall(struct sbuf *sb, const struct trace_event *ev,
 		sbuf_adds(sb, " (emulated)");
 	if (ev->blocked)
 		sbuf_adds(sb, " (blocked)");
+	if (ev->vdso)
+		sbuf_adds(sb, " (vdso)");
 }
 
 static void print_wstatus(struct sbuf *sb, int ws)
@@ -636,7 +638,8 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 	case EV_EXEC:
 		sbuf_adds(sb, "--- exec ");
 		sbuf_add_quoted(sb, ev->path.p, ev->path.len, 4096);
-		sbuf_addf(sb, " (vdso %s, AT_RANDOM=", ev->vdso_hidden ? "hidden" : "visible");
+		sbuf_addf(sb, " (vdso %s, AT_RANDOM=",
+			  ev->vdso_fast ? "gorr's" : ev->vdso_hidden ? "hidden" : "visible");
 		sbuf_add_hex(sb, ev->at_random.p, ev->at_random.len);
 		sbuf_adds(sb, ") ---");
 		break;

@@ -338,3 +338,82 @@ def test_cgo_binary_replays(ctx):
     for _ in range(3):
         rep = replay(ctx, trace, timeout=60)
         assert (rep.stdout, rep.returncode) == (rec.stdout, rec.returncode), rep
+
+
+# x86-64 numbers (arch/x86/entry/syscalls/syscall_64.tbl)
+NR = {"clock_gettime": 228, "gettimeofday": 96, "time": 201}
+
+
+def clock_reads(events):
+    """The clock read events of a trace: (through gorr's vDSO, stopping)."""
+    clock = set(NR.values())
+    reads = [e for e in events if e.get("e") == "syscall" and e.get("nr") in clock]
+    fast = [e for e in reads if e.get("vdso")]
+    return fast, [e for e in reads if not e.get("vdso")]
+
+
+@per_toolchain
+def test_clock_reads_without_stops(ctx):
+    """`gorr record` maps its own vDSO: Go's clock reads make no stop,
+    are logged in the process's page and written at the next stop, and
+    replay answers them from the trace: it prints the values the
+    recording read (a live clock never would), 3 times of 3, also when a
+    loop that reads the clock has its timeslices end by interrupt.
+    --no-fast-clock keeps every read a stop."""
+    trace = ctx.path("clocks.gorr")
+    rec = record(ctx, "clocks", ["3000", "300"], trace)
+    assert rec.returncode == 0, rec
+    events = load_trace(trace)
+    assert events[0].get("fast_clock") is True
+    assert [e.get("vdso_fast") for e in events if e.get("e") == "exec"] == [True]
+    fast, slow = clock_reads(events)
+    # 12,000 reads by the goroutines and the spin's; a full ring (100)
+    # stops once.
+    assert len(fast) > 12000 and len(slow) < len(fast) / 50, (len(fast), len(slow))
+    assert all(e["pc"] == fast[0]["pc"] for e in fast)
+    slices = [e for e in events if e.get("e") == "slice" and e.get("regs")]
+    for i in range(3):
+        rep = replay(ctx, trace, timeout=120)
+        assert (rep.stdout, rep.returncode) == (rec.stdout, rec.returncode), (i, slices[:1], rep)
+    # Each read is shown as the call it stands for.
+    dump = ctx.gorr_cmd("dump", trace, check_exit=0).stdout
+    assert re.search(r"clock_gettime\(CLOCK_(MONOTONIC|REALTIME), \{tv_sec=\d+, tv_nsec=\d+\}\) = 0 \(vdso\)",
+                     dump), dump[:2000]
+    assert "(vdso gorr's," in dump
+    # Without: every read stops, and the trace says so.
+    trace2 = ctx.path("clocks-slow.gorr")
+    rec2 = ctx.gorr_cmd("record", "-q", "--no-fast-clock", "-o", trace2, "--",
+                        ctx.prog("clocks"), "300", check_exit=0)
+    events2 = load_trace(trace2)
+    assert "fast_clock" not in events2[0]
+    fast2, slow2 = clock_reads(events2)
+    assert not fast2 and len(slow2) > 1200, (len(fast2), len(slow2))
+    assert replay(ctx, trace2, timeout=60).stdout == rec2.stdout
+    # A fault rule on clock_gettime needs every read to stop.
+    trace3 = ctx.path("clocks-rule.gorr")
+    ctx.gorr_cmd("record", "-q", "--inject", "clock_gettime:delay=1us:when=5", "-o", trace3, "--",
+                 ctx.prog("clocks"), "10", check_exit=0)
+    assert not clock_reads(load_trace(trace3))[0]
+
+
+def test_c_program_clock_reads_without_stops(ctx):
+    """glibc finds gorr's vDSO (clock_gettime, gettimeofday, time, in a
+    forked child too) and the replay prints what the recording read."""
+    if not shutil.which("gcc"):
+        from run import Skip
+        raise Skip("no C compiler: cannot build tests/cgo/cclock.c")
+    prog = ctx.path("cclock")
+    subprocess.run(["gcc", "-O2", "-o", prog, os.path.join(ctx.root, "tests", "cgo", "cclock.c")],
+                   check=True)
+    trace = ctx.path("cclock.gorr")
+    rec = ctx.gorr_cmd("record", "-q", "-o", trace, "--", prog, check_exit=0)
+    assert rec.stdout.startswith("child ") and "parent " in rec.stdout, rec
+    fast, slow = clock_reads(load_trace(trace))
+    assert {e["nr"] for e in fast} == {NR["clock_gettime"], NR["gettimeofday"], NR["time"]}, \
+        {e["nr"] for e in fast}
+    # 3,002 reads; a full ring (100) makes one stop.
+    assert len(fast) + len(slow) >= 3002 and len(slow) <= 31, (len(fast), len(slow))
+    assert len({e["tid"] for e in fast}) == 2, {e["tid"] for e in fast}
+    for i in range(3):
+        rep = replay(ctx, trace, timeout=60)
+        assert (rep.stdout, rep.returncode) == (rec.stdout, 0), (i, rep)
