@@ -677,7 +677,7 @@ static struct thread *clock_reader(struct session *s, struct thread *t)
 	for (i = 0; i < s->norder; i++)
 		if (s->order[i]->tgid == t->tgid && s->order[i]->in_user && !s->order[i]->stopped)
 			return s->order[i];
-	return t;
+	return NULL;
 }
 
 static void take_clock_reads(struct session *s, struct thread *t)
@@ -685,7 +685,14 @@ static void take_clock_reads(struct session *s, struct thread *t)
 	struct vdso_ent ent[VDSO_RING];
 	struct thread *by = clock_reader(s, t);
 	uint32_t n = 0, i;
-	int err = vdso_take(t, ent, &n);
+	int err;
+
+	/* None of its threads ran the program's code since their last
+	 * stops (t comes back from a call): nothing to read, and no read
+	 * of the page (half of an HTTP server's stops). */
+	if (!by)
+		return;
+	err = vdso_take(t, ent, &n);
 
 	if (err && err != -ESRCH)
 		warning("cannot read process %d's clock reads: %s", (int)t->tgid, strerror(-err));
@@ -809,6 +816,8 @@ int session_run(struct session *s)
 		pid = waitpid(-1, &status, __WALL);
 		if (pid < 0) {
 			if (errno == EINTR) {
+				if (s->ops->flush)
+					s->ops->flush(s);
 				sched_tick(s);
 				continue;
 			}

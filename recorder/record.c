@@ -279,15 +279,20 @@ static void rec_vclock(struct session *s, struct thread *t, const struct vdso_en
 	commit(r);
 }
 
+static void rec_flush(struct session *s)
+{
+	trace_flush(&rec(s)->w);
+}
+
 /* Whether the program's fd is gorr's own stdout (1) or stderr (2): the
  * same open file (kcmp(2), KCMP_FILE).  Their writes are kept whole, so
  * that a replay shows the program's output again. */
-static int tty_of(struct thread *t, int fd)
+static int tty_of(const struct session *s, struct thread *t, int fd)
 {
 	int std;
 
 	for (std = 1; std <= 2; std++)
-		if (syscall(SYS_kcmp, getpid(), t->tgid, KCMP_FILE, std, fd) == 0)
+		if (syscall(SYS_kcmp, s->gorr_pid, t->tgid, KCMP_FILE, std, fd) == 0)
 			return std;
 	return 0;
 }
@@ -578,7 +583,7 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 
 	t->pol.tty = 0;
 	t->pol.injected = 0;
-	if (d && (d->flags & SF_FDOUT) && (t->pol.tty = tty_of(t, (int)t->call.args[0])))
+	if (d && (d->flags & SF_FDOUT) && (t->pol.tty = tty_of(s, t, (int)t->call.args[0])))
 		/* The whole buffer, not strsize bytes of it. */
 		t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t,
 						1u << 30, t->call.in, &t->inbuf);
@@ -907,6 +912,7 @@ const struct engine_ops recorder_ops = {
 	.breakpoint = rec_breakpoint,
 	.gc_done = rec_gc_done,
 	.vclock = rec_vclock,
+	.flush = rec_flush,
 };
 
 /* Every thread waits and nothing can wake any of them. */

@@ -97,6 +97,9 @@ struct engine_ops {
 	/* Optional, under gorr's vDSO in record mode: a clock read t made
 	 * without a stop, given at the next stop, in order. */
 	void (*vclock)(struct session *s, struct thread *t, const struct vdso_ent *e);
+	/* Optional: gorr is about to wait (a tick found it waiting for a
+	 * stop, or it goes idle): what is buffered should be written. */
+	void (*flush)(struct session *s);
 	/* Optional: the scheduler starts t (its pick, or the live order). */
 	void (*starting)(struct session *s, struct thread *t);
 };

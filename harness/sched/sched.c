@@ -1587,6 +1587,8 @@ static int idle_wait(struct session *s, int64_t deadline)
 	size_t k;
 	int64_t now = real_now(CLOCK_MONOTONIC);
 
+	if (s->ops->flush)
+		s->ops->flush(s);
 	p[n].fd = s->sigchld_fd;
 	p[n].events = POLLIN;
 	dups[n++] = -1;

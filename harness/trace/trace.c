@@ -29,33 +29,42 @@ int trace_writer_open(struct trace_writer *w, const char *path)
 
 msgpack_packer *trace_begin(struct trace_writer *w)
 {
-	msgpack_sbuffer_clear(&w->sbuf);
+	/* An object begun and never committed is dropped. */
+	w->sbuf.size = w->committed;
 	return &w->pk;
+}
+
+int trace_flush(struct trace_writer *w)
+{
+	int err = 0;
+
+	if (w->fd >= 0 && w->committed && !w->failed &&
+	    (err = write_full(w->fd, w->sbuf.data, w->committed))) {
+		w->failed = 1;
+		error("cannot write trace '%s': %s", w->path, strerror(-err));
+	}
+	msgpack_sbuffer_clear(&w->sbuf);
+	w->committed = 0;
+	return w->failed ? -EIO : 0;
 }
 
 int trace_commit(struct trace_writer *w)
 {
 	if (w->failed)
 		return -EIO;
-	if (w->fd >= 0) {
-		int err = write_full(w->fd, w->sbuf.data, w->sbuf.size);
-
-		if (err) {
-			w->failed = 1;
-			error("cannot write trace '%s': %s", w->path, strerror(-err));
-			return err;
-		}
-	}
-	w->bytes += w->sbuf.size;
+	w->bytes += w->sbuf.size - w->committed;
+	w->committed = w->sbuf.size;
 	w->objects++;
+	if (w->committed >= TRACE_BUFFER)
+		return trace_flush(w);
 	return 0;
 }
 
 int trace_writer_close(struct trace_writer *w)
 {
-	int err = 0;
+	int err = trace_flush(w) == 0 ? 0 : -EIO;
 
-	if (w->fd >= 0 && close(w->fd) < 0 && !w->failed) {
+	if (w->fd >= 0 && close(w->fd) < 0 && !w->failed && !err) {
 		err = -errno;
 		error("cannot write trace '%s': %s", w->path, strerror(errno));
 	}
