@@ -660,54 +660,13 @@ step_over:
 		thread_resume(s, t);
 }
 
-/* The clock reads made without stops in t's process (gorr's vDSO,
- * record mode) since its last stop, before this stop's events, so they
- * go first.  They are the reads of the one thread that ran the
- * program's code meanwhile: t, if it was resumed into it (not into a
- * call: thread_resume), else the thread of its process that is in it
- * now.  (The scheduler's running thread is not always that one: a
- * woken thread that takes a signal, the running one at a stop of
- * another's.) */
-static struct thread *clock_reader(struct session *s, struct thread *t)
-{
-	size_t i;
-
-	if (t->in_user)
-		return t;
-	for (i = 0; i < s->norder; i++)
-		if (s->order[i]->tgid == t->tgid && s->order[i]->in_user && !s->order[i]->stopped)
-			return s->order[i];
-	return NULL;
-}
-
-static void take_clock_reads(struct session *s, struct thread *t)
-{
-	struct vdso_ent ent[VDSO_RING];
-	struct thread *by = clock_reader(s, t);
-	uint32_t n = 0, i;
-	int err;
-
-	/* None of its threads ran the program's code since their last
-	 * stops (t comes back from a call): nothing to read, and no read
-	 * of the page (half of an HTTP server's stops). */
-	if (!by)
-		return;
-	err = vdso_take(t, ent, &n);
-
-	if (err && err != -ESRCH)
-		warning("cannot read process %d's clock reads: %s", (int)t->tgid, strerror(-err));
-	for (i = 0; i < n; i++)
-		s->ops->vclock(s, by, &ent[i]);
-}
-
 static void on_stopped(struct session *s, struct thread *t, int status)
 {
 	int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
 
 	t->stopped = 1;
 	s->stops++;
-	if (s->opts.fast_clock == VDSO_RECORD && s->ops->vclock)
-		take_clock_reads(s, t);
+	vdso_drain(s, t);
 	/* Every stop but a trap (gorr's breakpoints, the debug call
 	 * protocol's INT3s) may be an event of t's. */
 	if (event || sig != SIGTRAP)

@@ -242,39 +242,31 @@ static void write_syscall(struct recorder *r, struct thread *t, int with_result)
 	commit(r);
 }
 
-/* A clock read gorr's vDSO made without a stop (harness/core/vdso.h):
- * written as the call it stands for, marked `vdso`, with the memory the
- * call wrote, so that dump shows it and replay gives it back. */
+/* A clock read gorr's vDSO made without a stop (harness/core/vdso.h),
+ * written short: a clk event (docs/trace-format.md), which the reader
+ * decodes as the call it stands for, marked vdso.  The time, not where
+ * the program had it written. */
 static void rec_vclock(struct session *s, struct thread *t, const struct vdso_ent *e)
 {
 	struct recorder *r = rec(s);
-	const struct sc_desc *d = sc_lookup(e->nr);
-	unsigned char out[16];
-	size_t nout = vdso_out_bytes(e, out);
-	uint64_t args[2] = { (uint64_t)(uint32_t)e->clk, e->ptr };
 	msgpack_packer *pk = trace_begin(&r->w);
-	int nargs = d ? d->nargs : 2, i;
+	int fail = e->ret < 0;
 
-	if (e->nr != SYS_clock_gettime) {	/* gettimeofday(tv, NULL), time(t) */
-		args[0] = e->ptr;
-		args[1] = 0;
-	}
-	pack_common(r, pk, "syscall", t->vtid, 5 + (nout ? 1 : 0));
-	mp_kint(pk, "nr", e->nr);
-	mp_kuint(pk, "pc", vdso_fast_pc());
-	mp_str(pk, "a");
-	msgpack_pack_array(pk, (size_t)nargs);
-	for (i = 0; i < nargs; i++)
-		msgpack_pack_uint64(pk, i < 2 ? args[i] : 0);
-	/* time(2) returns the seconds; the others 0 or -errno. */
-	mp_kint(pk, "r", e->nr == SYS_time && e->ret == 0 ? e->sec : e->ret);
-	mp_kbool(pk, "vdso", 1);
-	if (nout) {
-		mp_str(pk, "out");
-		msgpack_pack_array(pk, 1);
-		msgpack_pack_array(pk, 2);
-		msgpack_pack_uint64(pk, e->ptr);
-		mp_bin(pk, out, nout);
+	pack_common(r, pk, "clk", t->vtid,
+		    (e->nr != SYS_clock_gettime) + (e->nr == SYS_clock_gettime) + (e->ptr == 0) +
+		    (fail ? 1 : e->nr == SYS_time ? 1 : 2));
+	if (e->nr != SYS_clock_gettime)
+		mp_kint(pk, "nr", e->nr);
+	else
+		mp_kint(pk, "k", e->clk);
+	if (e->ptr == 0)
+		mp_kbool(pk, "z", 1);
+	if (fail) {
+		mp_kint(pk, "r", e->ret);
+	} else {
+		mp_kint(pk, "s", e->sec);
+		if (e->nr != SYS_time)
+			mp_kint(pk, "n", e->nsec);
 	}
 	commit(r);
 }

@@ -176,6 +176,8 @@ struct thread {
 	int want_exit;		/* resume with PTRACE_SYSCALL: the kernel runs the call */
 	int resume_sig;		/* signal to deliver when resumed */
 	int in_user;		/* resumed into user code (may be interrupted) */
+	int ran_user;		/* its last resume let it run the program's code: PTRACE_CONT,
+				 * or PTRACE_SYSCALL from outside a call (to the next one) */
 	uint64_t resumed_ns;	/* real time it was last resumed (session.stamp_resumes) */
 	int set_ret;		/* at the exit stop: write call.ret into rax */
 	struct sc_call call;

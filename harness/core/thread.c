@@ -155,6 +155,7 @@ void thread_resume(struct session *s, struct thread *t)
 		return;
 	t->stopped = 0;
 	t->in_user = !t->want_exit;
+	t->ran_user = !t->want_exit || !t->in_syscall;
 	/* Only when the scheduler asks (run's real-time interrupt,
 	 * sched_tick), or into a call (sched_tick's blocked calls): a clock
 	 * read on every resume costs. */

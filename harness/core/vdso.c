@@ -6,6 +6,7 @@
 #include "vdso_syms.h"		/* $(BUILD)/harness/vdso: from the built image */
 
 #include <errno.h>
+#include <string.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -114,6 +115,45 @@ int vdso_filter(const struct sock_filter *bpf, unsigned short len, struct sock_f
 	memcpy(*out + n, bpf, len * sizeof(*bpf));
 	*out_len = (unsigned short)(len + n);
 	return 0;
+}
+
+/* The thread whose reads t's process's ring holds: only one runs the
+ * program's code at a time.  t, if its last resume let it run the
+ * program's code (thread.ran_user: not only PTRACE_CONT, also
+ * PTRACE_SYSCALL from a signal's stop, which runs the handler and on
+ * to the next call: 1 of 3 recordings of math/big's tests had reads
+ * after the event they came before), else the thread of its process
+ * that runs it now; NULL when none did since its last stop (t comes
+ * back from a call: half of an HTTP server's stops), and the page is
+ * not read.  (The scheduler's running thread is not always that one: a
+ * woken thread that takes a signal, the running one at a stop of
+ * another's: 3 of 16 traces of tests/progs/killchild diverged.) */
+static struct thread *clock_reader(struct session *s, struct thread *t)
+{
+	size_t i;
+
+	if (t->ran_user)
+		return t;
+	for (i = 0; i < s->norder; i++)
+		if (s->order[i]->tgid == t->tgid && s->order[i]->ran_user && !s->order[i]->stopped)
+			return s->order[i];
+	return NULL;
+}
+
+void vdso_drain(struct session *s, struct thread *t)
+{
+	struct vdso_ent ent[VDSO_RING];
+	struct thread *by;
+	uint32_t n = 0, i;
+	int err;
+
+	if (s->opts.fast_clock != VDSO_RECORD || !s->ops->vclock || !(by = clock_reader(s, t)))
+		return;
+	err = vdso_take(t, ent, &n);
+	if (err && err != -ESRCH)
+		warning("cannot read process %d's clock reads: %s", (int)t->tgid, strerror(-err));
+	for (i = 0; i < n; i++)
+		s->ops->vclock(s, by, &ent[i]);
 }
 
 /* The header and the first entries in one read: most stops find a few. */

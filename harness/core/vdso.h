@@ -36,6 +36,14 @@ int vdso_filter(const struct sock_filter *bpf, unsigned short len, struct sock_f
  * 0 (n 0 when the process has no page), or a negative errno. */
 int vdso_take(struct thread *t, struct vdso_ent *ent, uint32_t *n);
 
+/* Record: the reads logged in t's process since its last drain go to
+ * the policy (engine_ops.vclock), in order, as the reads of the one
+ * thread that ran the program's code meanwhile.  At every stop, before
+ * its events, and before an event written after gorr stepped the
+ * thread on (a timeslice's end, a forced GC's safe point): those steps
+ * can make reads too. */
+void vdso_drain(struct session *s, struct thread *t);
+
 /* Replay: how many of the entries last put in t's process's ring were
  * used (*used), after which the unused ones are withdrawn; then
  * vdso_give puts ent[0, n) there (n <= VDSO_RING). */

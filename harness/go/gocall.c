@@ -3,6 +3,7 @@
 #include "harness/go/backtrace.h"
 #include "harness/core/breakpoint.h"
 #include "harness/core/ptrace.h"
+#include "harness/core/vdso.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -355,6 +356,7 @@ static void finish(struct session *s, struct thread *t)
 	struct gocall *c = &s->gc;
 
 	c->tid = 0;
+	vdso_drain(s, t);	/* reads made on the way to a safe point */
 	if (s->ops->gc_done)
 		s->ops->gc_done(s, t, c->err, c->why);
 }

@@ -48,7 +48,8 @@ struct trace_event {
 	int tty;		/* wrote to the recording's stdout (1) or stderr (2) */
 	int injected;		/* its result came from a fault rule */
 	int blocked;		/* it waited in the kernel while other threads ran */
-	int vdso;		/* a clock read gorr's vDSO made without a stop */
+	int vdso;		/* a clock read gorr's vDSO made without a stop (a clk event) */
+	unsigned char vdso_out[16];	/* ...what it wrote, for out[0] */
 	int nin;
 	struct {
 		int arg;
@@ -112,6 +113,10 @@ struct trace_event {
 	uint64_t tsc;
 	uint32_t aux;
 };
+
+/* The pointer a decoded clk event shows for the program's (the trace
+ * keeps the time, not where it went). */
+#define VDSO_PTR 0x1000
 
 /* Decode one event map.  Returns 0, or -EINVAL when it is not a valid
  * event (a message naming what is wrong is put in why). */

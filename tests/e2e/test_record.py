@@ -33,13 +33,18 @@ def test_nondet_sources_are_recorded(ctx):
     assert hdr["argv"] == [prog] and len(hdr["exe_sha256"]) == 32
     assert len(hdr["at_random"]) == 16 and isinstance(hdr["seed"], int)
     assert any(e.startswith("PATH=") for e in hdr["envp"])
-    # The vDSO was hidden, so time.Now became clock_gettime syscalls whose
-    # results (struct timespec, 16 bytes) are in the trace.
+    # The kernel's vDSO was replaced by gorr's, so time.Now's reads are
+    # in the trace: as clk events (the clock and the time), and as
+    # clock_gettime syscalls whose results (struct timespec, 16 bytes)
+    # are in the trace when a read stops.
     execs = [e for e in events if e["e"] == "exec"]
     assert execs and execs[0]["vdso_hidden"] is True and execs[0]["at_random"] == hdr["at_random"]
+    assert execs[0]["vdso_fast"] is True
     clocks = syscalls(events, "clock_gettime")
-    assert len(clocks) >= 3, len(clocks)
+    clks = [e for e in events if e["e"] == "clk"]
+    assert len(clocks) + len(clks) >= 3, (len(clocks), len(clks))
     assert all(len(c["out"][0][1]) == 16 for c in clocks if c["r"] == 0)
+    assert all(isinstance(c["s"], int) and 0 <= c["n"] < 10**9 for c in clks), clks[:3]
     # crypto/rand reads getrandom: its bytes are recorded.
     rnd = [e for e in syscalls(events, "getrandom") if e["r"] > 0]
     assert rnd and all(len(e["out"][0][1]) == e["r"] for e in rnd), rnd

@@ -345,11 +345,12 @@ NR = {"clock_gettime": 228, "gettimeofday": 96, "time": 201}
 
 
 def clock_reads(events):
-    """The clock read events of a trace: (through gorr's vDSO, stopping)."""
+    """The clock read events of a trace: (through gorr's vDSO: clk events,
+    with nr set to the call's; stopping: syscall events)."""
     clock = set(NR.values())
-    reads = [e for e in events if e.get("e") == "syscall" and e.get("nr") in clock]
-    fast = [e for e in reads if e.get("vdso")]
-    return fast, [e for e in reads if not e.get("vdso")]
+    fast = [dict(e, nr=e.get("nr", NR["clock_gettime"])) for e in events if e.get("e") == "clk"]
+    slow = [e for e in events if e.get("e") == "syscall" and e.get("nr") in clock]
+    return fast, slow
 
 
 @per_toolchain
@@ -370,7 +371,10 @@ def test_clock_reads_without_stops(ctx):
     # 12,000 reads by the goroutines and the spin's; a full ring (100)
     # stops once.
     assert len(fast) > 12000 and len(slow) < len(fast) / 50, (len(fast), len(slow))
-    assert all(e["pc"] == fast[0]["pc"] for e in fast)
+    # Written short: the clock and the time (docs/trace-format.md).
+    assert all(set(e) <= {"e", "i", "tid", "nr", "k", "s", "n", "z", "r"} for e in fast), fast[:3]
+    per_event = os.path.getsize(trace) / (len(events) - 1)
+    assert per_event < 50, per_event
     slices = [e for e in events if e.get("e") == "slice" and e.get("regs")]
     for i in range(3):
         rep = replay(ctx, trace, timeout=120)
@@ -417,3 +421,28 @@ def test_c_program_clock_reads_without_stops(ctx):
     for i in range(3):
         rep = replay(ctx, trace, timeout=60)
         assert (rep.stdout, rep.returncode) == (rec.stdout, 0), (i, rep)
+
+
+@per_toolchain
+def test_interrupt_at_a_return_breakpoint_keeps_the_program_whole(ctx):
+    """The standard library's math/big TestNatSqr (nat.sqr and
+    karatsubaSqr recurse, so the return address gorr runs a timeslice on
+    to is passed at many depths): an interrupt that came between that
+    breakpoint's INT3 and its SIGTRAP left the thread one byte into
+    `mov 0x68(%rsp),%rbx`, a 32-bit load, and the test crashed with a
+    pointer cut to 32 bits under `gorr record` (Go 1.26: 6 of 6 runs with
+    -test.count 20).  The recordings pass.  (Their replays: see
+    docs/ARCHITECTURE.md, "Timeslices in tight loops": 1 to 3 of 4
+    diverge at a slice at that return address; not asserted here.)"""
+    binary = ctx.path("big.test")
+    env = dict(os.environ, GOTOOLCHAIN="local", GOROOT=ctx.tc.root, GOFLAGS="-buildvcs=false",
+               GOCACHE=os.path.join(ctx.root, "tests", "build", "gocache"))
+    subprocess.run([ctx.tc.go, "test", "-c", "-o", binary, "math/big"], check=True, env=env,
+                   capture_output=True)
+    src = os.path.join(ctx.tc.root, "src", "math", "big")
+    args = [binary, "-test.short", "-test.run", "^TestNatSqr$", "-test.count", "20"]
+    for i in range(3):
+        trace = ctx.path(f"natsqr-{i}.gorr")
+        p = subprocess.run([ctx.gorr, "record", "-q", "-o", trace, "--"] + args,
+                           cwd=src, capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0 and p.stdout.strip().endswith("PASS"), (i, p.stderr[-1500:])
