@@ -166,6 +166,7 @@ static void on_seccomp_stop(struct session *s, struct thread *t)
 					s->opts.strsize, t->call.in, &t->inbuf);
 	t->in_syscall = 1;
 	t->want_exit = 0;
+	sched_fd_call(s, t);
 
 	/* Before the program's first exec only gorr's own child runs. */
 	if (s->exec_count == 0) {
@@ -736,6 +737,8 @@ static void on_gone(struct session *s, pid_t pid, int status)
 		s->leader_done = 1;
 		s->leader_wstatus = status;
 	}
+	if (t && t->tgid == pid)
+		sched_fds_gone(s, pid);	/* the process is gone: its fds too */
 	if (t) {
 		/* Gone without the stops we waited for.  A thread that a
 		 * SIGKILL ended while it sat in a ptrace stop makes no

@@ -295,6 +295,16 @@ struct session {
 	int sigchld_fd;		/* signalfd for SIGCHLD, used while idle */
 	int pidfd;		/* of the leader's process, for pidfd_getfd */
 	pid_t pidfd_tgid;
+	/* The program's fds the scheduler found non-blocking (sched.c
+	 * fd_ready): a read or write there cannot block, and is not asked
+	 * again until a call may have changed the fd (close, dup2, dup3,
+	 * fcntl F_SETFL, ioctl FIONBIO, close_range, exec, the process's
+	 * end). */
+	struct fd_nonblock {
+		pid_t tgid;
+		int fd;
+	} *fdnb;
+	size_t nfdnb, fdnb_alloc;
 
 	cpu_set_t native_mask;	/* gorr's own affinity when it started */
 	cpu_set_t reported_mask;	/* what sched_getaffinity reports */

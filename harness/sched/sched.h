@@ -75,6 +75,13 @@ void sched_thread_gone(struct session *s, struct thread *t);
 void sched_signal_sent(struct session *s, struct thread *t);
 /* A process exited: parents waiting for a child run their call again. */
 void sched_process_exited(struct session *s);
+/* At every seccomp stop, whatever the policy does with the call: one
+ * that can change what one of t's fds is, or whether it blocks (close,
+ * dup2, dup3, fcntl, ioctl, close_range, exec), makes the scheduler ask
+ * again whether a read or write on it can block (fd_ready). */
+void sched_fd_call(struct session *s, struct thread *t);
+/* Process tgid is gone: its fds with it. */
+void sched_fds_gone(struct session *s, pid_t tgid);
 
 /* Park t, at its syscall entry, for ns on the scheduler's clock; the call
  * then goes on as if it had just been made (an injected delay). */
