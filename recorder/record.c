@@ -279,14 +279,17 @@ static void rec_flush(struct session *s)
 /* Whether the program's fd is gorr's own stdout (1) or stderr (2): the
  * same open file (kcmp(2), KCMP_FILE).  Their writes are kept whole, so
  * that a replay shows the program's output again. */
-static int tty_of(const struct session *s, struct thread *t, int fd)
+static int tty_of(struct session *s, struct thread *t, int fd)
 {
-	int std;
+	int std, tty = sched_fd_tty(s, t, fd);
 
-	for (std = 1; std <= 2; std++)
+	if (tty >= 0)
+		return tty;	/* known since the fd last changed */
+	for (tty = 0, std = 1; std <= 2 && !tty; std++)
 		if (syscall(SYS_kcmp, s->gorr_pid, t->tgid, KCMP_FILE, std, fd) == 0)
-			return std;
-	return 0;
+			tty = std;
+	sched_fd_set_tty(s, t, fd, tty);
+	return tty;
 }
 
 /* What a --chaos delay says it is, in the trace. */

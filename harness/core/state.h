@@ -295,14 +295,17 @@ struct session {
 	int sigchld_fd;		/* signalfd for SIGCHLD, used while idle */
 	int pidfd;		/* of the leader's process, for pidfd_getfd */
 	pid_t pidfd_tgid;
-	/* The program's fds the scheduler found non-blocking (sched.c
-	 * fd_ready): a read or write there cannot block, and is not asked
-	 * again until a call may have changed the fd (close, dup2, dup3,
-	 * fcntl F_SETFL, ioctl FIONBIO, close_range, exec, the process's
-	 * end). */
-	struct fd_nonblock {
+	/* What gorr found out about the program's fds, kept until a call
+	 * may have changed the fd (close, dup2, dup3, fcntl, ioctl,
+	 * close_range, exec, the process's end: sched.c sched_fd_call):
+	 * non-blocking (a read or write there cannot block: fd_ready), and
+	 * whether it is gorr's own stdout or stderr (the recorder's tty
+	 * check). */
+	struct fd_known {
 		pid_t tgid;
 		int fd;
+		signed char nonblock;	/* 1: O_NONBLOCK seen; 0: not known */
+		signed char tty;	/* 1, 2, 0 (neither), -1: not known */
 	} *fdnb;
 	size_t nfdnb, fdnb_alloc;
 

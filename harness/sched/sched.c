@@ -269,16 +269,33 @@ static size_t fdnb_find(const struct session *s, pid_t tgid, int fd)
 	return (size_t)-1;
 }
 
-static void fdnb_add(struct session *s, pid_t tgid, int fd)
+static struct fd_known *fdnb_get(struct session *s, pid_t tgid, int fd)
 {
-	if (fdnb_find(s, tgid, fd) != (size_t)-1)
-		return;
+	size_t i = fdnb_find(s, tgid, fd);
+
+	if (i != (size_t)-1)
+		return &s->fdnb[i];
 	if (s->nfdnb == s->fdnb_alloc) {
 		s->fdnb_alloc = s->fdnb_alloc ? 2 * s->fdnb_alloc : 32;
 		s->fdnb = xrealloc(s->fdnb, s->fdnb_alloc * sizeof(*s->fdnb));
 	}
 	s->fdnb[s->nfdnb].tgid = tgid;
-	s->fdnb[s->nfdnb++].fd = fd;
+	s->fdnb[s->nfdnb].fd = fd;
+	s->fdnb[s->nfdnb].nonblock = 0;
+	s->fdnb[s->nfdnb].tty = -1;
+	return &s->fdnb[s->nfdnb++];
+}
+
+int sched_fd_tty(struct session *s, struct thread *t, int fd)
+{
+	size_t i = fdnb_find(s, t->tgid, fd);
+
+	return i == (size_t)-1 ? -1 : s->fdnb[i].tty;
+}
+
+void sched_fd_set_tty(struct session *s, struct thread *t, int fd, int tty)
+{
+	fdnb_get(s, t->tgid, fd)->tty = (signed char)tty;
 }
 
 /* Forget process tgid's fds from lo to hi (all: 0, INT_MAX). */
@@ -352,15 +369,19 @@ static int fd_ready(struct session *s, struct thread *t, int fd, short events,
 	/* Go's fds are non-blocking (the netpoller's): asked once, not at
 	 * every read and write (a pidfd_getfd, an fcntl and a close each:
 	 * 45,000 of gorr's syscalls for 2000 HTTP requests). */
-	if (nonblock_counts && fdnb_find(s, t->tgid, fd) != (size_t)-1)
-		return 1;
+	if (nonblock_counts) {
+		size_t i = fdnb_find(s, t->tgid, fd);
+
+		if (i != (size_t)-1 && s->fdnb[i].nonblock)
+			return 1;
+	}
 	dfd = dup_fd(s, t, fd);
 	if (dfd < 0)
 		return 1;	/* the call itself will fail (EBADF) */
 	fl = nonblock_counts ? fcntl(dfd, F_GETFL) : -1;
 	if (fl >= 0 && (fl & O_NONBLOCK)) {
 		close(dfd);
-		fdnb_add(s, t->tgid, fd);
+		fdnb_get(s, t->tgid, fd)->nonblock = 1;
 		return 1;
 	}
 	p.fd = dfd;

@@ -80,6 +80,11 @@ void sched_process_exited(struct session *s);
  * dup2, dup3, fcntl, ioctl, close_range, exec), makes the scheduler ask
  * again whether a read or write on it can block (fd_ready). */
 void sched_fd_call(struct session *s, struct thread *t);
+/* The recorder's tty check of t's fd (1 or 2: gorr's own stdout or
+ * stderr, 0: neither), remembered as fd_ready's answers are; -1 when not
+ * known. */
+int sched_fd_tty(struct session *s, struct thread *t, int fd);
+void sched_fd_set_tty(struct session *s, struct thread *t, int fd, int tty);
 /* Process tgid is gone: its fds with it. */
 void sched_fds_gone(struct session *s, pid_t tgid);
 
