@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 
 static int fail(struct sbuf *why, const char *rule, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -346,13 +345,13 @@ int rule_selects(struct fault_rule *r, double draw)
 
 int plan_names_clock(const struct fault_plan *p)
 {
-	static const long clock_calls[] = { SYS_clock_gettime, SYS_gettimeofday, SYS_time };
-	size_t i, j;
+	size_t i;
+	long nr;
 
 	for (i = 0; i < p->n; i++)
-		for (j = 0; j < sizeof(clock_calls) / sizeof(clock_calls[0]); j++)
-			if (p->rules[i].target == FT_SYSCALLS &&
-			    (p->rules[i].calls[clock_calls[j] / 64] >> (clock_calls[j] % 64) & 1))
+		for (nr = 0; nr < SC_TABLE_SIZE; nr++)
+			if (p->rules[i].target == FT_SYSCALLS && (p->rules[i].calls[nr / 64] >> (nr % 64) & 1) &&
+			    sc_lookup(nr) && (sc_lookup(nr)->flags & SF_CLOCKREAD))
 				return 1;
 	return 0;
 }

@@ -68,8 +68,8 @@ int plan_add(struct fault_plan *p, const char *text, struct sbuf *why);
  * message names the file and line. */
 int plan_add_file(struct fault_plan *p, const char *path, struct sbuf *why);
 void plan_release(struct fault_plan *p);
-/* Whether a rule of p matches clock reads (clock_gettime, gettimeofday,
- * time): those must all stop (harness/core/vdso.h). */
+/* Whether a rule of p matches a clock read (SF_CLOCKREAD: clock_gettime,
+ * gettimeofday, time): those must all stop (harness/core/vdso.h). */
 int plan_names_clock(const struct fault_plan *p);
 
 /* Whether the rule's filters select this match (counting it): n is the

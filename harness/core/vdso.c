@@ -6,7 +6,6 @@
 #include "vdso_syms.h"		/* $(BUILD)/harness/vdso: from the built image */
 
 #include <errno.h>
-#include <string.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>

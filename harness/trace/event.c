@@ -143,12 +143,12 @@ static int decode_clk(const msgpack_object *o, struct trace_event *ev, struct sb
 
 	ev->vdso = 1;
 	ev->nr = (long)mp_get_int(o, "nr", SYS_clock_gettime);
-	if (ev->nr != SYS_clock_gettime && ev->nr != SYS_gettimeofday && ev->nr != SYS_time) {
+	d = sc_lookup(ev->nr);
+	if (!d || !(d->flags & SF_CLOCKREAD)) {
 		sbuf_adds(why, "a clock read of another call");
 		return -EINVAL;
 	}
-	d = sc_lookup(ev->nr);
-	ev->nargs = d ? d->nargs : 2;
+	ev->nargs = d->nargs;
 	v[0] = mp_get_int(o, "s", 0);
 	v[1] = mp_get_int(o, "n", 0);
 	ev->has_ret = 1;
