@@ -696,3 +696,24 @@ int sc_capture_inputs(long nr, const uint64_t args[6], sc_read_fn rd,
 	}
 	return n;
 }
+
+size_t sc_clock_out(const struct sc_desc *d, int64_t sec, int64_t nsec, unsigned char buf[16])
+{
+	int64_t v[2] = { sec, nsec };
+	int i;
+
+	for (i = 0; d && i < d->nargs; i++)
+		switch (d->args[i]) {
+		case A_TS_OUT:
+			memcpy(buf, v, 16);
+			return 16;
+		case A_TV_OUT:
+			v[1] = nsec / 1000;
+			memcpy(buf, v, 16);
+			return 16;
+		case A_TIME_OUT:
+			memcpy(buf, v, 8);
+			return 8;
+		}
+	return 0;
+}

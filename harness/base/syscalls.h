@@ -250,4 +250,10 @@ const char *sc_errno_name(int err);
 /* The errno number for a name such as "ENOENT", or -1. */
 int sc_errno_number(const char *name);
 
+/* What a clock read (SF_CLOCKREAD) writes at its output argument for the
+ * time sec, nsec, by that argument's kind: struct timespec (A_TS_OUT),
+ * struct timeval (A_TV_OUT) or time_t (A_TIME_OUT).  Its length; 0 when
+ * the call has no such argument. */
+size_t sc_clock_out(const struct sc_desc *d, int64_t sec, int64_t nsec, unsigned char buf[16]);
+
 #endif

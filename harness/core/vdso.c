@@ -223,24 +223,7 @@ int vdso_give(struct thread *t, const struct vdso_ent *ent, uint32_t n)
 
 size_t vdso_out_bytes(const struct vdso_ent *e, unsigned char buf[16])
 {
-	int64_t v[2];
-
 	if (!e->ptr || e->ret < 0)
 		return 0;
-	switch (e->nr) {
-	case SYS_clock_gettime:
-		v[0] = e->sec;
-		v[1] = e->nsec;
-		memcpy(buf, v, 16);
-		return 16;
-	case SYS_gettimeofday:
-		v[0] = e->sec;
-		v[1] = e->nsec / 1000;
-		memcpy(buf, v, 16);
-		return 16;
-	case SYS_time:
-		memcpy(buf, &e->sec, 8);
-		return 8;
-	}
-	return 0;
+	return sc_clock_out(sc_lookup(e->nr), e->sec, e->nsec, buf);
 }

@@ -137,9 +137,9 @@ static int decode_syscall(const msgpack_object *o, struct trace_event *ev,
 static int decode_clk(const msgpack_object *o, struct trace_event *ev, struct sbuf *why)
 {
 	const struct sc_desc *d;
-	int64_t v[2];
+	int64_t sec, nsec;
 	uint64_t ptr = mp_get(o, "z") ? 0 : VDSO_PTR;
-	size_t n = 16;
+	size_t n;
 
 	ev->vdso = 1;
 	ev->nr = (long)mp_get_int(o, "nr", SYS_clock_gettime);
@@ -149,22 +149,17 @@ static int decode_clk(const msgpack_object *o, struct trace_event *ev, struct sb
 		return -EINVAL;
 	}
 	ev->nargs = d->nargs;
-	v[0] = mp_get_int(o, "s", 0);
-	v[1] = mp_get_int(o, "n", 0);
+	sec = mp_get_int(o, "s", 0);
+	nsec = mp_get_int(o, "n", 0);
 	ev->has_ret = 1;
-	ev->ret = mp_get_int(o, "r", ev->nr == SYS_time ? v[0] : 0);
+	ev->ret = mp_get_int(o, "r", ev->nr == SYS_time ? sec : 0);
 	if (ev->nr == SYS_clock_gettime) {
 		ev->args[0] = mp_get_uint(o, "k", 0);
 		ev->args[1] = ptr;
 	} else {
 		ev->args[0] = ptr;
-		if (ev->nr == SYS_gettimeofday)
-			v[1] /= 1000;
-		else
-			n = 8;
 	}
-	if (ptr && ev->ret >= 0) {
-		memcpy(ev->vdso_out, v, n);
+	if (ptr && ev->ret >= 0 && (n = sc_clock_out(d, sec, nsec, ev->vdso_out))) {
 		ev->out[0].addr = ptr;
 		ev->out[0].data.p = ev->vdso_out;
 		ev->out[0].data.len = (uint32_t)n;
