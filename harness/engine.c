@@ -336,6 +336,11 @@ static void on_clone_event(struct session *s, struct thread *t, int event)
 	assign_serial(s, c);
 	if (kind == CLONE_KIND_VFORK)
 		c->loop.vfork_parent = t->tid;
+	/* A forked child's copy of the syscall buffer's fd permissions is
+	 * its parent's; the scheduler knows none of its fds yet, and would
+	 * not withdraw them when they close. */
+	if (kind == CLONE_KIND_FORK && s->opts.fast_sys == VDSO_RECORD)
+		vdso_fd_forget(c, 0, VDSO_FD_MAX - 1);
 	s->ops->clone(s, t, c, kind);
 	if (kind == CLONE_KIND_VFORK) {
 		/* The parent stays in clone until the child execs or exits
@@ -552,6 +557,48 @@ static void resume_after_gc_step(struct session *s, struct thread *t)
 		thread_resume(s, t);
 }
 
+/* A fault of the instruction at the thread's pc (si_code > 0 for these
+ * signals: the kernel's own, not a kill), which a step would only repeat. */
+static int is_fault(int sig, const siginfo_t *si)
+{
+	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+		sig == SIGTRAP) && si->si_code > 0;
+}
+
+/* A signal that came while t ran gorr's vDSO or its syscall buffer (a
+ * SIGURG at the return of a buffered read): the program takes it where
+ * it comes out, the place replay can find (the path inside is record's
+ * alone).  The steps do not deliver it; the last step's SIGTRAP stop is
+ * a signal-delivery stop too, where the caller's resume delivers it
+ * with its own siginfo.  Signals that come during the steps are held
+ * and sent again (as from gorr) once t is out.  1 when another stop
+ * came instead (a call of the image's that stops): it went to the
+ * event loop, the signals sent again to come after it. */
+static int leave_vdso_for(struct session *s, struct thread *t, int sig)
+{
+	struct user_regs_struct regs;
+	uint64_t more = 0;
+	int other = 0, k, n;
+
+	if (pt_getregs(t->tid, &regs) || !vdso_holds(s, regs.rip))
+		return 0;
+	while ((k = vdso_leave(s, t, &regs, &other)) == 1) {
+		n = WSTOPSIG(other);
+		if (!WIFSTOPPED(other) || (other >> 16) || n == SIGTRAP || n == (SIGTRAP | 0x80) ||
+		    n > 64)
+			break;
+		more |= 1ull << (n - 1);	/* a signal-delivery stop: held */
+	}
+	for (n = 1; n <= 64; n++)
+		if (more & (1ull << (n - 1)))
+			syscall(SYS_tgkill, t->tgid, t->tid, n);
+	if (k != 1)
+		return 0;
+	syscall(SYS_tgkill, t->tgid, t->tid, sig);
+	on_stopped(s, t, other);
+	return 1;
+}
+
 static void on_signal_stop(struct session *s, struct thread *t, int sig)
 {
 	siginfo_t si;
@@ -652,6 +699,8 @@ step_over:
 			return;
 		}
 	}
+	if (s->opts.fast_clock == VDSO_RECORD && !is_fault(sig, &si) && leave_vdso_for(s, t, sig))
+		return;
 	virt_siginfo(s, &si);
 	t->resume_sig = s->ops->signal(s, t, &si);
 	if (t->resume_sig)

@@ -252,7 +252,7 @@ int session_init(struct session *s, const struct session_opts *o,
 		struct sock_filter *f;
 		unsigned short n;
 
-		err = vdso_filter(s->bpf, s->bpf_len, &f, &n);
+		err = vdso_filter(s->bpf, s->bpf_len, o->fast_sys == VDSO_RECORD, &f, &n);
 		if (!err) {
 			free(s->bpf);
 			s->bpf = f;

@@ -66,7 +66,7 @@ static int write_header(struct recorder *r, struct session *s)
 	if (!getcwd(cwd, sizeof(cwd)))
 		strcpy(cwd, "");
 	clock_gettime(CLOCK_REALTIME, &now);
-	msgpack_pack_map(pk, 19 + (s->opts.fast_clock ? 1 : 0));
+	msgpack_pack_map(pk, 19 + (s->opts.fast_clock ? 1 : 0) + (s->opts.fast_sys ? 1 : 0));
 	mp_kstr(pk, "magic", TRACE_MAGIC);
 	mp_kuint(pk, "version", TRACE_VERSION);
 	mp_kstr(pk, "gorr", GORR_VERSION);
@@ -105,6 +105,8 @@ static int write_header(struct recorder *r, struct session *s)
 	/* Replay maps gorr's vDSO in replay mode (harness/core/vdso.h). */
 	if (s->opts.fast_clock)
 		mp_kbool(pk, "fast_clock", 1);
+	if (s->opts.fast_sys)
+		mp_kbool(pk, "fast_sys", 1);
 	return trace_commit(&r->w);
 }
 
@@ -267,6 +269,52 @@ static void rec_vclock(struct session *s, struct thread *t, const struct vdso_en
 		mp_kint(pk, "s", e->sec);
 		if (e->nr != SYS_time)
 			mp_kint(pk, "n", e->nsec);
+	}
+	commit(r);
+}
+
+/* A call Go's Syscall6 made through the syscall buffer, without a stop:
+ * the syscall event a stop would have written, marked "f" (fast), its
+ * outputs from the buffer (harness/vdso/page.h). */
+static void rec_vsyscall(struct session *s, struct thread *t, const struct vdso_sysrec *sr)
+{
+	struct recorder *r = rec(s);
+	const struct sc_desc *d = sc_lookup(sr->nr);
+	const unsigned char *p = (const unsigned char *)(sr + 1);
+	msgpack_packer *pk = trace_begin(&r->w);
+	int nargs = d ? d->nargs : 6, i;
+	uint32_t nout = sr->nout, k;
+
+	for (k = 0, i = 0; k < nout; k++) {
+		const struct vdso_sysout *o = (const void *)p;
+
+		if ((size_t)(p - (const unsigned char *)sr) + sizeof(*o) + o->len > sr->size) {
+			nout = k;	/* damaged: vdso_drain checked the sizes */
+			break;
+		}
+		p += sizeof(*o) + ((o->len + 7) & ~7ull);
+	}
+	pack_common(r, pk, "syscall", t->vtid, 5 + (nout ? 1 : 0));
+	mp_kint(pk, "nr", sr->nr);
+	mp_kuint(pk, "pc", sr->pc);
+	mp_str(pk, "a");
+	msgpack_pack_array(pk, (size_t)nargs);
+	for (i = 0; i < nargs; i++)
+		msgpack_pack_uint64(pk, sr->args[i]);
+	mp_kint(pk, "r", sr->ret);
+	mp_kbool(pk, "f", 1);
+	if (nout) {
+		p = (const unsigned char *)(sr + 1);
+		mp_str(pk, "out");
+		msgpack_pack_array(pk, nout);
+		for (k = 0; k < nout; k++) {
+			const struct vdso_sysout *o = (const void *)p;
+
+			msgpack_pack_array(pk, 2);
+			msgpack_pack_uint64(pk, o->addr);
+			mp_bin(pk, o + 1, (size_t)o->len);
+			p += sizeof(*o) + ((o->len + 7) & ~7ull);
+		}
 	}
 	commit(r);
 }
@@ -713,12 +761,15 @@ static void rec_exec(struct session *s, struct thread *t, const struct exec_info
 	     (st.st_mtim.tv_sec == r->start.tv_sec && st.st_mtim.tv_nsec >= r->start.tv_nsec)) &&
 	    st.st_size <= EXEC_IMAGE_MAX && read_file(e->path, &image) < 0)
 		sbuf_release(&image);
-	pack_common(r, pk, "exec", t->vtid, 4 + (image.len ? 1 : 0) + (e->vdso_fast ? 1 : 0));
+	pack_common(r, pk, "exec", t->vtid,
+		    4 + (image.len ? 1 : 0) + (e->vdso_fast ? 1 : 0) + (e->sys_fast ? 1 : 0));
 	mp_kstr(pk, "path", e->path);
 	mp_kbin(pk, "at_random", e->at_random, sizeof(e->at_random));
 	mp_kbool(pk, "vdso_hidden", e->vdso_hidden);
 	if (e->vdso_fast)
 		mp_kbool(pk, "vdso_fast", 1);
+	if (e->sys_fast)
+		mp_kbool(pk, "sys_fast", 1);
 	mp_kint(pk, "index", e->index);
 	if (image.len)
 		mp_kbin(pk, "image", image.buf, image.len);
@@ -907,6 +958,7 @@ const struct engine_ops recorder_ops = {
 	.breakpoint = rec_breakpoint,
 	.gc_done = rec_gc_done,
 	.vclock = rec_vclock,
+	.vsyscall = rec_vsyscall,
 	.flush = rec_flush,
 };
 
@@ -1118,6 +1170,10 @@ static const char record_usage[] =
 	"      --no-fast-clock every clock read stops (by default gorr's own vDSO\n"
 	"                      reads the clock in the program and gorr logs it at\n"
 	"                      its next stop; off with --inject rules on clock calls)\n"
+	"      --no-fast-sys   every syscall stops (by default Go's reads, writes\n"
+	"                      and zero-timeout epoll waits on non-blocking fds go\n"
+	"                      through gorr's syscall buffer without a stop; off\n"
+	"                      with --no-fast-clock, --inject, --chaos, --sample)\n"
 	CLI_SESSION_HELP
 	"  -h, --help          show this help\n";
 
@@ -1149,6 +1205,11 @@ static int parse_run_options(int argc, char **argv, struct session_opts *o,
 		}
 		if (!is_run && !strcmp(a, "--no-fast-clock")) {
 			o->fast_clock = VDSO_SLOW;
+			o->fast_sys = VDSO_SLOW;
+			continue;
+		}
+		if (!is_run && !strcmp(a, "--no-fast-sys")) {
+			o->fast_sys = VDSO_SLOW;
 			continue;
 		}
 		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
@@ -1188,10 +1249,15 @@ int cmd_record(int argc, char **argv)
 
 	cli_session_defaults(&o);
 	o.fast_clock = VDSO_RECORD;
+	o.fast_sys = VDSO_RECORD;
 	if (!parse_run_options(argc, argv, &o, &out, record_usage, 0, &code))
 		return code;
 	if (o.fast_clock && o.plan && plan_names_clock(o.plan))
 		o.fast_clock = VDSO_SLOW;	/* the rules must see every read */
+	/* Fault rules, chaos and samples act at syscall stops; the buffer
+	 * lives in gorr's vDSO. */
+	if (!o.fast_clock || o.plan || o.chaos || o.sample_ns)
+		o.fast_sys = VDSO_SLOW;
 	cli_session_seed(&o);
 	path = out ? xstrdup(out) : default_trace_path(o.argv[0]);
 	code = run_policy(&o, path, "record");

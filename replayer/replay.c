@@ -601,6 +601,30 @@ static void put_image(struct replayer *r)
 	unlink(tmp);
 }
 
+/* A call the kernel interrupted for a signal returns -ERESTART* at its
+ * exit stop, which the recording saw; what the program saw came after,
+ * when the signal was delivered (arch/x86/kernel/signal.c
+ * arch_do_signal_or_restart, handle_signal): ERESTARTSYS (with
+ * SA_RESTART, which Go's handlers all have: runtime/signal_unix.go
+ * setsig) and ERESTARTNOINTR restart the call; ERESTARTNOHAND and
+ * ERESTART_RESTARTBLOCK end in EINTR when a handler runs (the next event
+ * is t's signal), else restart (the latter through restart_syscall).
+ * Replay emulates the call, which the kernel then does not restart
+ * (orig_rax is -1): gorr does what it would have (the restarted call is
+ * the trace's next call of t's). */
+static void restart_or_eintr(struct replayer *r, struct session *s, struct thread *t)
+{
+	int64_t ret = t->call.ret;
+	int handler = is_next_for(r, s, t, EV_SIGNAL);
+
+	if (ret == -512 || ret == -513 || (ret == -514 && !handler))
+		t->call.restart_nr = t->call.nr;
+	else if (ret == -516 && !handler)
+		t->call.restart_nr = SYS_restart_syscall;
+	else if (ret == -514 || ret == -516)
+		t->call.ret = -EINTR;
+}
+
 static int rp_syscall_entry(struct session *s, struct thread *t)
 {
 	struct replayer *r = rep(s);
@@ -708,6 +732,7 @@ emulate:
 	thread_emulate(t, r->ev.ret);
 	t->pol.replayed = 1;
 	consume(r);
+	restart_or_eintr(r, s, t);
 	return ENTRY_EMULATE;
 }
 

@@ -424,7 +424,7 @@ out:
 /* The address for the trampoline's page in t's process: 2 MB below the
  * lowest mapping of the file that holds pc, within a rel32 of pc; its
  * page is there already (*have) or that range is free.  0 or -ENOTSUP. */
-static int pick_page(struct thread *t, uint64_t pc, uint64_t *addr, int *have)
+static int pick_page(struct thread *t, uint64_t pc, const char want[8], uint64_t *addr, int *have)
 {
 	struct range { uint64_t lo, hi; } *r = NULL;
 	size_t n = 0, a = 0, i;
@@ -479,7 +479,7 @@ static int pick_page(struct thread *t, uint64_t pc, uint64_t *addr, int *have)
 		/* Left there by this process's parent (a fork inherits it),
 		 * or by an earlier arming. */
 		if (mem_read(t->tid, cand + SIG_OFF, sig, sizeof(sig)) == 0 &&
-		    !memcmp(sig, page_sig, sizeof(sig))) {
+		    !memcmp(sig, want, sizeof(sig))) {
 			*addr = cand;
 			*have = 1;
 			err = 0;
@@ -514,6 +514,20 @@ static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_
 	if ((uint64_t)ret != addr)
 		return ret < 0 && ret > -4096 ? (int)ret : -ENOTSUP;
 	return 0;
+}
+
+int condbp_near_page(struct session *s, struct thread *t, uint64_t at, uint64_t pc,
+		     const char sig[8], uint64_t *addr)
+{
+	int have = 0, err;
+
+	if ((err = pick_page(t, pc, sig, addr, &have)))
+		return err;
+	if (have)
+		return 0;
+	if ((err = inject_mmap(s, t, at, *addr)))
+		return err == -ESRCH ? err : -ENOTSUP;
+	return bp_code_write(s, t, *addr + SIG_OFF, sig, 8);
 }
 
 /* The trampoline at c->base for a check at pc, the JMP at q taking
@@ -739,7 +753,7 @@ int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 	int fast = -1;
 	struct code *c = NULL;
 	unsigned int len, i;
-	int have = 0, err;
+	int err;
 
 	if (cb->armed || !s->cs_detail_open)
 		return -EBUSY;
@@ -762,16 +776,10 @@ int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 
 		if (mem_read(t->tid, cb->page + SIG_OFF, sig, sizeof(sig)) == 0 &&
 		    !memcmp(sig, page_sig, sizeof(sig)))
-			page = cb->page, have = 1;
+			page = cb->page;
 	}
-	if (!page && (err = pick_page(t, pc, &page, &have)))
+	if (!page && (err = condbp_near_page(s, t, pc, pc, page_sig, &page)))
 		return err;
-	if (!have) {
-		if ((err = inject_mmap(s, t, pc, page)))
-			return err == -ESRCH ? err : -ENOTSUP;
-		if ((err = bp_code_write(s, t, page + SIG_OFF, page_sig, sizeof(page_sig))))
-			return err;
-	}
 	cb->tgid = t->tgid;
 	cb->page = page;
 	c = xcalloc(1, sizeof(*c));

@@ -20,6 +20,7 @@
 struct session;
 struct thread;
 struct vdso_ent;
+struct vdso_sysrec;
 
 enum clone_kind {
 	CLONE_KIND_THREAD,
@@ -33,6 +34,7 @@ struct exec_info {
 	unsigned char at_random[16];
 	int vdso_hidden;
 	int vdso_fast;		/* gorr's vDSO is mapped (session_opts.fast_clock) */
+	int sys_fast;		/* Go's Syscall6 goes through its syscall buffer (session_opts.fast_sys) */
 	int exit_taken;		/* execve has returned (0): no exit stop comes */
 	int at_random_set;
 	int index;		/* 0 for the first exec of the run */
@@ -97,6 +99,10 @@ struct engine_ops {
 	/* Optional, under gorr's vDSO in record mode: a clock read t made
 	 * without a stop, given at the next stop, in order. */
 	void (*vclock)(struct session *s, struct thread *t, const struct vdso_ent *e);
+	/* Optional, under the syscall buffer in record mode: a call t made
+	 * without a stop (rec, its outputs after it), in order with the
+	 * clock reads. */
+	void (*vsyscall)(struct session *s, struct thread *t, const struct vdso_sysrec *rec);
 	/* Optional: gorr is about to wait (a tick found it waiting for a
 	 * stop, or it goes idle): what is buffered should be written. */
 	void (*flush)(struct session *s);

@@ -45,6 +45,9 @@ struct sc_call {
 	uint64_t pc;		/* address after the syscall instruction */
 	struct sc_entry_state entry;
 	int emulated;		/* not run by the kernel; ret given by gorr */
+	/* Emulated as one the kernel restarts after a signal: the thread
+	 * goes back to its SYSCALL with this number in rax (0: not). */
+	long restart_nr;
 	struct sc_input in[6];	/* inputs captured at entry, data in thread.inbuf */
 	int nin;
 };
@@ -216,6 +219,9 @@ struct session_opts {
 	/* enum vdso_mode: gorr's vDSO answers clock reads without stops
 	 * (harness/core/vdso.h); 0: no vDSO at all, every read stops */
 	int fast_clock;
+	/* enum vdso_mode of the syscall buffer (harness/vdso/page.h):
+	 * Go's non-blocking calls made without stops (record) */
+	int fast_sys;
 };
 
 enum { PIN_AUTO = -1, PIN_NONE = -2 };
@@ -306,6 +312,7 @@ struct session {
 		int fd;
 		signed char nonblock;	/* 1: O_NONBLOCK seen; 0: not known */
 		signed char tty;	/* 1, 2, 0 (neither), -1: not known */
+		unsigned char fast;	/* VDSO_FD_* given to the syscall buffer */
 	} *fdnb;
 	size_t nfdnb, fdnb_alloc;
 
@@ -326,6 +333,11 @@ struct session {
 	 * (harness/sched/loops.c); the plain one decodes faster. */
 	csh cs_detail;
 	int cs_detail_open;
+	/* The syscall buffer's trampoline page (harness/core/vdso.c
+	 * vdso_patch): the same address in every process that runs the
+	 * program's binary (no ASLR), 0 until one is made. */
+	uint64_t vdso_tramp;
+	unsigned char *vdso_sysbuf;	/* VDSO_SYSRING bytes: a drain's copy of the ring */
 
 	/* Breakpoints (harness/core/breakpoint.c). */
 	struct breakpoint {

@@ -207,8 +207,15 @@ void thread_complete(struct thread *t, int64_t ret)
 	if (pt_getregs(t->tid, &regs) == 0) {
 		regs.orig_rax = (uint64_t)-1;
 		regs.rax = (uint64_t)ret;
+		if (t->call.restart_nr) {
+			/* As arch/x86/kernel/signal.c handle_signal does for
+			 * a restart: ip back over the 2-byte SYSCALL. */
+			regs.rax = (uint64_t)t->call.restart_nr;
+			regs.rip -= 2;
+		}
 		pt_setregs(t->tid, &regs);
 	}
+	t->call.restart_nr = 0;
 	t->call.emulated = 1;
 	t->call.ret = ret;
 	t->in_syscall = 0;

@@ -1,7 +1,10 @@
 #define _GNU_SOURCE
 #include "harness/core/vdso.h"
 #include "harness/core/breakpoint.h"
+#include "harness/core/condbp.h"
 #include "harness/core/ptrace.h"
+#include "harness/base/syscalls.h"
+#include "harness/go/gobin.h"
 #include "harness/base/util.h"
 #include "vdso_syms.h"		/* $(BUILD)/harness/vdso: from the built image */
 
@@ -40,9 +43,57 @@ uint64_t vdso_slow_pc(void)
 	return VDSO_BASE + VDSO_SLOW_RET_OFF;
 }
 
-int vdso_holds(uint64_t pc)
+int vdso_holds(const struct session *s, uint64_t pc)
 {
-	return pc >= VDSO_BASE && pc < VDSO_BASE + VDSO_PAGE_OFF;
+	return (pc >= VDSO_BASE && pc < VDSO_BASE + VDSO_PAGE_OFF) ||
+	       (s->vdso_tramp && pc >= s->vdso_tramp && pc < s->vdso_tramp + VDSO_PAGE);
+}
+
+#define VDSO_STEPS 512	/* more than any path through the image takes */
+#define EFLAGS_TF 0x100
+#define EFLAGS_RF 0x10000
+
+int vdso_leave(struct session *s, struct thread *t, struct user_regs_struct *regs, int *other)
+{
+	int k, err;
+
+	*other = 0;
+	for (k = 0; k < VDSO_STEPS && vdso_holds(s, regs->rip); k++) {
+		if ((err = pt_step(t->tid, other)))
+			return err;
+		if (*other)
+			return 1;
+		if ((err = pt_getregs(t->tid, regs)))
+			return err;
+		regs->eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
+	}
+	return vdso_holds(s, regs->rip) ? -ELOOP : 0;
+}
+
+static uint64_t vdso_sys_pc(void)
+{
+	return VDSO_BASE + VDSO_SYS_RET_OFF;
+}
+
+/* Which calls the syscall buffer may make, from the syscall table: those
+ * on an fd (argument 0) whose only output is the buffer at argument 1,
+ * and epoll waits (which it makes only with a zero timeout). */
+static int shape_of(long nr)
+{
+	const struct sc_desc *d = sc_lookup(nr);
+
+	if (!d || d->args[0] != A_FD)
+		return VS_NO;
+	if (sc_is_epoll_wait(nr) && d->args[1] == A_EPEV_OUT && d->args[3] == A_TIMEOUT_MS)
+		return VS_EPOLL;
+	if ((d->flags & SF_FDIN) && d->args[1] == A_OBUF) {
+		if (d->nargs == 6 && d->args[4] == A_SA_OUT)
+			return VS_RECVFROM;
+		return d->nargs <= 4 ? VS_OBUF : VS_NO;
+	}
+	if ((d->flags & SF_FDOUT) && d->args[1] == A_IBUF)
+		return VS_IN;
+	return VS_NO;
 }
 
 int vdso_map(struct session *s, struct thread *t, int mode, uint64_t *ehdr)
@@ -66,12 +117,24 @@ int vdso_map(struct session *s, struct thread *t, int mode, uint64_t *ehdr)
 	if (ret != (int64_t)VDSO_BASE)
 		return ret < 0 && ret > -4096 ? (int)ret : -ENOTSUP;
 	a[0] = vdso_page_addr();
-	a[1] = VDSO_PAGE;
+	a[1] = VDSO_DATA_SIZE;
 	a[2] = PROT_READ | PROT_WRITE;
 	if ((err = bp_inject_syscall(s, t, regs.rip, SYS_mmap, a, &ret)))
 		return err;
 	if (ret != (int64_t)vdso_page_addr())
 		return ret < 0 && ret > -4096 ? (int)ret : -ENOTSUP;
+	if (s->opts.fast_sys) {
+		struct vdso_sysconf *conf = xcalloc(1, sizeof(*conf));
+		long nr;
+
+		for (nr = 0; nr < VDSO_NR_MAX; nr++)
+			conf->shape[nr] = (uint8_t)shape_of(nr);
+		err = mem_write(t->tid, vdso_page_addr() + VDSO_CONF_OFF, conf->shape,
+				sizeof(conf->shape));
+		free(conf);
+		if (err)
+			return err;
+	}
 	/* The image through /proc/PID/mem (it writes through PROT_EXEC's
 	 * missing write permission, mm/memory.c FOLL_FORCE). */
 	if ((err = bp_code_write(s, t, VDSO_BASE, gorr_vdso_image, len)))
@@ -79,40 +142,237 @@ int vdso_map(struct session *s, struct thread *t, int mode, uint64_t *ehdr)
 	memset(&head, 0, offsetof(struct vdso_page, ent));
 	head.magic = VDSO_MAGIC;
 	head.mode = (uint32_t)mode;
+	head.sys_mode = (uint32_t)s->opts.fast_sys;
 	if ((err = mem_write(t->tid, vdso_page_addr(), &head, offsetof(struct vdso_page, ent))))
 		return err;
 	*ehdr = VDSO_BASE;
 	return 0;
 }
 
-int vdso_filter(const struct sock_filter *bpf, unsigned short len, struct sock_filter **out,
-		unsigned short *out_len)
-{
-	uint64_t ip = vdso_fast_pc();
-	/* clock_gettime from the image's first SYSCALL (seccomp_data's
-	 * instruction_pointer is the address after it, the task's saved ip
-	 * at entry: kernel/seccomp.c populate_seccomp_data) is allowed; the
-	 * rest goes on to libseccomp's program, which checks the
-	 * architecture first.  Jumps are relative to the next instruction. */
-	const struct sock_filter pre[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 7),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 5),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_gettime, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	size_t n = sizeof(pre) / sizeof(pre[0]);
+/* The filter's prefix, built with its jumps to two labels: ALLOW (the
+ * image's call goes on) and REST (libseccomp's program, which checks the
+ * architecture first).  BPF jumps are relative to the next instruction
+ * and forward only; L_SYS: the buffered calls' checks. */
+enum { L_NEXT = -1, L_ALLOW = -2, L_REST = -3, L_SYS = -4 };
 
-	if (len + n > BPF_MAXINSNS)
+struct prefix {
+	struct sock_filter f[64];
+	int jt[64], jf[64];	/* L_* or an absolute index */
+	int n;
+};
+
+static void pre_stmt(struct prefix *p, unsigned short code, uint32_t k)
+{
+	p->f[p->n] = (struct sock_filter)BPF_STMT(code, k);
+	p->jt[p->n] = p->jf[p->n] = L_NEXT;
+	p->n++;
+}
+
+static void pre_jeq(struct prefix *p, uint32_t k, int jt, int jf)
+{
+	p->f[p->n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 0);
+	p->jt[p->n] = jt;
+	p->jf[p->n] = jf;
+	p->n++;
+}
+
+/* ip (seccomp_data's instruction_pointer: the address after the SYSCALL,
+ * the task's saved ip at entry, kernel/seccomp.c populate_seccomp_data)
+ * is the site's: on to the next check; else to miss. */
+static void pre_ip(struct prefix *p, uint64_t ip, int miss)
+{
+	pre_stmt(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer));
+	pre_jeq(p, (uint32_t)ip, L_NEXT, miss);
+	pre_stmt(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4);
+	pre_jeq(p, (uint32_t)(ip >> 32), L_NEXT, L_REST);
+	pre_stmt(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+}
+
+int vdso_filter(const struct sock_filter *bpf, unsigned short len, int fast_sys,
+		struct sock_filter **out, unsigned short *out_len)
+{
+	struct prefix p = { .n = 0 };
+	int sys_at = -1, allow, i;
+	long nr;
+
+	pre_stmt(&p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	pre_jeq(&p, AUDIT_ARCH_X86_64, L_NEXT, L_REST);
+	/* clock_gettime from the image's first SYSCALL */
+	pre_ip(&p, vdso_fast_pc(), fast_sys ? L_SYS : L_REST);
+	pre_jeq(&p, SYS_clock_gettime, L_ALLOW, L_REST);
+	if (fast_sys) {
+		/* the buffered calls from its syscall buffer's */
+		sys_at = p.n;
+		pre_ip(&p, vdso_sys_pc(), L_REST);
+		for (nr = 0; nr < VDSO_NR_MAX; nr++)
+			if (shape_of(nr) != VS_NO)
+				pre_jeq(&p, (uint32_t)nr, L_ALLOW, L_NEXT);
+		pre_stmt(&p, BPF_JMP | BPF_JA, 0);
+		p.jt[p.n - 1] = L_REST;
+	}
+	allow = p.n;
+	pre_stmt(&p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	if (p.n > (int)(sizeof(p.f) / sizeof(p.f[0])) || len + p.n > BPF_MAXINSNS)
 		return -E2BIG;
-	*out = xmalloc((len + n) * sizeof(**out));
-	memcpy(*out, pre, sizeof(pre));
-	memcpy(*out + n, bpf, len * sizeof(*bpf));
-	*out_len = (unsigned short)(len + n);
+	for (i = 0; i < p.n; i++) {
+		int to[2] = { p.jt[i], p.jf[i] }, k;
+
+		for (k = 0; k < 2; k++) {
+			int dest = to[k] == L_NEXT ? i + 1 : to[k] == L_ALLOW ? allow :
+				   to[k] == L_REST ? p.n : to[k] == L_SYS ? sys_at : to[k];
+
+			if (dest <= i)
+				return -EINVAL;
+			if (BPF_CLASS(p.f[i].code) != BPF_JMP)
+				continue;
+			if (BPF_OP(p.f[i].code) == BPF_JA) {
+				if (k == 0)
+					p.f[i].k = (uint32_t)(dest - i - 1);
+			} else if (k == 0) {
+				p.f[i].jt = (uint8_t)(dest - i - 1);
+			} else {
+				p.f[i].jf = (uint8_t)(dest - i - 1);
+			}
+		}
+	}
+	*out = xmalloc((len + (size_t)p.n) * sizeof(**out));
+	memcpy(*out, p.f, (size_t)p.n * sizeof(p.f[0]));
+	memcpy(*out + p.n, bpf, len * sizeof(*bpf));
+	*out_len = (unsigned short)(len + p.n);
+	return 0;
+}
+
+/* Go's one syscall function, by release: runtime/internal/syscall
+ * (Go 1.19-1.22), internal/runtime/syscall (1.23-1.24),
+ * internal/runtime/syscall/linux (1.25-).  The netpoller's epoll waits
+ * go through it since Go 1.21 (runtime/netpoll_epoll.go). */
+static const char *const syscall6_names[] = {
+	"internal/runtime/syscall/linux.Syscall6",
+	"internal/runtime/syscall.Syscall6",
+	"runtime/internal/syscall.Syscall6",
+};
+
+#define TRAMP_SIG "gorrsys"
+#define PATCH_MAX 64		/* bytes of the function read before its SYSCALL */
+
+/* The trampoline (at the near page's start) for the window [q, sys), the
+ * instructions before the SYSCALL at sys: those instructions, then into
+ * the image with rcx = done; done: rcx = sys + 2 (as the kernel's
+ * SYSCALL leaves it) and back after the SYSCALL; 15 bytes on from done
+ * (image.c DONE_TO_SLOW): back to the SYSCALL itself. */
+static size_t tramp_build(unsigned char *b, uint64_t at, const unsigned char *win, size_t wlen,
+			  uint64_t sys)
+{
+	uint64_t entry = VDSO_BASE + VDSO_SYS_ENTRY_OFF, done, v;
+	size_t n = 0;
+	int32_t rel;
+
+	memcpy(b, win, wlen);
+	n = wlen;
+	b[n++] = 0x49; b[n++] = 0xbb;			/* movabs $entry, %r11 */
+	memcpy(b + n, &entry, 8);
+	n += 8;
+	done = at + n + 7 + 3;
+	b[n++] = 0x48; b[n++] = 0x8d; b[n++] = 0x0d;	/* lea done(%rip), %rcx */
+	rel = (int32_t)(done - (at + n + 4));
+	memcpy(b + n, &rel, 4);
+	n += 4;
+	b[n++] = 0x41; b[n++] = 0xff; b[n++] = 0xe3;	/* jmp *%r11 */
+	v = sys + 2;
+	b[n++] = 0x48; b[n++] = 0xb9;			/* done: movabs $sys+2, %rcx */
+	memcpy(b + n, &v, 8);
+	n += 8;
+	b[n++] = 0xe9;					/* jmp sys+2 */
+	rel = (int32_t)(sys + 2 - (at + n + 4));
+	memcpy(b + n, &rel, 4);
+	n += 4;
+	b[n++] = 0xe9;					/* slow: jmp sys */
+	rel = (int32_t)(sys - (at + n + 4));
+	memcpy(b + n, &rel, 4);
+	n += 4;
+	return n;
+}
+
+int vdso_patch(struct session *s, struct thread *t)
+{
+	unsigned char code[PATCH_MAX], live[PATCH_MAX], tramp[PATCH_MAX + 64], jmp[PATCH_MAX];
+	uint64_t entry = 0, sys = 0, starts[PATCH_MAX], q, page = 0, addr;
+	struct gobin_loc loc;
+	size_t i, k, nstarts = 0, size, left;
+	const uint8_t *p;
+	cs_insn *in;
+	int err = 0;
+	int32_t rel;
+
+	if (!s->have_bin || !s->cs_detail_open)
+		return -ENOENT;
+	for (i = 0; i < sizeof(syscall6_names) / sizeof(syscall6_names[0]) && !entry; i++)
+		entry = gobin_func_entry(&s->bin, syscall6_names[i]);
+	if (!entry || gobin_pc_lookup(&s->bin, entry, &loc) || loc.end <= entry)
+		return -ENOENT;
+	size = loc.end - entry < PATCH_MAX ? loc.end - entry : PATCH_MAX;
+	/* The process runs the binary (a child may exec another). */
+	if (gobin_read_vaddr(&s->bin, entry, code, size) || mem_read(t->tid, entry, live, size) ||
+	    memcmp(code, live, size))
+		return -ENOENT;
+	/* Up to the SYSCALL: plain instructions, none RIP-relative, none a
+	 * branch (in Syscall6 they are the register moves of the ABI). */
+	in = cs_malloc(s->cs_detail);
+	p = code;
+	left = size;
+	addr = entry;
+	while (!sys && left && cs_disasm_iter(s->cs_detail, &p, &left, &addr, in)) {
+		const cs_x86 *x = &in->detail->x86;
+
+		if (in->id == X86_INS_SYSCALL) {
+			sys = in->address;
+			break;
+		}
+		starts[nstarts++] = in->address;
+		for (k = 0; k < in->detail->groups_count; k++)
+			if (in->detail->groups[k] != X86_GRP_MODE64)
+				err = -ENOTSUP;	/* a jump, a call... */
+		for (k = 0; k < x->op_count; k++)
+			if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RIP)
+				err = -ENOTSUP;
+	}
+	cs_free(in, 1);
+	if (!sys || err)
+		return err ? err : -ENOTSUP;
+	/* The window: the last instructions before the SYSCALL, 5 bytes or
+	 * more for the JMP.  Nothing jumps into it: the function's one
+	 * branch comes after its SYSCALL (checked: none before it above;
+	 * Syscall6 is a leaf no other code enters but at its entry). */
+	for (k = nstarts; k > 0 && sys - starts[k - 1] < 5; k--)
+		;
+	if (!k)
+		return -ENOTSUP;
+	q = starts[k - 1];
+	if (s->vdso_tramp) {
+		char sig[8];
+
+		if (mem_read(t->tid, s->vdso_tramp + VDSO_PAGE - 8, sig, sizeof(sig)) == 0 &&
+		    !memcmp(sig, TRAMP_SIG, 8))
+			page = s->vdso_tramp;
+	}
+	if (!page) {
+		struct user_regs_struct regs;
+
+		/* The mmap is made from the exec stop's rip, as vdso_map's. */
+		if ((err = pt_getregs(t->tid, &regs)) ||
+		    (err = condbp_near_page(s, t, regs.rip, q, TRAMP_SIG, &page)))
+			return err;
+	}
+	size = tramp_build(tramp, page, code + (q - entry), sys - q, sys);
+	if ((err = bp_code_write(s, t, page, tramp, size)))
+		return err;
+	memset(jmp, 0x90, sys - q);	/* nop: nothing runs them */
+	jmp[0] = 0xe9;
+	rel = (int32_t)(page - (q + 5));
+	memcpy(jmp + 1, &rel, 4);
+	if ((err = bp_code_write(s, t, q, jmp, sys - q)))
+		return err;
+	s->vdso_tramp = page;
 	return 0;
 }
 
@@ -139,43 +399,74 @@ static struct thread *clock_reader(struct session *s, struct thread *t)
 	return NULL;
 }
 
+/* seq a comes before seq b (the counter wraps) */
+static int seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
 void vdso_drain(struct session *s, struct thread *t)
 {
 	struct vdso_ent ent[VDSO_RING];
+	unsigned char *sys = NULL;
 	struct thread *by;
-	uint32_t n = 0, i;
+	uint32_t n = 0, i = 0, len = 0, off = 0;
 	int err;
 
 	if (s->opts.fast_clock != VDSO_RECORD || !s->ops->vclock || !(by = clock_reader(s, t)))
 		return;
-	err = vdso_take(t, ent, &n);
+	if (s->opts.fast_sys == VDSO_RECORD)
+		sys = s->vdso_sysbuf ? s->vdso_sysbuf : (s->vdso_sysbuf = xmalloc(VDSO_SYSRING));
+	err = vdso_take(t, ent, &n, sys, &len);
 	if (err && err != -ESRCH)
-		warning("cannot read process %d's clock reads: %s", (int)t->tgid, strerror(-err));
-	for (i = 0; i < n; i++)
-		s->ops->vclock(s, by, &ent[i]);
+		warning("cannot read process %d's clock reads and buffered calls: %s",
+			(int)t->tgid, strerror(-err));
+	/* The two rings in the order the program wrote them. */
+	while (i < n || off < len) {
+		const struct vdso_sysrec *rec = off < len ? (const void *)(sys + off) : NULL;
+
+		if (rec && (rec->size < sizeof(*rec) || rec->size > len - off)) {
+			warning("process %d's syscall buffer is damaged at byte %u",
+				(int)t->tgid, off);
+			len = off;
+			continue;
+		}
+		if (i < n && (!rec || seq_before(ent[i].seq, rec->seq))) {
+			s->ops->vclock(s, by, &ent[i++]);
+			continue;
+		}
+		if (s->ops->vsyscall)
+			s->ops->vsyscall(s, by, rec);
+		off += rec->size;
+	}
 }
 
 /* The header and the first entries in one read: most stops find a few. */
 #define TAKE_FIRST 4
 
-int vdso_take(struct thread *t, struct vdso_ent *ent, uint32_t *n)
+int vdso_take(struct thread *t, struct vdso_ent *ent, uint32_t *n, unsigned char *sys,
+	      uint32_t *sys_len)
 {
 	struct {
-		uint32_t magic, mode, head, fill, pad[12];
+		uint32_t magic, mode, head, fill, seq, sys_mode, sys_head, sys_busy, pad[8];
 		struct vdso_ent ent[TAKE_FIRST];
 	} first, *p = &first;
-	uint32_t zero = 0, head;
+	uint32_t head, sys_head;
 	int err;
 
 	_Static_assert(offsetof(typeof(first), ent) == offsetof(struct vdso_page, ent),
 		       "the page's header");
+	_Static_assert(offsetof(typeof(first), sys_head) == offsetof(struct vdso_page, sys_head),
+		       "the page's header");
 	*n = 0;
+	*sys_len = 0;
 	if (mem_read(t->tid, vdso_page_addr(), &first, sizeof(first)) || p->magic != VDSO_MAGIC)
 		return 0;	/* no page: the mapping failed, or not ours */
 	head = p->head;
-	if (!head)
+	sys_head = sys ? p->sys_head : 0;
+	if (!head && !sys_head)
 		return 0;
-	if (head > VDSO_RING)
+	if (head > VDSO_RING || sys_head > VDSO_SYSRING)
 		return -EPROTO;
 	memcpy(ent, p->ent, (head < TAKE_FIRST ? head : TAKE_FIRST) * sizeof(*ent));
 	if (head > TAKE_FIRST &&
@@ -183,11 +474,42 @@ int vdso_take(struct thread *t, struct vdso_ent *ent, uint32_t *n)
 			    TAKE_FIRST * sizeof(*ent), ent + TAKE_FIRST,
 			    (head - TAKE_FIRST) * sizeof(*ent))))
 		return err;
-	if ((err = mem_write(t->tid, vdso_page_addr() + offsetof(struct vdso_page, head), &zero,
-			     sizeof(zero))))
+	if (sys_head && (err = mem_read(t->tid, vdso_page_addr() + VDSO_SYSRING_OFF, sys, sys_head)))
+		return err;
+	/* Both heads back to 0 in one write: head to sys_head. */
+	p->head = 0;
+	p->sys_head = 0;
+	if ((err = mem_write(t->tid, vdso_page_addr() + offsetof(struct vdso_page, head), &p->head,
+			     offsetof(struct vdso_page, sys_busy) - offsetof(struct vdso_page, head))))
 		return err;
 	*n = head;
+	*sys_len = sys_head;
 	return 0;
+}
+
+int vdso_fd_allow(struct thread *t, int fd, unsigned int bits)
+{
+	uint8_t b = (uint8_t)bits;
+
+	if (fd < 0 || fd >= VDSO_FD_MAX)
+		return -ERANGE;
+	return mem_write(t->tid, vdso_page_addr() + VDSO_CONF_OFF +
+			 offsetof(struct vdso_sysconf, fd) + (unsigned)fd, &b, 1);
+}
+
+int vdso_fd_forget(struct thread *t, int lo, int hi)
+{
+	static const uint8_t zero[VDSO_FD_MAX];
+
+	if (lo < 0)
+		lo = 0;
+	if (hi >= VDSO_FD_MAX)
+		hi = VDSO_FD_MAX - 1;
+	if (lo > hi)
+		return 0;
+	return mem_write(t->tid, vdso_page_addr() + VDSO_CONF_OFF +
+			 offsetof(struct vdso_sysconf, fd) + (unsigned)lo, zero,
+			 (size_t)(hi - lo + 1));
 }
 
 int vdso_used(struct thread *t, uint32_t given, uint32_t *used)

@@ -17,8 +17,16 @@
 uint64_t vdso_page_addr(void);
 uint64_t vdso_fast_pc(void);
 uint64_t vdso_slow_pc(void);
-/* Whether pc lies in the image's code. */
-int vdso_holds(uint64_t pc);
+/* Whether pc lies in the image's code, or in the syscall buffer's
+ * trampoline. */
+int vdso_holds(const struct session *s, uint64_t pc);
+
+/* t, stopped with regs in the image or its trampoline, steps on until
+ * it is out (regs then its registers): 0; 1 when another stop came
+ * instead of a step's (its wait status in *other: a call that stops, a
+ * signal); a negative errno.  Nothing of the program's is to see gorr's
+ * code at a stop: its path in record is not replay's. */
+int vdso_leave(struct session *s, struct thread *t, struct user_regs_struct *regs, int *other);
 
 /* At t's exec stop: map the image and its page at VDSO_BASE, in mode
  * (enum vdso_mode).  0 and the image's address in *ehdr (for
@@ -26,18 +34,35 @@ int vdso_holds(uint64_t pc);
  * already; the program then has no vDSO, as without this). */
 int vdso_map(struct session *s, struct thread *t, int mode, uint64_t *ehdr);
 
-/* The filter bpf[0, *len) with, in front, the exception for the image's
- * clock_gettime: a new array (xmalloc) in *out. */
-int vdso_filter(const struct sock_filter *bpf, unsigned short len, struct sock_filter **out,
-		unsigned short *out_len);
+/* The filter bpf[0, *len) with, in front, the exceptions for the image's
+ * clock_gettime and, when fast_sys, for its buffered calls: a new array
+ * (xmalloc) in *out. */
+int vdso_filter(const struct sock_filter *bpf, unsigned short len, int fast_sys,
+		struct sock_filter **out, unsigned short *out_len);
+
+/* At t's exec stop, after vdso_map: send Go's syscall function
+ * (Syscall6) through the image's syscall buffer, by a JMP over the
+ * instructions before its SYSCALL to a trampoline near it.  0, or
+ * -ENOENT (not a Go binary of s's, no such function), -ENOTSUP (its
+ * code is not as expected), another negative errno. */
+int vdso_patch(struct session *s, struct thread *t);
+
+/* Record: which of t's process's fd's calls may go without a stop
+ * (VDSO_FD_* bits); bits 0 for fds lo to hi. */
+int vdso_fd_allow(struct thread *t, int fd, unsigned int bits);
+int vdso_fd_forget(struct thread *t, int lo, int hi);
 
 /* Record: the reads logged in t's process since the last call, in
- * order, into ent[0, *n) (at most VDSO_RING); the ring is emptied.
- * 0 (n 0 when the process has no page), or a negative errno. */
-int vdso_take(struct thread *t, struct vdso_ent *ent, uint32_t *n);
+ * order, into ent[0, *n) (at most VDSO_RING), and the buffered calls'
+ * records into sys (*sys_len bytes, at most VDSO_SYSRING); both rings
+ * are emptied.  0 (nothing when the process has no page), or a negative
+ * errno. */
+int vdso_take(struct thread *t, struct vdso_ent *ent, uint32_t *n, unsigned char *sys,
+	      uint32_t *sys_len);
 
-/* Record: the reads logged in t's process since its last drain go to
- * the policy (engine_ops.vclock), in order, as the reads of the one
+/* Record: the reads and buffered calls logged in t's process since its
+ * last drain go to the policy (engine_ops.vclock, vsyscall), in order,
+ * as those of the one
  * thread that ran the program's code meanwhile.  At every stop, before
  * its events, and before an event written after gorr stepped the
  * thread on (a timeslice's end, a forced GC's safe point): those steps

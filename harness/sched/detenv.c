@@ -207,6 +207,18 @@ int detenv_exec_stop(struct session *s, struct thread *t, struct exec_info *e)
 			warning("cannot map gorr's vDSO into process %d (%s): its clock reads "
 				"stop", (int)t->tgid, strerror(-err));
 		e->vdso_fast = !err;
+		if (!err && s->opts.fast_sys) {
+			err = vdso_patch(s, t);
+			if (err == -ESRCH)
+				return err;
+			/* Other programs (a child that execs a C tool) keep
+			 * their stops. */
+			if (err && err != -ENOENT && !s->opts.quiet)
+				warning("cannot buffer process %d's syscalls (%s): they stop",
+					(int)t->tgid, strerror(-err));
+			e->sys_fast = !err;
+			err = 0;
+		}
 	}
 	memset(&c, 0, sizeof(c));
 	c.tid = t->tid;

@@ -283,7 +283,24 @@ static struct fd_known *fdnb_get(struct session *s, pid_t tgid, int fd)
 	s->fdnb[s->nfdnb].fd = fd;
 	s->fdnb[s->nfdnb].nonblock = 0;
 	s->fdnb[s->nfdnb].tty = -1;
+	s->fdnb[s->nfdnb].fast = 0;
 	return &s->fdnb[s->nfdnb++];
+}
+
+/* What the syscall buffer may do with fd (harness/vdso/page.h): read
+ * without a stop once it is known non-blocking, write too once it is
+ * known not to be gorr's stdout or stderr (whose writes the recorder
+ * keeps whole). */
+static void fd_fast(struct session *s, struct thread *t, struct fd_known *k)
+{
+	unsigned int bits = 0;
+
+	if (s->opts.fast_sys != VDSO_RECORD)
+		return;
+	if (k->nonblock)
+		bits = VDSO_FD_READ | (k->tty == 0 ? VDSO_FD_WRITE : 0);
+	if (bits != k->fast && vdso_fd_allow(t, k->fd, bits) == 0)
+		k->fast = (unsigned char)bits;
 }
 
 int sched_fd_tty(struct session *s, struct thread *t, int fd)
@@ -295,14 +312,27 @@ int sched_fd_tty(struct session *s, struct thread *t, int fd)
 
 void sched_fd_set_tty(struct session *s, struct thread *t, int fd, int tty)
 {
-	fdnb_get(s, t->tgid, fd)->tty = (signed char)tty;
+	struct fd_known *k = fdnb_get(s, t->tgid, fd);
+
+	k->tty = (signed char)tty;
+	fd_fast(s, t, k);
 }
 
-/* Forget process tgid's fds from lo to hi (all: 0, INT_MAX). */
-static void fdnb_drop(struct session *s, pid_t tgid, int lo, int hi)
+/* Forget process tgid's fds from lo to hi (all: 0, INT_MAX); t, when
+ * not NULL, is a thread of that process still there, whose syscall
+ * buffer forgets them too. */
+static void fdnb_drop(struct session *s, struct thread *t, pid_t tgid, int lo, int hi)
 {
 	size_t i = 0;
+	int fast = 0;
 
+	for (i = 0; t && i < s->nfdnb; i++)
+		if (s->fdnb[i].tgid == tgid && s->fdnb[i].fd >= lo && s->fdnb[i].fd <= hi &&
+		    s->fdnb[i].fast)
+			fast = 1;
+	if (fast)
+		vdso_fd_forget(t, lo, hi);
+	i = 0;
 	while (i < s->nfdnb)
 		if (s->fdnb[i].tgid == tgid && s->fdnb[i].fd >= lo && s->fdnb[i].fd <= hi)
 			s->fdnb[i] = s->fdnb[--s->nfdnb];
@@ -312,7 +342,7 @@ static void fdnb_drop(struct session *s, pid_t tgid, int lo, int hi)
 
 void sched_fds_gone(struct session *s, pid_t tgid)
 {
-	fdnb_drop(s, tgid, 0, INT_MAX);
+	fdnb_drop(s, NULL, tgid, 0, INT_MAX);
 }
 
 void sched_fd_call(struct session *s, struct thread *t)
@@ -325,18 +355,18 @@ void sched_fd_call(struct session *s, struct thread *t)
 	case SYS_close:
 	case SYS_fcntl:		/* F_SETFL, F_SETFD...: not worth telling apart */
 	case SYS_ioctl:		/* FIONBIO */
-		fdnb_drop(s, t->tgid, (int)a[0], (int)a[0]);
+		fdnb_drop(s, t, t->tgid, (int)a[0], (int)a[0]);
 		break;
 	case SYS_dup2:
 	case SYS_dup3:
-		fdnb_drop(s, t->tgid, (int)a[1], (int)a[1]);
+		fdnb_drop(s, t, t->tgid, (int)a[1], (int)a[1]);
 		break;
 	case SYS_close_range:
-		fdnb_drop(s, t->tgid, (int)a[0], a[1] > INT_MAX ? INT_MAX : (int)a[1]);
+		fdnb_drop(s, t, t->tgid, (int)a[0], a[1] > INT_MAX ? INT_MAX : (int)a[1]);
 		break;
 	case SYS_execve:
 	case SYS_execveat:
-		fdnb_drop(s, t->tgid, 0, INT_MAX);
+		fdnb_drop(s, t, t->tgid, 0, INT_MAX);
 		break;
 	}
 }
@@ -380,8 +410,11 @@ static int fd_ready(struct session *s, struct thread *t, int fd, short events,
 		return 1;	/* the call itself will fail (EBADF) */
 	fl = nonblock_counts ? fcntl(dfd, F_GETFL) : -1;
 	if (fl >= 0 && (fl & O_NONBLOCK)) {
+		struct fd_known *k = fdnb_get(s, t->tgid, fd);
+
 		close(dfd);
-		fdnb_get(s, t->tgid, fd)->nonblock = 1;
+		k->nonblock = 1;
+		fd_fast(s, t, k);
 		return 1;
 	}
 	p.fd = dfd;
@@ -1195,7 +1228,6 @@ void sched_tick(struct session *s)
 }
 
 #define CANON_STEPS 256
-#define VDSO_STEPS 512	/* more than any path through gorr's vDSO takes */
 #define FIT_STEPS 16	/* instructions a slice end may move on to find a window */
 #define EFLAGS_TF 0x100
 #define EFLAGS_RF 0x10000
@@ -1469,14 +1501,11 @@ static int settle_loop(struct session *s, struct thread *t, struct user_regs_str
  * stopping call), which ends the slice. */
 static int leave_vdso(struct session *s, struct thread *t, struct user_regs_struct *regs)
 {
-	int k, other = 0;
+	int other = 0;
 
 	if (s->opts.fast_clock != VDSO_RECORD)
 		return 0;
-	for (k = 0; k < VDSO_STEPS && vdso_holds(regs->rip); k++)
-		if (step(t, regs, &other))
-			return other;
-	return 0;
+	return vdso_leave(s, t, regs, &other) == 1 ? other : 0;
 }
 
 int sched_slice(struct session *s, struct thread *t)
@@ -1578,7 +1607,7 @@ int sched_slice(struct session *s, struct thread *t)
 	}
 	/* The steps above (a spin's lap, the way out of a frame, to where
 	 * a conditional breakpoint fits) can have gone into it. */
-	if (vdso_holds(regs.rip)) {
+	if (vdso_holds(s, regs.rip)) {
 		int other = leave_vdso(s, t, &regs);
 
 		if (other)

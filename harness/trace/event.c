@@ -82,6 +82,7 @@ static int decode_syscall(const msgpack_object *o, struct trace_event *ev,
 	ev->injected = mp_get(o, "injected") != NULL;
 	ev->blocked = mp_get(o, "blocked") != NULL;
 	ev->vdso = mp_get(o, "vdso") != NULL;
+	ev->fast = mp_get(o, "f") != NULL;
 	if (!a || a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size > 6) {
 		sbuf_adds(why, "a syscall event without its arguments");
 		return -EINVAL;

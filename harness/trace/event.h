@@ -50,6 +50,7 @@ struct trace_event {
 	int blocked;		/* it waited in the kernel while other threads ran */
 	int vdso;		/* a clock read gorr's vDSO made without a stop (a clk event) */
 	unsigned char vdso_out[16];	/* ...what it wrote, for out[0] */
+	int fast;		/* made through gorr's syscall buffer, without a stop */
 	int nin;
 	struct {
 		int arg;

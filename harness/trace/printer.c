@@ -573,6 +573,8 @@ void print_syscall(struct sbuf *sb, const struct trace_event *ev,
 		sbuf_adds(sb, " (blocked)");
 	if (ev->vdso)
 		sbuf_adds(sb, " (vdso)");
+	if (ev->fast)
+		sbuf_adds(sb, " (buffered)");
 }
 
 static void print_wstatus(struct sbuf *sb, int ws)

@@ -26,7 +26,8 @@ enum vdso_mode {
 };
 
 /* One clock read: clock_gettime(clk, ptr), gettimeofday(ptr, ...) or
- * time(ptr), by nr (the syscall's number). */
+ * time(ptr), by nr (the syscall's number).  seq orders it among the
+ * calls of the syscall ring (record). */
 struct vdso_ent {
 	int32_t nr;
 	int32_t clk;
@@ -34,6 +35,8 @@ struct vdso_ent {
 	uint64_t ptr;
 	int64_t sec;
 	int64_t nsec;
+	uint32_t seq;
+	uint32_t pad;
 };
 
 #define VDSO_RING ((VDSO_PAGE - 64) / sizeof(struct vdso_ent))
@@ -46,8 +49,74 @@ struct vdso_page {
 	uint32_t head;
 	/* replay: entries gorr put in the ring */
 	uint32_t fill;
-	uint32_t pad[12];
+	/* record: the next clock read's or buffered call's number, so that
+	 * gorr can put the two rings' entries back in one order. */
+	uint32_t seq;
+	uint32_t sys_mode;	/* enum vdso_mode, for the syscall buffer */
+	uint32_t sys_head;	/* bytes of the syscall ring written (record) */
+	uint32_t sys_busy;	/* a thread is in the buffered call's code */
+	uint32_t pad[8];
 	struct vdso_ent ent[VDSO_RING];
 };
+
+/* The syscall buffer (issue 14, item 3; docs/ARCHITECTURE.md, "Calls
+ * without stops"): Go's one syscall function (Syscall6 in
+ * runtime/internal/syscall, internal/runtime/syscall[/linux]) jumps to
+ * the image, which makes calls that cannot block without a stop and logs
+ * them in a ring of records, as rr's syscall buffer does.  What may go
+ * that way is gorr's to say, in the page after the header: a shape per
+ * call number, a permission per fd. */
+#define VDSO_NR_MAX 512
+#define VDSO_FD_MAX 3072
+
+enum vdso_shape {
+	VS_NO = 0,	/* stops */
+	VS_IN,		/* inputs only (write, sendto): fd writable without blocking */
+	VS_OBUF,	/* argument 1 gets the result's bytes (read, pread64) */
+	VS_RECVFROM,	/* as VS_OBUF, and a sockaddr at 4 with its length at 5 */
+	VS_EPOLL,	/* epoll_wait/epoll_pwait with a zero timeout (argument 3) */
+};
+
+#define VDSO_FD_READ 1		/* non-blocking: its reads never block */
+#define VDSO_FD_WRITE 2		/* ...and its writes neither, nor are they gorr's stdout */
+
+struct vdso_sysconf {
+	uint8_t shape[VDSO_NR_MAX];	/* enum vdso_shape */
+	uint8_t fd[VDSO_FD_MAX];	/* VDSO_FD_* */
+};
+
+/* A buffered call, in the ring: this header, then nout times a struct
+ * vdso_sysout and its len bytes padded to 8. */
+struct vdso_sysrec {
+	uint32_t size;		/* of the whole record, a multiple of 8 */
+	uint32_t seq;
+	int32_t nr;
+	uint32_t nout;
+	uint64_t pc;		/* after the program's SYSCALL */
+	int64_t ret;
+	uint64_t args[6];
+};
+
+struct vdso_sysout {
+	uint64_t addr;
+	uint64_t len;
+};
+
+/* After the image: the header page, the conf page, the ring (256 KiB),
+ * the buffered calls' stack (16 KiB).  Plain numbers: the image's
+ * assembly uses them. */
+#define VDSO_CONF_OFF 4096
+#define VDSO_SYSRING_OFF 8192
+#define VDSO_SYSRING 262144
+#define VDSO_STACK_OFF 270336
+#define VDSO_STACK 16384
+#define VDSO_DATA_SIZE 286720
+#define SYS_BUSY_OFF 28		/* offsetof(struct vdso_page, sys_busy) */
+
+_Static_assert(VDSO_STACK_OFF == VDSO_SYSRING_OFF + VDSO_SYSRING, "the page's layout");
+_Static_assert(VDSO_DATA_SIZE == VDSO_STACK_OFF + VDSO_STACK, "the page's layout");
+_Static_assert(sizeof(struct vdso_sysconf) <= VDSO_PAGE, "the conf page");
+_Static_assert(__builtin_offsetof(struct vdso_page, sys_busy) == SYS_BUSY_OFF, "sys_busy");
+_Static_assert(sizeof(struct vdso_page) <= VDSO_PAGE, "the header page");
 
 #endif

@@ -368,7 +368,7 @@ def test_clock_reads_without_stops(ctx):
     assert events[0].get("fast_clock") is True
     assert [e.get("vdso_fast") for e in events if e.get("e") == "exec"] == [True]
     fast, slow = clock_reads(events)
-    # 12,000 reads by the goroutines and the spin's; a full ring (100)
+    # 12,000 reads by the goroutines and the spin's; a full ring (84)
     # stops once.
     assert len(fast) > 12000 and len(slow) < len(fast) / 50, (len(fast), len(slow))
     # Written short: the clock and the time (docs/trace-format.md).
@@ -415,8 +415,9 @@ def test_c_program_clock_reads_without_stops(ctx):
     fast, slow = clock_reads(load_trace(trace))
     assert {e["nr"] for e in fast} == {NR["clock_gettime"], NR["gettimeofday"], NR["time"]}, \
         {e["nr"] for e in fast}
-    # 3,002 reads; a full ring (100) makes one stop.
-    assert len(fast) + len(slow) >= 3002 and len(slow) <= 31, (len(fast), len(slow))
+    # 3,002 reads; a full ring (84: harness/vdso/page.h VDSO_RING) makes
+    # one stop.
+    assert len(fast) + len(slow) >= 3002 and len(slow) <= 3002 // 84 + 1, (len(fast), len(slow))
     assert len({e["tid"] for e in fast}) == 2, {e["tid"] for e in fast}
     for i in range(3):
         rep = replay(ctx, trace, timeout=60)
@@ -446,3 +447,90 @@ def test_interrupt_at_a_return_breakpoint_keeps_the_program_whole(ctx):
         p = subprocess.run([ctx.gorr, "record", "-q", "-o", trace, "--"] + args,
                            cwd=src, capture_output=True, text=True, timeout=300)
         assert p.returncode == 0 and p.stdout.strip().endswith("PASS"), (i, p.stderr[-1500:])
+
+
+def children(pid):
+    """The processes pid started (/proc/PID/task/TID/children, Linux 3.5)."""
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+@per_toolchain
+def test_calls_without_stops(ctx):
+    """`gorr record` sends Go's Syscall6 through its syscall buffer: the
+    reads and writes on the program's non-blocking sockets and the
+    netpoller's zero-timeout epoll waits (Go 1.21+) make no stop, are
+    written as syscall events marked "f" with their bytes, and replay
+    gives the program the same bytes: the same digest, 3 times of 3.
+    --no-fast-sys keeps every call a stop."""
+    prog = ctx.prog("netio")
+    trace = ctx.path("netio.gorr")
+    rec = ctx.gorr_cmd("record", "-q", "-o", trace, "--", prog, "600")
+    assert " round trips, " in rec.stdout, rec
+    events = load_trace(trace)
+    assert events[0].get("fast_sys") is True
+    assert [e.get("sys_fast") for e in events if e.get("e") == "exec"] == [True]
+    calls = [e for e in events if e.get("e") == "syscall"]
+    fast = [e for e in calls if e.get("f")]
+    io_nr = {0, 1}      # read, write
+    slow_io = [e for e in calls if not e.get("f") and e["nr"] in io_nr]
+    # 600 round trips: the client's write and read (or more), the server's
+    # read and write (Go 1.19: splice, which stops), the epoll waits (Go 1.21+).
+    assert len(fast) > 1700 and len(slow_io) < len(fast) / 20, (len(fast), len(slow_io))
+    assert any(e["nr"] == 0 and e.get("out") for e in fast), fast[:3]
+    for i in range(3):
+        rep = replay(ctx, trace, timeout=120)
+        assert (rep.stdout, rep.returncode) == (rec.stdout, 0), (i, rep)
+    dump = ctx.gorr_cmd("dump", trace, check_exit=0).stdout
+    assert re.search(r"\] read\(\d+, \".*\) = \d+ \(buffered\)", dump), dump[:3000]
+    # Without: every call stops.
+    trace2 = ctx.path("netio-slow.gorr")
+    rec2 = ctx.gorr_cmd("record", "-q", "--no-fast-sys", "-o", trace2, "--", prog, "50")
+    assert rec2.stderr == "ready\n", rec2
+    events2 = load_trace(trace2)
+    assert "fast_sys" not in events2[0]
+    assert not [e for e in events2 if e.get("f")]
+    assert replay(ctx, trace2, timeout=60).stdout == rec2.stdout
+
+
+@per_toolchain
+def test_signals_inside_the_syscall_buffer(ctx):
+    """SIGUSR1s sent from outside during a recording land inside gorr's
+    code too (at a buffered call's return, in the vDSO): the program takes
+    them where it comes out of it, with the flags it had (a step through
+    the buffer's code once left TF set, and the program died of SIGTRAP;
+    a second signal during the steps recursed until gorr crashed).  The
+    program finishes with the right digest, 3 times of 3, and the trace
+    has the signals.  (The replay of signals sent from outside while the program runs
+    its own code is not exact: docs/ARCHITECTURE.md, "Calls without
+    stops".)"""
+    import signal as sig
+    import time
+    prog = ctx.prog("netio")
+    want = ctx.gorr_cmd("record", "-q", "-o", ctx.path("netio-quiet.gorr"), "--", prog,
+                        "600").stdout.split(",")[:2]
+    for i in range(3):
+        trace = ctx.path(f"netio-sig-{i}.gorr")
+        p = subprocess.Popen([ctx.gorr, "record", "-q", "-o", trace, "--", prog, "600"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sent = 0
+        assert p.stderr.readline() == "ready\n"   # SIGUSR1 is caught from now on
+        while p.poll() is None:
+            for c in children(p.pid):
+                try:
+                    os.kill(c, sig.SIGUSR1)
+                    sent += 1
+                except OSError:
+                    pass
+            time.sleep(0.002)
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0 and out.split(",")[:2] == want, (i, p.returncode, out, err[-2000:])
+        assert sent > 10, (sent, out)
+        events = load_trace(trace)
+        assert [e for e in events if e.get("e") == "signal" and e["sig"] == sig.SIGUSR1], i
