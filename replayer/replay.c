@@ -162,8 +162,20 @@ struct replayer {
 		pid_t tgid;
 		pid_t owner;	/* the thread whose reads are in the ring, or 0 */
 		uint32_t given;	/* how many */
+		pid_t sys_owner;	/* the same for the syscall buffer's ring */
+		uint32_t sys_given;	/* bytes */
 	} *vr;
 	size_t nvr;
+	/* The recording's calls through the syscall buffer (header
+	 * fast_sys; "Calls without stops"): per thread, those still to be
+	 * made, as the ring's records (harness/vdso/page.h). */
+	int fast_sys;
+	struct squeue {
+		pid_t tid;
+		unsigned char *b;
+		size_t head, len, alloc;	/* bytes */
+	} *sq;
+	size_t nsq;
 };
 
 static struct replayer *rep(struct session *s)
@@ -302,17 +314,176 @@ static struct vring *vring_of(struct replayer *r, pid_t tgid)
 	return &r->vr[r->nvr++];
 }
 
+static struct squeue *squeue_of(struct replayer *r, pid_t tid, int make)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsq; i++)
+		if (r->sq[i].tid == tid)
+			return &r->sq[i];
+	if (!make)
+		return NULL;
+	r->sq = xrealloc(r->sq, (r->nsq + 1) * sizeof(*r->sq));
+	memset(&r->sq[r->nsq], 0, sizeof(*r->sq));
+	r->sq[r->nsq].tid = tid;
+	return &r->sq[r->nsq++];
+}
+
 static void vclock_release(struct replayer *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->nvq; i++)
 		free(r->vq[i].e);
+	for (i = 0; i < r->nsq; i++)
+		free(r->sq[i].b);
 	free(r->vq);
 	free(r->vr);
+	free(r->sq);
 	r->vq = NULL;
 	r->vr = NULL;
-	r->nvq = r->nvr = 0;
+	r->sq = NULL;
+	r->nvq = r->nvr = r->nsq = 0;
+}
+
+/* The syscall buffer's ring, as vring_sync and vring_give the clock's:
+ * the owner's used records come off its queue, the rest are withdrawn;
+ * then t's queue goes in (whole records, as many as fit). */
+static void sring_sync(struct replayer *r, struct thread *t)
+{
+	struct vring *g = vring_of(r, t->tgid);
+	struct squeue *q = g->sys_owner ? squeue_of(r, g->sys_owner, 0) : NULL;
+	uint32_t used = 0;
+
+	if (q && g->sys_given && vdso_sys_used(t, g->sys_given, &used) == 0 &&
+	    used <= q->len - q->head)
+		q->head += used;
+	if (q && q->head == q->len)
+		q->head = q->len = 0;
+	g->sys_owner = 0;
+	g->sys_given = 0;
+}
+
+static void sring_give(struct replayer *r, struct thread *t)
+{
+	struct squeue *q = squeue_of(r, t->tid, 0);
+	struct vring *g;
+	size_t k = 0;
+
+	sring_sync(r, t);
+	if (!q || q->head == q->len)
+		return;
+	while (q->head + k < q->len) {
+		const struct vdso_sysrec *rec = (const void *)(q->b + q->head + k);
+
+		if (k + rec->size > VDSO_SYSRING)
+			break;
+		k += rec->size;
+	}
+	g = vring_of(r, t->tgid);
+	if (vdso_sys_give(t, q->b + q->head, (uint32_t)k) == 0) {
+		g->sys_owner = t->tid;
+		g->sys_given = (uint32_t)k;
+	}
+}
+
+/* The buffered calls of t's that the recording made before its next
+ * event and the replay has not made yet. */
+static size_t vsys_pending(struct replayer *r, struct thread *t)
+{
+	struct squeue *q = squeue_of(r, t->tid, 0);
+	size_t n = 0, at;
+
+	if (!q || q->head == q->len)
+		return 0;
+	if (vring_of(r, t->tgid)->sys_owner == t->tid)
+		sring_sync(r, t);
+	for (at = q->head; at < q->len; at += ((const struct vdso_sysrec *)(q->b + at))->size)
+		n++;
+	return n;
+}
+
+/* The next event is a call through the syscall buffer: onto its
+ * thread's queue, as the record the ring holds. */
+static void queue_vsys(struct replayer *r, struct session *s)
+{
+	struct thread *t = thread_of(r, s, r->ev.tid);
+	struct vdso_sysrec rec;
+	size_t need = sizeof(rec);
+	int i;
+
+	memset(&rec, 0, sizeof(rec));
+	for (i = 0; i < r->ev.nout; i++)
+		if (!r->ev.out[i].missing)
+			need += sizeof(struct vdso_sysout) + ((r->ev.out[i].data.len + 7) & ~7ull);
+	if (t && need <= VDSO_SYSRING) {
+		struct squeue *q = squeue_of(r, t->tid, 1);
+		unsigned char *p;
+
+		if (q->len + need > q->alloc) {
+			q->alloc = q->alloc * 2 > q->len + need ? q->alloc * 2 : q->len + need + 4096;
+			q->b = xrealloc(q->b, q->alloc);
+		}
+		p = q->b + q->len;
+		memset(p, 0, need);
+		rec.size = (uint32_t)need;
+		rec.nr = (int32_t)r->ev.nr;
+		rec.pc = r->ev.pc;
+		rec.ret = r->ev.ret;
+		for (i = 0; i < r->ev.nargs && i < 6; i++)
+			rec.args[i] = r->ev.args[i];
+		p += sizeof(rec);
+		for (i = 0; i < r->ev.nout; i++) {
+			struct vdso_sysout o = { r->ev.out[i].addr, r->ev.out[i].data.len };
+
+			if (r->ev.out[i].missing)
+				continue;
+			memcpy(p, &o, sizeof(o));
+			memcpy(p + sizeof(o), r->ev.out[i].data.p, o.len);
+			p += sizeof(o) + ((o.len + 7) & ~7ull);
+			rec.nout++;
+		}
+		memcpy(q->b + q->len, &rec, sizeof(rec));
+		q->len += need;
+	}
+	consume(r);
+}
+
+/* t stops at a call that its queue of buffered calls should have
+ * answered (the ring ran dry, or t ran on past the events picked so
+ * far): the next of them answers it when it is this call.  1 with the
+ * result in *ret (its memory written), or 0. */
+static int vsys_answer(struct replayer *r, struct session *s, struct thread *t, int64_t *ret)
+{
+	const struct vdso_sysrec *rec;
+	const unsigned char *p;
+	struct squeue *q;
+	uint32_t k;
+	int i;
+
+	while (r->have && r->ev.type == EV_SYSCALL && r->ev.fast && thread_of(r, s, r->ev.tid) == t)
+		queue_vsys(r, s);
+	sring_sync(r, t);
+	q = squeue_of(r, t->tid, 0);
+	if (!q || q->head == q->len)
+		return 0;
+	rec = (const void *)(q->b + q->head);
+	if (rec->nr != t->call.nr || rec->pc != t->call.pc)
+		return 0;
+	for (i = 0; i < 6; i++)
+		if (rec->args[i] != t->call.args[i])
+			return 0;
+	p = (const unsigned char *)(rec + 1);
+	for (k = 0; k < rec->nout; k++) {
+		const struct vdso_sysout *o = (const void *)p;
+
+		thread_write(t, o->addr, o + 1, o->len);
+		p += sizeof(*o) + ((o->len + 7) & ~7ull);
+	}
+	*ret = rec->ret;
+	q->head += rec->size;
+	sring_give(r, t);
+	return 1;
 }
 
 /* How many of the reads in t's process's ring its owner used: those are
@@ -428,6 +599,8 @@ static void rp_starting(struct session *s, struct thread *t)
 
 	if (r->fast_clock)
 		vring_give(r, t);
+	if (r->fast_sys)
+		sring_give(r, t);
 }
 
 static int is_next_for(struct replayer *r, struct session *s, struct thread *t, enum ev_type type)
@@ -667,10 +840,29 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 			return ENTRY_EMULATE;
 		}
 	}
+	if (r->fast_sys) {
+		int64_t ret;
+
+		/* A buffered call the ring could not answer (it ran dry, or
+		 * t ran on past the events picked so far): its queue does;
+		 * else it waits (ENTRY_HOLD below) until the trace comes to
+		 * it (pick_next). */
+		if (vsys_answer(r, s, t, &ret)) {
+			thread_emulate(t, ret);
+			t->pol.replayed = 1;
+			return ENTRY_EMULATE;
+		}
+	}
 	if (thread_of(r, s, r->ev.tid) != t)
 		return ENTRY_HOLD;	/* its turn comes later */
 	if (check_event_break(r, s, NULL))
 		return ENTRY_HOLD;
+	if (r->fast_sys && vsys_pending(r, t)) {
+		diverge_call(r, s, t);
+		fprintf(stderr, "  (the recording made %zu more calls through the syscall buffer "
+			"before it)\n", vsys_pending(r, t));
+		return ENTRY_HOLD;
+	}
 	if (r->fast_clock && vclock_pending(r, t)) {
 		diverge_call(r, s, t);
 		fprintf(stderr, "  (the recording read the clock %zu more times before it)\n",
@@ -962,6 +1154,8 @@ static void rp_clone(struct session *s, struct thread *parent, struct thread *ch
 	/* A forked child's copy of the ring holds its parent's reads. */
 	if (r->fast_clock && kind == CLONE_KIND_FORK)
 		vdso_give(child, NULL, 0);
+	if (r->fast_sys && kind == CLONE_KIND_FORK)
+		vdso_sys_give(child, NULL, 0);
 }
 
 static void insert_user_breaks(struct replayer *r, struct session *s, struct thread *t);
@@ -1558,8 +1752,9 @@ static int slice_end_here(struct replayer *r, struct session *s, struct thread *
 	if (!r->slice_bp || r->slice_tid != t->tid || r->slice_pc != pc ||
 	    !(is_next_for(r, s, t, EV_SLICE) || (is_next_for(r, s, t, EV_FAULT) && is_gc_fault(&r->ev))))
 		return 0;
-	/* Not before the clock reads the recording made first. */
-	if (r->fast_clock && vclock_pending(r, t))
+	/* Not before the clock reads and buffered calls the recording made
+	 * first. */
+	if ((r->fast_clock && vclock_pending(r, t)) || (r->fast_sys && vsys_pending(r, t)))
 		return 0;
 	if (++r->slice_hits != r->ev.visit && exact)
 		return 0;
@@ -1777,6 +1972,32 @@ static struct thread *pick_next(struct session *s)
 			return NULL;
 		if (r->ev.type == EV_UNKNOWN || r->ev.type == EV_SAMPLE) {
 			skip_inert(r);
+			continue;
+		}
+		if (r->ev.type == EV_SYSCALL && r->ev.fast && r->fast_sys) {
+			struct thread *caller = thread_of(r, s, r->ev.tid);
+
+			/* Made without a stop: its thread's ring answers it,
+			 * and the thread ran, as with a clock read. */
+			if (caller && r->seek != SEEK_NONE && !r->target.pc && !r->target.begin &&
+			    r->events >= r->target.events)
+				return caller;
+			if (caller) {
+				r->cur_tid = caller->tid;
+				if (r->sliced_tid == caller->tid)
+					r->sliced_tid = 0;
+			}
+			queue_vsys(r, s);
+			if (caller && caller->pol.held == 1 && caller->in_syscall) {
+				/* It waits at its call for this record. */
+				int64_t ret;
+
+				if (vsys_answer(r, s, caller, &ret)) {
+					caller->pol.held = 0;
+					caller->pol.replayed = 1;
+					complete_call(s, caller, ret);
+				}
+			}
 			continue;
 		}
 		if (r->ev.type == EV_SYSCALL && r->ev.vdso) {
@@ -2072,6 +2293,7 @@ static int read_header(struct replayer *r)
 	r->seed = mp_get_uint(h, "seed", 0);
 	r->cpus = (int)mp_get_int(h, "cpus", 0);
 	r->fast_clock = mp_get(h, "fast_clock") != NULL;
+	r->fast_sys = r->fast_clock && mp_get(h, "fast_sys") != NULL;
 	dg = mp_get_raw(h, "exe_sha256", &n);
 	if (!r->argv || !r->argv[0] || !r->exe || !r->envp || !dg || n != 32) {
 		error("'%s' has an incomplete header: cannot replay it", r->path);
@@ -2445,6 +2667,7 @@ int cmd_replay(int argc, char **argv)
 	o.seed = r.seed;
 	o.seed_given = 1;
 	o.fast_clock = r.fast_clock ? VDSO_REPLAY : VDSO_SLOW;
+	o.fast_sys = r.fast_sys ? VDSO_REPLAY : VDSO_SLOW;
 	o.quiet = 1;
 again:
 	r.session = &s;

@@ -424,7 +424,8 @@ out:
 /* The address for the trampoline's page in t's process: 2 MB below the
  * lowest mapping of the file that holds pc, within a rel32 of pc; its
  * page is there already (*have) or that range is free.  0 or -ENOTSUP. */
-static int pick_page(struct thread *t, uint64_t pc, const char want[8], uint64_t *addr, int *have)
+static int pick_page(struct thread *t, uint64_t pc, const char want[8], uint64_t at, uint64_t len,
+		     uint64_t *addr, int *have)
 {
 	struct range { uint64_t lo, hi; } *r = NULL;
 	size_t n = 0, a = 0, i;
@@ -473,8 +474,8 @@ static int pick_page(struct thread *t, uint64_t pc, const char want[8], uint64_t
 
 		if (low < k * GAP + 0x10000)
 			break;
-		cand = (low - k * GAP) & ~(PAGE - 1);
-		if (!fits32((int64_t)(cand - pc)) || !fits32((int64_t)(cand + 2 * PAGE - pc)))
+		cand = ((low - k * GAP) & ~(PAGE - 1)) + at;
+		if (!fits32((int64_t)(cand - pc)) || !fits32((int64_t)(cand + len - pc)))
 			break;
 		/* Left there by this process's parent (a fork inherits it),
 		 * or by an earlier arming. */
@@ -486,7 +487,7 @@ static int pick_page(struct thread *t, uint64_t pc, const char want[8], uint64_t
 			break;
 		}
 		for (i = 0; i < n; i++)
-			if (r[i].lo < cand + 2 * PAGE && r[i].hi > cand)
+			if (r[i].lo < cand + len && r[i].hi > cand)
 				used = 1;
 		if (!used) {
 			*addr = cand;
@@ -502,9 +503,9 @@ out:
 
 /* The page, rwx (it saves registers there), private, anonymous, fixed
  * without replacing anything. */
-static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_t addr)
+static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_t addr, uint64_t len)
 {
-	uint64_t a[6] = { addr, 2 * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+	uint64_t a[6] = { addr, len, PROT_READ | PROT_WRITE | PROT_EXEC,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0 };
 	int64_t ret;
 	int err = bp_inject_syscall(s, t, pc, SYS_mmap, a, &ret);
@@ -517,15 +518,18 @@ static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_
 }
 
 int condbp_near_page(struct session *s, struct thread *t, uint64_t at, uint64_t pc,
-		     const char sig[8], uint64_t *addr)
+		     const char sig[8], int pages, uint64_t *addr)
 {
+	/* condbp's two pages first in the place, others after them: below
+	 * a non-PIE binary at 0x400000 there is room for one place only. */
+	uint64_t off = strcmp(sig, page_sig) ? 2 * PAGE : 0;
 	int have = 0, err;
 
-	if ((err = pick_page(t, pc, sig, addr, &have)))
+	if ((err = pick_page(t, pc, sig, off, (uint64_t)pages * PAGE, addr, &have)))
 		return err;
 	if (have)
 		return 0;
-	if ((err = inject_mmap(s, t, at, *addr)))
+	if ((err = inject_mmap(s, t, at, *addr, (uint64_t)pages * PAGE)))
 		return err == -ESRCH ? err : -ENOTSUP;
 	return bp_code_write(s, t, *addr + SIG_OFF, sig, 8);
 }
@@ -778,7 +782,7 @@ int condbp_arm(struct session *s, struct thread *t, uint64_t pc,
 		    !memcmp(sig, page_sig, sizeof(sig)))
 			page = cb->page;
 	}
-	if (!page && (err = condbp_near_page(s, t, pc, pc, page_sig, &page)))
+	if (!page && (err = condbp_near_page(s, t, pc, pc, page_sig, 2, &page)))
 		return err;
 	cb->tgid = t->tgid;
 	cb->page = page;

@@ -63,12 +63,13 @@ int condbp_at(const struct session *s, const struct thread *t, uint64_t pc);
  * 0 or a negative errno. */
 int condbp_pass(struct session *s, struct thread *t);
 
-/* A page of gorr's code near pc (within a rel32 jump) in t's process,
- * 2 MB below the lowest mapping of pc's file (as this file's own), with
- * the 8 bytes sig at its end: the one there already or a new one (two
- * pages rwx, the call made at t's address at, a trap stop's rip).  0
- * with its address in *addr, -ENOTSUP, or another negative errno. */
+/* Pages of gorr's code near pc (within a rel32 jump) in t's process,
+ * 2 MB below the lowest mapping of pc's file (this file's own two pages
+ * there, others' right after them), with the 8 bytes sig at the end of
+ * the first: the ones there already or new ones (pages rwx, the call
+ * made at t's address at, a trap stop's rip).  0 with the address in
+ * *addr, -ENOTSUP, or another negative errno. */
 int condbp_near_page(struct session *s, struct thread *t, uint64_t at, uint64_t pc,
-		     const char sig[8], uint64_t *addr);
+		     const char sig[8], int pages, uint64_t *addr);
 
 #endif

@@ -337,6 +337,7 @@ struct session {
 	 * vdso_patch): the same address in every process that runs the
 	 * program's binary (no ASLR), 0 until one is made. */
 	uint64_t vdso_tramp;
+	uint64_t vdso_site;	/* the patched SYSCALL's address */
 	unsigned char *vdso_sysbuf;	/* VDSO_SYSRING bytes: a drain's copy of the ring */
 
 	/* Breakpoints (harness/core/breakpoint.c). */

@@ -9,6 +9,8 @@
 #include "vdso_syms.h"		/* $(BUILD)/harness/vdso: from the built image */
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -53,11 +55,49 @@ int vdso_holds(const struct session *s, uint64_t pc)
 #define EFLAGS_TF 0x100
 #define EFLAGS_RF 0x10000
 
+/* t is inside the syscall buffer's code (its page's sys_busy is set):
+ * it runs on to where it leaves, the program's SYSCALL (the buffer's
+ * "stop" answer) or the instruction after it, caught by two hardware
+ * breakpoints (DR0, DR1: no change to the code).  Steps would take one
+ * per byte of a big read's copy (rep movsb).  0 with regs there, 1 with
+ * another stop's status in *other, or a negative errno. */
+static int run_out_of_buffer(struct session *s, struct thread *t, struct user_regs_struct *regs,
+			     int *other)
+{
+	unsigned long dr7 = 0;
+	int err, status = 0;
+
+	if ((err = pt_get_debugreg(t->tid, 7, &dr7)) ||
+	    (err = pt_set_debugreg(t->tid, 0, s->vdso_site)) ||
+	    (err = pt_set_debugreg(t->tid, 1, s->vdso_site + 2)) ||
+	    (err = pt_set_debugreg(t->tid, 7, (dr7 & ~0xfUL & ~0xff0000UL) | 0x5)))
+		return err;
+	err = pt_cont(t->tid, 0);
+	if (!err)
+		err = pt_wait(t->tid, &status);
+	pt_set_debugreg(t->tid, 7, dr7);
+	pt_set_debugreg(t->tid, 6, 0);
+	if (err)
+		return err;
+	if ((err = pt_getregs(t->tid, regs)))
+		return err;
+	if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP && !(status >> 16) &&
+	    (regs->rip == s->vdso_site || regs->rip == s->vdso_site + 2))
+		return 0;
+	*other = status;
+	return 1;
+}
+
 int vdso_leave(struct session *s, struct thread *t, struct user_regs_struct *regs, int *other)
 {
+	uint32_t busy = 0;
 	int k, err;
 
 	*other = 0;
+	if (s->vdso_site && regs->rip >= VDSO_BASE && regs->rip < VDSO_BASE + VDSO_PAGE_OFF &&
+	    mem_read(t->tid, vdso_page_addr() + offsetof(struct vdso_page, sys_busy), &busy,
+		     sizeof(busy)) == 0 && busy)
+		return run_out_of_buffer(s, t, regs, other);
 	for (k = 0; k < VDSO_STEPS && vdso_holds(s, regs->rip); k++) {
 		if ((err = pt_step(t->tid, other)))
 			return err;
@@ -360,7 +400,7 @@ int vdso_patch(struct session *s, struct thread *t)
 
 		/* The mmap is made from the exec stop's rip, as vdso_map's. */
 		if ((err = pt_getregs(t->tid, &regs)) ||
-		    (err = condbp_near_page(s, t, regs.rip, q, TRAMP_SIG, &page)))
+		    (err = condbp_near_page(s, t, regs.rip, q, TRAMP_SIG, 1, &page)))
 			return err;
 	}
 	size = tramp_build(tramp, page, code + (q - entry), sys - q, sys);
@@ -373,6 +413,7 @@ int vdso_patch(struct session *s, struct thread *t)
 	if ((err = bp_code_write(s, t, q, jmp, sys - q)))
 		return err;
 	s->vdso_tramp = page;
+	s->vdso_site = sys;
 	return 0;
 }
 
@@ -448,7 +489,7 @@ int vdso_take(struct thread *t, struct vdso_ent *ent, uint32_t *n, unsigned char
 	      uint32_t *sys_len)
 {
 	struct {
-		uint32_t magic, mode, head, fill, seq, sys_mode, sys_head, sys_busy, pad[8];
+		uint32_t magic, mode, head, fill, seq, sys_mode, sys_head, sys_busy, sys_fill, pad[7];
 		struct vdso_ent ent[TAKE_FIRST];
 	} first, *p = &first;
 	uint32_t head, sys_head;
@@ -541,6 +582,41 @@ int vdso_give(struct thread *t, const struct vdso_ent *ent, uint32_t n)
 		return err;
 	return mem_write(t->tid, vdso_page_addr() + offsetof(struct vdso_page, head), hf,
 			 sizeof(hf));
+}
+
+int vdso_sys_used(struct thread *t, uint32_t given, uint32_t *used)
+{
+	uint32_t head;
+	int err;
+
+	*used = 0;
+	if ((err = mem_read(t->tid, vdso_page_addr() + offsetof(struct vdso_page, sys_head), &head,
+			    sizeof(head))))
+		return err;
+	if (head > given)
+		return -EPROTO;
+	*used = head;
+	/* sys_fill = sys_head: what is left is withdrawn */
+	return mem_write(t->tid, vdso_page_addr() + offsetof(struct vdso_page, sys_fill), &head,
+			 sizeof(head));
+}
+
+int vdso_sys_give(struct thread *t, const unsigned char *recs, uint32_t len)
+{
+	uint32_t zero = 0;
+	int err;
+
+	if (len > VDSO_SYSRING)
+		return -E2BIG;
+	if (len && (err = mem_write(t->tid, vdso_page_addr() + VDSO_SYSRING_OFF, recs, len)))
+		return err;
+	/* sys_head, then sys_fill (sys_busy between them stays 0: no
+	 * thread is in the buffer's code at a stop) */
+	if ((err = mem_write(t->tid, vdso_page_addr() + offsetof(struct vdso_page, sys_head), &zero,
+			     sizeof(zero))))
+		return err;
+	return mem_write(t->tid, vdso_page_addr() + offsetof(struct vdso_page, sys_fill), &len,
+			 sizeof(len));
 }
 
 size_t vdso_out_bytes(const struct vdso_ent *e, unsigned char buf[16])

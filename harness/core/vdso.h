@@ -75,6 +75,12 @@ void vdso_drain(struct session *s, struct thread *t);
 int vdso_used(struct thread *t, uint32_t given, uint32_t *used);
 int vdso_give(struct thread *t, const struct vdso_ent *ent, uint32_t n);
 
+/* Replay, the syscall buffer's ring as vdso_used and vdso_give the
+ * clock's: how many bytes of the records last given were used (the rest
+ * withdrawn); then recs[0, len) (whole records, len <= VDSO_SYSRING). */
+int vdso_sys_used(struct thread *t, uint32_t given, uint32_t *used);
+int vdso_sys_give(struct thread *t, const unsigned char *recs, uint32_t len);
+
 /* The memory a read writes in the program, as the call would have:
  * buf gets the bytes for ent's ptr; their length, 0 for none. */
 size_t vdso_out_bytes(const struct vdso_ent *ent, unsigned char buf[16]);

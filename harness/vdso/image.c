@@ -275,6 +275,48 @@ static uint64_t pad8(uint64_t n)
 	return (n + 7) & ~7ull;
 }
 
+/* Replay: the next record gorr put in the ring answers the call when it
+ * is this call (number, arguments, return address): its bytes are
+ * written where the kernel wrote them, its result returned.  Else the
+ * call stops, and replay answers it or says how it diverged. */
+static int replay_sys(struct vdso_page *p, unsigned char *ring, struct sysregs *r, uint64_t nr,
+		      const uint64_t a[6])
+{
+	const struct vdso_sysrec *rec;
+	const unsigned char *q;
+	uint32_t k;
+	int i;
+
+	if (p->sys_fill > VDSO_SYSRING || p->sys_head >= p->sys_fill ||
+	    p->sys_fill - p->sys_head < sizeof(*rec))
+		return 0;
+	rec = (const struct vdso_sysrec *)(ring + p->sys_head);
+	if (rec->size < sizeof(*rec) || rec->size > p->sys_fill - p->sys_head ||
+	    rec->nr != (int32_t)nr || rec->pc != *(const uint64_t *)(uintptr_t)(r->rcx + 2))
+		return 0;
+	for (i = 0; i < 6; i++)
+		if (rec->args[i] != a[i])
+			return 0;
+	q = (const unsigned char *)(rec + 1);
+	for (k = 0; k < rec->nout; k++) {
+		const struct vdso_sysout *o = (const struct vdso_sysout *)q;
+
+		if ((uint64_t)(q - (const unsigned char *)rec) + sizeof(*o) + o->len > rec->size)
+			return 0;
+		q += sizeof(*o) + pad8(o->len);
+	}
+	q = (const unsigned char *)(rec + 1);
+	for (k = 0; k < rec->nout; k++) {
+		const struct vdso_sysout *o = (const struct vdso_sysout *)q;
+
+		copy((void *)(uintptr_t)o->addr, o + 1, o->len);
+		q += sizeof(*o) + pad8(o->len);
+	}
+	p->sys_head += rec->size;
+	r->rax = (uint64_t)rec->ret;
+	return 1;
+}
+
 /* 1 when the call was made here (r->rax its result), 0 when it stops. */
 int impl_sys(struct sysregs *r)
 {
@@ -290,7 +332,11 @@ int impl_sys(struct sysregs *r)
 	/* IF, bit 1, and the arithmetic flags lahf/seto saved (SF ZF AF PF
 	 * CF, OF): what a Go program's flags hold at a call. */
 	r->kflags = 0x202 | ((r->saved >> 8) & 0xd5) | ((r->saved & 0xff) ? 0x800 : 0);
-	if (p->magic != VDSO_MAGIC || p->sys_mode != VDSO_RECORD || nr >= VDSO_NR_MAX)
+	if (p->magic != VDSO_MAGIC)
+		return 0;
+	if (p->sys_mode == VDSO_REPLAY)
+		return replay_sys(p, ring, r, nr, a);
+	if (p->sys_mode != VDSO_RECORD || nr >= VDSO_NR_MAX)
 		return 0;
 	shape = c->shape[nr];
 	switch (shape) {

@@ -53,9 +53,11 @@ struct vdso_page {
 	 * gorr can put the two rings' entries back in one order. */
 	uint32_t seq;
 	uint32_t sys_mode;	/* enum vdso_mode, for the syscall buffer */
-	uint32_t sys_head;	/* bytes of the syscall ring written (record) */
+	/* bytes of the syscall ring written (record), or used (replay) */
+	uint32_t sys_head;
 	uint32_t sys_busy;	/* a thread is in the buffered call's code */
-	uint32_t pad[8];
+	uint32_t sys_fill;	/* replay: bytes gorr put in the syscall ring */
+	uint32_t pad[7];
 	struct vdso_ent ent[VDSO_RING];
 };
 
