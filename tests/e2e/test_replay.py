@@ -368,7 +368,7 @@ def test_clock_reads_without_stops(ctx):
     assert events[0].get("fast_clock") is True
     assert [e.get("vdso_fast") for e in events if e.get("e") == "exec"] == [True]
     fast, slow = clock_reads(events)
-    # 12,000 reads by the goroutines and the spin's; a full ring (84)
+    # 12,000 reads by the goroutines and the spin's; a full ring (1364)
     # stops once.
     assert len(fast) > 12000 and len(slow) < len(fast) / 50, (len(fast), len(slow))
     # Written short: the clock and the time (docs/trace-format.md).
@@ -415,9 +415,9 @@ def test_c_program_clock_reads_without_stops(ctx):
     fast, slow = clock_reads(load_trace(trace))
     assert {e["nr"] for e in fast} == {NR["clock_gettime"], NR["gettimeofday"], NR["time"]}, \
         {e["nr"] for e in fast}
-    # 3,002 reads; a full ring (84: harness/vdso/page.h VDSO_RING) makes
-    # one stop.
-    assert len(fast) + len(slow) >= 3002 and len(slow) <= 3002 // 84 + 1, (len(fast), len(slow))
+    # 3,002 reads; a full ring (1364: harness/vdso/page.h VDSO_RING)
+    # makes one stop.
+    assert len(fast) + len(slow) >= 3002 and len(slow) <= 3002 // 1364 + 1, (len(fast), len(slow))
     assert len({e["tid"] for e in fast}) == 2, {e["tid"] for e in fast}
     for i in range(3):
         rep = replay(ctx, trace, timeout=60)
