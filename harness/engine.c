@@ -592,6 +592,18 @@ static int leave_vdso_for(struct session *s, struct thread *t, int sig)
 	for (n = 1; n <= 64; n++)
 		if (more & (1ull << (n - 1)))
 			syscall(SYS_tgkill, t->tgid, t->tid, n);
+	if (k == 0 && s->ops->slice) {
+		/* The place it came out at is where the program takes the
+		 * signal, and the trace says so as a timeslice's end: the
+		 * reads and calls the steps finished come first, then the
+		 * place, which replay runs the thread to before it sends the
+		 * signal (a signal event has no place of its own; sent at
+		 * the thread's previous event, the handler came before the
+		 * interrupted read and took its value: net/http's tests,
+		 * most replays diverged). */
+		vdso_drain(s, t);
+		s->ops->slice(s, t, &regs);
+	}
 	if (k != 1)
 		return 0;
 	syscall(SYS_tgkill, t->tgid, t->tid, sig);
