@@ -38,6 +38,15 @@ static void pack_common(struct recorder *r, msgpack_packer *pk, const char *type
 	mp_kint(pk, "tid", tid);
 }
 
+/* The short events (clk, b), three quarters of a server's: without
+ * their number, which the reader counts (trace_event_decode). */
+static void pack_short(msgpack_packer *pk, const char *type, pid_t tid, size_t extra)
+{
+	msgpack_pack_map(pk, 2 + extra);
+	mp_kstr(pk, "e", type);
+	mp_kint(pk, "tid", tid);
+}
+
 static void commit(struct recorder *r)
 {
 	if (trace_commit(&r->w) == 0)
@@ -254,7 +263,7 @@ static void rec_vclock(struct session *s, struct thread *t, const struct vdso_en
 	msgpack_packer *pk = trace_begin(&r->w);
 	int fail = e->ret < 0;
 
-	pack_common(r, pk, "clk", t->vtid,
+	pack_short(pk, "clk", t->vtid,
 		    (e->nr != SYS_clock_gettime) + (e->nr == SYS_clock_gettime) + (e->ptr == 0) +
 		    (fail ? 1 : e->nr == SYS_time ? 1 : 2));
 	if (e->nr != SYS_clock_gettime)
@@ -273,49 +282,31 @@ static void rec_vclock(struct session *s, struct thread *t, const struct vdso_en
 	commit(r);
 }
 
-/* A call Go's Syscall6 made through the syscall buffer, without a stop:
- * the syscall event a stop would have written, marked "f" (fast), its
- * outputs from the buffer (harness/vdso/page.h). */
+/* A call Go's Syscall6 made through the syscall buffer, without a stop,
+ * written short (docs/trace-format.md, b): a quarter of a server's
+ * events.  Its one output goes where argument 1 points (page.h shapes);
+ * its pc is the process's Syscall6 site, written only when it is not. */
 static void rec_vsyscall(struct session *s, struct thread *t, const struct vdso_sysrec *sr)
 {
 	struct recorder *r = rec(s);
 	const struct sc_desc *d = sc_lookup(sr->nr);
-	const unsigned char *p = (const unsigned char *)(sr + 1);
+	const struct vdso_sysout *o = sr->nout ? (const void *)(sr + 1) : NULL;
 	msgpack_packer *pk = trace_begin(&r->w);
-	int nargs = d ? d->nargs : 6, i;
-	uint32_t nout = sr->nout, k;
+	int nargs = d ? d->nargs : 6, i, other_pc = sr->pc != s->vdso_site + 2;
 
-	for (k = 0, i = 0; k < nout; k++) {
-		const struct vdso_sysout *o = (const void *)p;
-
-		if ((size_t)(p - (const unsigned char *)sr) + sizeof(*o) + o->len > sr->size) {
-			nout = k;	/* damaged: vdso_drain checked the sizes */
-			break;
-		}
-		p += sizeof(*o) + ((o->len + 7) & ~7ull);
-	}
-	pack_common(r, pk, "syscall", t->vtid, 5 + (nout ? 1 : 0));
-	mp_kint(pk, "nr", sr->nr);
-	mp_kuint(pk, "pc", sr->pc);
+	if (o && (o->addr != sr->args[1] || sizeof(*sr) + sizeof(*o) + o->len > sr->size))
+		o = NULL;	/* not the shape's: vdso_drain checked the sizes */
+	pack_short(pk, "b", t->vtid, 3 + (o ? 1 : 0) + other_pc);
+	mp_kint(pk, "n", sr->nr);
 	mp_str(pk, "a");
 	msgpack_pack_array(pk, (size_t)nargs);
 	for (i = 0; i < nargs; i++)
 		msgpack_pack_uint64(pk, sr->args[i]);
 	mp_kint(pk, "r", sr->ret);
-	mp_kbool(pk, "f", 1);
-	if (nout) {
-		p = (const unsigned char *)(sr + 1);
-		mp_str(pk, "out");
-		msgpack_pack_array(pk, nout);
-		for (k = 0; k < nout; k++) {
-			const struct vdso_sysout *o = (const void *)p;
-
-			msgpack_pack_array(pk, 2);
-			msgpack_pack_uint64(pk, o->addr);
-			mp_bin(pk, o + 1, (size_t)o->len);
-			p += sizeof(*o) + ((o->len + 7) & ~7ull);
-		}
-	}
+	if (o)
+		mp_kbin(pk, "o", o + 1, (size_t)o->len);
+	if (other_pc)
+		mp_kuint(pk, "pc", sr->pc);
 	commit(r);
 }
 

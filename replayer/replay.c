@@ -170,6 +170,7 @@ struct replayer {
 	 * fast_sys; "Calls without stops"): per thread, those still to be
 	 * made, as the ring's records (harness/vdso/page.h). */
 	int fast_sys;
+	uint64_t next_index;	/* the next event's number (short events do not say) */
 	struct squeue {
 		pid_t tid;
 		unsigned char *b;
@@ -192,8 +193,10 @@ static void advance(struct replayer *r)
 	r->injected = 0;
 	sbuf_reset(&r->why);
 	r->st = trace_next(&r->rd, &o);
-	if (r->st == TRACE_OBJECT && trace_event_decode(o, &r->ev, &r->why) < 0)
+	if (r->st == TRACE_OBJECT && trace_event_decode(o, &r->ev, r->next_index, &r->why) < 0)
 		r->st = TRACE_CORRUPT;
+	if (r->st == TRACE_OBJECT)
+		r->next_index++;
 	if (r->st == TRACE_OBJECT) {
 		r->have = 1;
 	} else if (r->session) {
@@ -428,7 +431,8 @@ static void queue_vsys(struct replayer *r, struct session *s)
 		memset(p, 0, need);
 		rec.size = (uint32_t)need;
 		rec.nr = (int32_t)r->ev.nr;
-		rec.pc = r->ev.pc;
+		/* absent from a short `b` event: the process's Syscall6 */
+		rec.pc = r->ev.pc ? r->ev.pc : s->vdso_site + 2;
 		rec.ret = r->ev.ret;
 		for (i = 0; i < r->ev.nargs && i < 6; i++)
 			rec.args[i] = r->ev.args[i];
@@ -2270,6 +2274,7 @@ static int read_header(struct replayer *r)
 	const char *dg;
 	int err = trace_reader_open(&r->rd, r->path);
 
+	r->next_index = 0;
 	if (err) {
 		error("cannot open '%s': %s", r->path, strerror(-err));
 		return -1;

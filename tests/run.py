@@ -179,10 +179,16 @@ class Ctx:
 
 
 def load_trace(path):
-    """Decode a trace with Python's msgpack: [header, event, ...]."""
+    """Decode a trace with Python's msgpack: [header, event, ...], each
+    event with its number "i" (the short events, clk and b, do not carry
+    it: docs/trace-format.md)."""
     import msgpack
     with open(path, "rb") as f:
-        return list(msgpack.Unpacker(f, raw=False, strict_map_key=False))
+        objs = list(msgpack.Unpacker(f, raw=False, strict_map_key=False))
+    for n, o in enumerate(objs[1:]):
+        if isinstance(o, dict):
+            o.setdefault("i", n)
+    return objs
 
 
 def write_trace(path, objs):

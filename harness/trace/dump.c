@@ -143,7 +143,7 @@ static int dump_trace(const char *path, int json, size_t strsize)
 	while ((st = trace_next(&r, &o)) == TRACE_OBJECT) {
 		sbuf_reset(&line);
 		sbuf_reset(&why);
-		if (trace_event_decode(o, &ev, &why) < 0) {
+		if (trace_event_decode(o, &ev, events, &why) < 0) {
 			fflush(stdout);
 			error("%s: event %llu is damaged (%s)", path,
 			      (unsigned long long)events, why.buf);
@@ -152,6 +152,16 @@ static int dump_trace(const char *path, int json, size_t strsize)
 		}
 		if (json) {
 			mp_to_json(&line, o);
+			/* The short events' number, which they do not carry:
+			 * each line says which event it is. */
+			if (!mp_get(o, "i") && line.len > 1 && line.buf[0] == '{') {
+				struct sbuf with = SBUF_INIT;
+
+				sbuf_addf(&with, "{\"i\":%llu,", (unsigned long long)ev.index);
+				sbuf_add(&with, line.buf + 1, line.len - 1);
+				sbuf_release(&line);
+				line = with;
+			}
 		} else {
 			print_event(&line, &ev, &po);
 		}

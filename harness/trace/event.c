@@ -21,6 +21,7 @@ static const struct {
 	{ "fault", EV_FAULT },
 	{ "sample", EV_SAMPLE },
 	{ "clk", EV_SYSCALL },
+	{ "b", EV_SYSCALL },
 };
 
 static struct ev_blob get_blob(const msgpack_object *m, const char *key)
@@ -169,7 +170,46 @@ static int decode_clk(const msgpack_object *o, struct trace_event *ev, struct sb
 	return 0;
 }
 
-int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
+/* A call gorr's syscall buffer made without a stop, written short
+ * (docs/trace-format.md, b): decoded as the syscall it stands for,
+ * marked fast; its one output went where argument 1 points, and its pc,
+ * when absent, is the process's Syscall6 site (0 here: replay knows it). */
+static int decode_b(const msgpack_object *o, struct trace_event *ev, struct sbuf *why)
+{
+	const msgpack_object *a = mp_get(o, "a"), *out = mp_get(o, "o"), *nr = mp_get(o, "n");
+	uint32_t i;
+
+	if (!nr || !is_uint(nr) || !a || a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size > 6 ||
+	    a->via.array.size < 2 || !mp_get(o, "r")) {
+		sbuf_adds(why, "a malformed buffered call");
+		return -EINVAL;
+	}
+	ev->fast = 1;
+	ev->nr = (long)nr->via.u64;
+	ev->pc = mp_get_uint(o, "pc", 0);
+	ev->has_ret = 1;
+	ev->ret = mp_get_int(o, "r", 0);
+	ev->nargs = (int)a->via.array.size;
+	for (i = 0; i < a->via.array.size; i++) {
+		if (!is_uint(&a->via.array.ptr[i])) {
+			sbuf_adds(why, "a syscall argument that is not a number");
+			return -EINVAL;
+		}
+		ev->args[i] = a->via.array.ptr[i].via.u64;
+	}
+	if (out) {
+		if (!is_raw(out)) {
+			sbuf_adds(why, "a malformed memory write");
+			return -EINVAL;
+		}
+		ev->out[0].addr = ev->args[1];
+		ev->out[0].data = raw(out);
+		ev->nout = 1;
+	}
+	return 0;
+}
+
+int trace_event_decode(const msgpack_object *o, struct trace_event *ev, uint64_t index,
 		       struct sbuf *why)
 {
 	const msgpack_object *e = mp_get(o, "e");
@@ -182,7 +222,7 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 	}
 	ev->type_name = e->via.str.ptr;
 	ev->type_len = e->via.str.size;
-	ev->index = mp_get_uint(o, "i", 0);
+	ev->index = mp_get_uint(o, "i", index);
 	ev->tid = mp_get_int(o, "tid", 0);
 	for (i = 0; i < ARRAY_SIZE(ev_types); i++)
 		if (mp_is_str(e, ev_types[i].name))
@@ -191,6 +231,8 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
 	case EV_SYSCALL:
 		if (mp_is_str(e, "clk"))
 			return decode_clk(o, ev, why);
+		if (mp_is_str(e, "b"))
+			return decode_b(o, ev, why);
 		return decode_syscall(o, ev, why);
 	case EV_SIGNAL:
 		ev->sig = (int)mp_get_int(o, "sig", 0);

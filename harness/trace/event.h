@@ -119,9 +119,11 @@ struct trace_event {
  * keeps the time, not where it went). */
 #define VDSO_PTR 0x1000
 
-/* Decode one event map.  Returns 0, or -EINVAL when it is not a valid
- * event (a message naming what is wrong is put in why). */
-int trace_event_decode(const msgpack_object *o, struct trace_event *ev,
+/* Decode one event map, the trace's event number index (0 for the one
+ * after the header): the short events (clk, b) do not carry it.
+ * Returns 0, or -EINVAL when it is not a valid event (a message naming
+ * what is wrong is put in why). */
+int trace_event_decode(const msgpack_object *o, struct trace_event *ev, uint64_t index,
 		       struct sbuf *why);
 
 /* msgpack object as JSON (bin values as lowercase hex strings). */

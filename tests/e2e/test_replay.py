@@ -466,7 +466,7 @@ def test_calls_without_stops(ctx):
     """`gorr record` sends Go's Syscall6 through its syscall buffer: the
     reads and writes on the program's non-blocking sockets and the
     netpoller's zero-timeout epoll waits (Go 1.21+) make no stop, are
-    written as syscall events marked "f" with their bytes, and replay
+    written as short `b` events with their bytes, and replay
     gives the program the same bytes: the same digest, 3 times of 3.
     --no-fast-sys keeps every call a stop."""
     prog = ctx.prog("netio")
@@ -476,14 +476,15 @@ def test_calls_without_stops(ctx):
     events = load_trace(trace)
     assert events[0].get("fast_sys") is True
     assert [e.get("sys_fast") for e in events if e.get("e") == "exec"] == [True]
-    calls = [e for e in events if e.get("e") == "syscall"]
-    fast = [e for e in calls if e.get("f")]
+    # Written short, as `b` events (docs/trace-format.md).
+    fast = [dict(e, nr=e["n"]) for e in events if e.get("e") == "b"]
+    assert all(set(e) <= {"e", "i", "tid", "n", "a", "r", "o", "pc", "nr"} for e in fast), fast[:3]
     io_nr = {0, 1}      # read, write
-    slow_io = [e for e in calls if not e.get("f") and e["nr"] in io_nr]
+    slow_io = [e for e in events if e.get("e") == "syscall" and e["nr"] in io_nr]
     # 600 round trips: the client's write and read (or more), the server's
     # read and write (Go 1.19: splice, which stops), the epoll waits (Go 1.21+).
     assert len(fast) > 1700 and len(slow_io) < len(fast) / 20, (len(fast), len(slow_io))
-    assert any(e["nr"] == 0 and e.get("out") for e in fast), fast[:3]
+    assert any(e["nr"] == 0 and e.get("o") for e in fast), fast[:3]
     for i in range(3):
         rep = replay(ctx, trace, timeout=120)
         assert (rep.stdout, rep.returncode) == (rec.stdout, 0), (i, rep)
@@ -505,7 +506,7 @@ def test_calls_without_stops(ctx):
     assert rec2.stderr == "ready\n", rec2
     events2 = load_trace(trace2)
     assert "fast_sys" not in events2[0]
-    assert not [e for e in events2 if e.get("f")]
+    assert not [e for e in events2 if e.get("e") == "b"]
     assert replay(ctx, trace2, timeout=60).stdout == rec2.stdout
 
 

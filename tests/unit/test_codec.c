@@ -74,7 +74,7 @@ static int read_all(const char *path, uint64_t *events, uint64_t *last)
 	if (st == TRACE_OBJECT) {
 		CHECK(mp_is_str(mp_get(o, "magic"), "gorr"), "magic");
 		while ((st = trace_next(&r, &o)) == TRACE_OBJECT) {
-			CHECK(trace_event_decode(o, &ev, &why) == 0, "decode: %s", why.buf);
+			CHECK(trace_event_decode(o, &ev, *events, &why) == 0, "decode: %s", why.buf);
 			CHECK(ev.type == EV_SYSCALL && ev.nr == 228 && ev.nargs == 2 &&
 			      ev.nout == 1 && ev.out[0].data.len == 16, "event fields");
 			CHECK(ev.out[0].data.p[0] == (unsigned char)ev.index, "payload");
