@@ -303,6 +303,8 @@ void session_release(struct session *s)
 	if (s->filter)
 		seccomp_release(s->filter);
 	free(s->bpf);
+	free(s->vdso_sysbuf);
+	s->vdso_sysbuf = NULL;
 	free(s->order);
 	free(s->pidmap);
 	free(s->inomap);
