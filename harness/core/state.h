@@ -310,7 +310,7 @@ struct session {
 	struct fd_known {
 		pid_t tgid;
 		int fd;
-		signed char nonblock;	/* 1: O_NONBLOCK seen; 0: not known */
+		signed char nonblock;	/* 1: O_NONBLOCK seen, or the fd never blocks (a file); 0: not known */
 		signed char tty;	/* 1, 2, 0 (neither), -1: not known */
 		unsigned char fast;	/* VDSO_FD_* given to the syscall buffer */
 	} *fdnb;

@@ -40,6 +40,8 @@
 #include <math.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,6 +389,26 @@ static int poll_now(struct pollfd *p)
 	return r;
 }
 
+/* Whether calls on fd cannot block, whatever O_NONBLOCK says: a regular
+ * file or a block device (poll(2) always says ready: fs/select.c
+ * DEFAULT_POLLMASK), /dev/null, /dev/zero, /dev/random, /dev/urandom
+ * (drivers/char/mem.c: never wait, char major 1).  Then it is asked
+ * once, as a non-blocking fd is: a program's writes to a stdout that is
+ * /dev/null or a file cost three of gorr's syscalls each (pidfd_getfd,
+ * poll, close: 6,700 for examples/httploop 2000). */
+static int never_blocks(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return 1;
+	return S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 &&
+	       (minor(st.st_rdev) == 3 || minor(st.st_rdev) == 5 || minor(st.st_rdev) == 8 ||
+		minor(st.st_rdev) == 9);
+}
+
 /* 1 when the program's fd is ready for events (or cannot block: an fd
  * gorr cannot see, or with nonblock_counts a non-blocking fd), else 0.
  * Regular files always poll ready. */
@@ -409,7 +431,7 @@ static int fd_ready(struct session *s, struct thread *t, int fd, short events,
 	if (dfd < 0)
 		return 1;	/* the call itself will fail (EBADF) */
 	fl = nonblock_counts ? fcntl(dfd, F_GETFL) : -1;
-	if (fl >= 0 && (fl & O_NONBLOCK)) {
+	if (fl >= 0 && ((fl & O_NONBLOCK) || never_blocks(dfd))) {
 		struct fd_known *k = fdnb_get(s, t->tgid, fd);
 
 		close(dfd);
