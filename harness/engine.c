@@ -557,14 +557,6 @@ static void resume_after_gc_step(struct session *s, struct thread *t)
 		thread_resume(s, t);
 }
 
-/* A fault of the instruction at the thread's pc (si_code > 0 for these
- * signals: the kernel's own, not a kill), which a step would only repeat. */
-static int is_fault(int sig, const siginfo_t *si)
-{
-	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-		sig == SIGTRAP) && si->si_code > 0;
-}
-
 /* A signal that came while t ran gorr's vDSO or its syscall buffer (a
  * SIGURG at the return of a buffered read): the program takes it where
  * it comes out, the place replay can find (the path inside is record's
@@ -711,7 +703,9 @@ step_over:
 			return;
 		}
 	}
-	if (s->opts.fast_clock == VDSO_RECORD && !is_fault(sig, &si) && leave_vdso_for(s, t, sig))
+	/* (Not a fault: a step would only repeat it.) */
+	if (s->opts.fast_clock == VDSO_RECORD && !sig_is_fault(sig, si.si_code) &&
+	    leave_vdso_for(s, t, sig))
 		return;
 	virt_siginfo(s, &si);
 	t->resume_sig = s->ops->signal(s, t, &si);

@@ -999,11 +999,7 @@ static int arm_slice(struct replayer *r, struct session *s, struct thread *t)
  * instruction; everything else is sent to it at its recorded point. */
 static int is_synchronous(const struct trace_event *ev)
 {
-	switch (ev->sig) {
-	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
-		return ev->code > 0;
-	}
-	return 0;
+	return sig_is_fault(ev->sig, ev->code);
 }
 
 /* sig is sent to t once for the current event. */

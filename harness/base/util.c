@@ -3,6 +3,7 @@
 #include <errno.h>
 #include "harness/base/sha256.h"
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,4 +528,13 @@ void standin_remove(struct standin *st)
 	free(st->path);
 	free(st->top);
 	st->path = st->top = NULL;
+}
+
+int sig_is_fault(int sig, int code)
+{
+	switch (sig) {
+	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+		return code > 0;
+	}
+	return 0;
 }

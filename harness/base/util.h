@@ -96,4 +96,9 @@ int standin_place(struct standin *st, const char *path, const char *from);
 /* Remove what standin_place put there. */
 void standin_remove(struct standin *st);
 
+/* Whether signal sig with si_code code is a fault of the instruction at
+ * the thread's pc (the kernel's own, si_code > 0), which the thread
+ * raises again when it runs that instruction, rather than one sent. */
+int sig_is_fault(int sig, int code);
+
 #endif

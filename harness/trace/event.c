@@ -61,6 +61,22 @@ static struct ev_blob raw(const msgpack_object *o)
 	return b;
 }
 
+/* A syscall event's `a`, already checked to be an array of at most 6. */
+static int decode_args(const msgpack_object *a, struct trace_event *ev, struct sbuf *why)
+{
+	uint32_t i;
+
+	ev->nargs = (int)a->via.array.size;
+	for (i = 0; i < a->via.array.size; i++) {
+		if (!is_uint(&a->via.array.ptr[i])) {
+			sbuf_adds(why, "a syscall argument that is not a number");
+			return -EINVAL;
+		}
+		ev->args[i] = a->via.array.ptr[i].via.u64;
+	}
+	return 0;
+}
+
 static int decode_syscall(const msgpack_object *o, struct trace_event *ev,
 			  struct sbuf *why)
 {
@@ -88,14 +104,8 @@ static int decode_syscall(const msgpack_object *o, struct trace_event *ev,
 		sbuf_adds(why, "a syscall event without its arguments");
 		return -EINVAL;
 	}
-	ev->nargs = (int)a->via.array.size;
-	for (i = 0; i < a->via.array.size; i++) {
-		if (!is_uint(&a->via.array.ptr[i])) {
-			sbuf_adds(why, "a syscall argument that is not a number");
-			return -EINVAL;
-		}
-		ev->args[i] = a->via.array.ptr[i].via.u64;
-	}
+	if (decode_args(a, ev, why))
+		return -EINVAL;
 	if (in && in->type == MSGPACK_OBJECT_ARRAY) {
 		for (i = 0; i < in->via.array.size && ev->nin < 6; i++) {
 			const msgpack_object *e = &in->via.array.ptr[i];
@@ -177,7 +187,6 @@ static int decode_clk(const msgpack_object *o, struct trace_event *ev, struct sb
 static int decode_b(const msgpack_object *o, struct trace_event *ev, struct sbuf *why)
 {
 	const msgpack_object *a = mp_get(o, "a"), *out = mp_get(o, "o"), *nr = mp_get(o, "n");
-	uint32_t i;
 
 	if (!nr || !is_uint(nr) || !a || a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size > 6 ||
 	    a->via.array.size < 2 || !mp_get(o, "r")) {
@@ -189,14 +198,8 @@ static int decode_b(const msgpack_object *o, struct trace_event *ev, struct sbuf
 	ev->pc = mp_get_uint(o, "pc", 0);
 	ev->has_ret = 1;
 	ev->ret = mp_get_int(o, "r", 0);
-	ev->nargs = (int)a->via.array.size;
-	for (i = 0; i < a->via.array.size; i++) {
-		if (!is_uint(&a->via.array.ptr[i])) {
-			sbuf_adds(why, "a syscall argument that is not a number");
-			return -EINVAL;
-		}
-		ev->args[i] = a->via.array.ptr[i].via.u64;
-	}
+	if (decode_args(a, ev, why))
+		return -EINVAL;
 	if (out) {
 		if (!is_raw(out)) {
 			sbuf_adds(why, "a malformed memory write");
