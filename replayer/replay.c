@@ -32,10 +32,15 @@
 
 enum break_kind { BRK_FUNC, BRK_LINE, BRK_EVENT };
 
+enum { BREAK_PCS = 256 };
+
 struct user_break {
 	enum break_kind kind;
 	char *spec;
-	uint64_t pc;		/* BRK_FUNC, BRK_LINE */
+	/* BRK_FUNC, BRK_LINE: every place it stands for (a function's
+	 * entry and its inlined copies; a line in each of them) */
+	uint64_t pcs[BREAK_PCS];
+	size_t npcs;
 	uint64_t event;		/* BRK_EVENT */
 	int hits;
 };
@@ -1618,7 +1623,6 @@ static void report_stop(struct replayer *r, struct session *s, struct thread *t,
 {
 	struct sbuf sb = SBUF_INIT;
 	struct user_regs_struct regs;
-	struct gobin_loc loc;
 	int64_t goid = -1;
 
 	sbuf_addf(&sb, "gorr: %s at event %llu, thread %d", why,
@@ -1627,9 +1631,8 @@ static void report_stop(struct replayer *r, struct session *s, struct thread *t,
 		sbuf_addf(&sb, " (goroutine %lld)", (long long)goid);
 	sbuf_addc(&sb, '\n');
 	if (thread_getregs(t, &regs) == 0) {
-		sbuf_addf(&sb, "  pc %#llx", (unsigned long long)regs.rip);
-		if (s->have_bin && gobin_pc_lookup(&s->bin, regs.rip, &loc) == 0)
-			sbuf_addf(&sb, " in %s at %s:%d", loc.func, loc.file ? loc.file : "?", loc.line);
+		sbuf_adds(&sb, "  pc ");
+		print_code_pc(&sb, regs.rip, s->have_bin ? &s->bin : NULL);
 		sbuf_addc(&sb, '\n');
 	}
 	sbuf_adds(&sb, "  stack:\n");
@@ -1855,7 +1858,7 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 	}
 	for (i = 0; i < r->nbreaks; i++)
 		if ((r->breaks[i].kind == BRK_FUNC || r->breaks[i].kind == BRK_LINE) &&
-		    r->breaks[i].pc == pc) {
+		    bsearch(&pc, r->breaks[i].pcs, r->breaks[i].npcs, sizeof(pc), cmp_u64)) {
 			char why[600];
 
 			r->breaks[i].hits++;
@@ -2383,8 +2386,8 @@ static int resolve_breaks(struct replayer *r, struct session *s)
 			return -1;
 		}
 		if (b->kind == BRK_FUNC) {
-			b->pc = gobin_func_entry(&s->bin, b->spec);
-			if (!b->pc) {
+			b->npcs = gobin_func_pcs(&s->bin, b->spec, b->pcs, BREAK_PCS);
+			if (!b->npcs) {
 				error("--break: no function '%s' in '%s'", b->spec, s->exe);
 				return -1;
 			}
@@ -2393,8 +2396,8 @@ static int resolve_breaks(struct replayer *r, struct session *s)
 			size_t flen = (size_t)(strrchr(b->spec, ':') - b->spec);
 
 			snprintf(file, sizeof(file), "%.*s", (int)flen, b->spec);
-			b->pc = gobin_line_pc(&s->bin, file, (int)b->event, NULL);
-			if (!b->pc) {
+			b->npcs = gobin_line_pcs(&s->bin, file, (int)b->event, b->pcs, BREAK_PCS, NULL);
+			if (!b->npcs) {
 				error("--break: no code at '%s' in '%s'", b->spec, s->exe);
 				return -1;
 			}
@@ -2405,11 +2408,13 @@ static int resolve_breaks(struct replayer *r, struct session *s)
 
 static void insert_user_breaks(struct replayer *r, struct session *s, struct thread *t)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < r->nbreaks; i++)
-		if (r->breaks[i].kind != BRK_EVENT && bp_insert(s, t, r->breaks[i].pc))
-			warning("cannot set breakpoint '%s'", r->breaks[i].spec);
+		for (j = 0; j < r->breaks[i].npcs; j++)
+			if (bp_insert(s, t, r->breaks[i].pcs[j]))
+				warning("cannot set breakpoint '%s' at %#" PRIx64,
+					r->breaks[i].spec, r->breaks[i].pcs[j]);
 }
 
 /* The trace reader and what it read from the header. */

@@ -101,4 +101,9 @@ void standin_remove(struct standin *st);
  * raises again when it runs that instruction, rather than one sent. */
 int sig_is_fault(int sig, int code);
 
+/* qsort/bsearch order of uint64_t values. */
+int cmp_u64(const void *a, const void *b);
+/* Sort v and drop repeats; the new count. */
+size_t sort_unique_u64(uint64_t *v, size_t n);
+
 #endif

@@ -261,13 +261,6 @@ static int relocate(struct session *s, struct code *c, uint64_t pc, const unsign
 	return err;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int has(const uint64_t *v, size_t n, uint64_t x)
 {
 	return bsearch(&x, v, n, sizeof(*v), cmp_u64) != NULL;

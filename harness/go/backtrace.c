@@ -112,22 +112,30 @@ void backtrace_print_pcs(struct sbuf *sb, struct session *s, const uint64_t *pcs
 	int i, shown = 0;
 
 	for (i = 0; i < n; i++) {
-		struct gobin_loc loc;
+		struct gobin_frame fr[16];
 		uint64_t pc = i ? pcs[i] - 1 : pcs[i];
-		int known = s->have_bin && gobin_pc_lookup(&s->bin, pc, &loc) == 0;
+		int nf = s->have_bin ? gobin_pc_frames(&s->bin, pc, fr, 16) : 0, f;
+		struct gobin_loc loc;
 
-		/* Go's default tracebacks leave the runtime's frames out
-		 * (runtime/traceback.go showframe). */
-		if ((flags & BT_HIDE_RUNTIME) && known && !strncmp(loc.func, "runtime.", 8) &&
-		    (shown || i + 1 < n))
-			continue;
-		shown++;
-		if (known) {
-			sbuf_addf(sb, "%s%s(...)\n", fi, loc.func);
-			sbuf_addf(sb, "%s%s:%d +%#" PRIx64 "\n", li, loc.file ? loc.file : "?",
-				  loc.line, pcs[i] - loc.entry);
-		} else {
+		if (!nf) {
+			shown++;
 			sbuf_addf(sb, "%s?()\n%spc=%#" PRIx64 "\n", fi, li, pcs[i]);
+			continue;
+		}
+		/* The calls inlined at pc first, as Go's tracebacks print
+		 * them: no offset, since they have no frame of their own. */
+		for (f = 0; f < nf; f++) {
+			/* Go's default tracebacks leave the runtime's frames
+			 * out (runtime/traceback.go showframe). */
+			if ((flags & BT_HIDE_RUNTIME) && !strncmp(fr[f].func, "runtime.", 8) &&
+			    (shown || i + 1 < n || f + 1 < nf))
+				continue;
+			shown++;
+			sbuf_addf(sb, "%s%s(...)\n", fi, fr[f].func);
+			sbuf_addf(sb, "%s%s:%d", li, fr[f].file ? fr[f].file : "?", fr[f].line);
+			if (!fr[f].inlined && gobin_pc_lookup(&s->bin, pc, &loc) == 0)
+				sbuf_addf(sb, " +%#" PRIx64, pcs[i] - loc.entry);
+			sbuf_addc(sb, '\n');
 		}
 	}
 }

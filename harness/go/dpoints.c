@@ -63,13 +63,6 @@ int dpoints_user_func(const char *name, const char *file, const char *goroot_src
 	return memchr(name, '.', (size_t)((p ? p : dot) - name)) != NULL;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_dpoint(const void *a, const void *b)
 {
 	const struct dpoint *x = a, *y = b;

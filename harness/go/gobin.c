@@ -118,41 +118,62 @@ static int readvarint(const unsigned char **pp, const unsigned char *end, uint32
 	return 0;
 }
 
-/* The value of the pc-value table at off for targetpc (runtime/symtab.go
- * pcvalue and step): pairs of zig-zag value deltas and pc deltas scaled by
- * the instruction quantum. Returns -1 when targetpc is not covered. */
+/* A walk over the runs of a pc-value table (runtime/symtab.go pcvalue
+ * and step): pairs of a zig-zag value delta and a pc delta scaled by the
+ * instruction quantum; a zero byte after the first pair ends it. */
+struct pcrun {
+	const unsigned char *p, *end;
+	uint64_t pc;
+	int32_t val;
+	unsigned int quantum;
+	int first;
+};
+
+static int pcrun_init(const struct gobin *b, uint32_t off, uint64_t entry, struct pcrun *r)
+{
+	if (!off || !(r->p = pcln_at(b, b->pctab_off + off, 1)))
+		return -1;
+	r->end = b->pcln + b->pcln_size;
+	r->pc = entry;
+	r->val = -1;
+	r->quantum = b->quantum;
+	r->first = 1;
+	return 0;
+}
+
+/* The next run, [*start, r->pc) with value *val: 0, or -1 at the end. */
+static int pcrun_next(struct pcrun *r, uint64_t *start, int32_t *val)
+{
+	uint32_t uv, pcd;
+
+	if (r->p >= r->end || (*r->p == 0 && !r->first) ||
+	    readvarint(&r->p, r->end, &uv) || readvarint(&r->p, r->end, &pcd))
+		return -1;
+	r->val += (int32_t)(-(uv & 1) ^ (uv >> 1));
+	*start = r->pc;
+	r->pc += (uint64_t)pcd * r->quantum;
+	r->first = 0;
+	*val = r->val;
+	return 0;
+}
+
+/* The value of the pc-value table at off for targetpc; -1 when
+ * targetpc is not covered. */
 static int pcvalue(const struct gobin *b, uint32_t off, uint64_t entry,
 		   uint64_t targetpc, int32_t *out)
 {
-	const unsigned char *p, *end = b->pcln + b->pcln_size;
-	uint64_t pc = entry;
-	int32_t val = -1;
-	int first = 1;
+	struct pcrun r;
+	uint64_t start;
+	int32_t val;
 
-	if (!off)
+	if (pcrun_init(b, off, entry, &r))
 		return -1;
-	p = pcln_at(b, b->pctab_off + off, 1);
-	if (!p)
-		return -1;
-	for (;;) {
-		uint32_t uv, pcd;
-
-		if (p >= end)
-			return -1;
-		if (*p == 0 && !first)
-			return -1;
-		if (readvarint(&p, end, &uv))
-			return -1;
-		val += (int32_t)(-(uv & 1) ^ (uv >> 1));
-		if (readvarint(&p, end, &pcd))
-			return -1;
-		pc += (uint64_t)pcd * b->quantum;
-		first = 0;
-		if (targetpc < pc) {
+	while (pcrun_next(&r, &start, &val) == 0)
+		if (targetpc < r.pc) {
 			*out = val;
 			return 0;
 		}
-	}
+	return -1;
 }
 
 static int find_func(const struct gobin *b, uint64_t pc, uint64_t *idx)
@@ -210,26 +231,16 @@ int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc)
 
 size_t gobin_line_starts(const struct gobin *b, uint64_t pc, uint64_t *out, size_t max)
 {
-	const unsigned char *p, *end = b->pcln + b->pcln_size;
-	uint64_t idx, entry, foff, at;
+	uint64_t idx, entry, foff, start;
+	struct pcrun r;
+	int32_t val;
 	size_t n = 0;
-	int first = 1;
 
 	if (find_func(b, pc, &idx) || func_at(b, idx, &entry, &foff) ||
-	    !le32(b->pcln + foff + 24) ||
-	    !(p = pcln_at(b, b->pctab_off + le32(b->pcln + foff + 24), 1)))
+	    pcrun_init(b, le32(b->pcln + foff + 24), entry, &r))
 		return 0;
-	at = entry;
-	/* The same walk as pcvalue's: each pair starts a run. */
-	while (p < end && (*p || first) && n < max) {
-		uint32_t uv, pcd;
-
-		if (readvarint(&p, end, &uv) || readvarint(&p, end, &pcd))
-			break;
-		out[n++] = at;
-		at += (uint64_t)pcd * b->quantum;
-		first = 0;
-	}
+	while (n < max && pcrun_next(&r, &start, &val) == 0)
+		out[n++] = start;
 	return n;
 }
 
@@ -250,6 +261,24 @@ int gobin_frame_size(const struct gobin *b, uint64_t pc, int64_t *size)
 	return 0;
 }
 
+/* The _func's funcdata and pcdata (runtime/runtime2.go _func: npcdata
+ * uint32 offsets into pctab follow the fixed fields, then nfuncdata
+ * uint32 offsets from moduledata.gofunc; Go 1.20 added startLine). */
+static size_t pcdata_at(const struct gobin *b)
+{
+	return b->pcln_magic == PCLN_GO118 ? 40 : 44;
+}
+
+static uint32_t func_pcdata(const struct gobin *b, uint64_t foff, uint32_t i)
+{
+	const unsigned char *p;
+
+	if (i >= le32(b->pcln + foff + 28) ||
+	    !(p = pcln_at(b, foff + pcdata_at(b) + 4 * (uint64_t)i, 4)))
+		return 0;
+	return le32(p);
+}
+
 /* Mirrors runtime/debugcall.go debugCallCheck, which the runtime runs on
  * the return PC of an injected call: the function must be known, must
  * not be the runtime's, and the PC (the one before it, unless at the
@@ -261,11 +290,11 @@ int gobin_call_safe(const struct gobin *b, uint64_t pc)
 {
 	/* _func: flag after funcID; then npcdata uint32 offsets
 	 * (runtime2.go; Go 1.20 added startLine before funcID). */
-	size_t flag_at = b->pcln_magic == PCLN_GO118 ? 37 : 41;
-	size_t pcdata_at = b->pcln_magic == PCLN_GO118 ? 40 : 44;
+	size_t flag_at = pcdata_at(b) - 3;
 	uint64_t idx, entry, foff;
 	const char *name;
 	int32_t up = -1;
+	uint32_t off;
 
 	if (find_func(b, pc, &idx) || func_at(b, idx, &entry, &foff))
 		return 0;
@@ -274,12 +303,9 @@ int gobin_call_safe(const struct gobin *b, uint64_t pc)
 		return 0;
 	if (b->pcln[foff + flag_at] & 4)	/* abi.FuncFlagAsm */
 		return 0;
-	if (le32(b->pcln + foff + 28) > 0 && pcln_at(b, foff + pcdata_at, 4)) {
-		uint32_t off = le32(b->pcln + foff + pcdata_at);
-
-		if (off && pcvalue(b, off, entry, pc == entry ? pc : pc - 1, &up))
-			return 0;
-	}
+	off = func_pcdata(b, foff, 0);
+	if (off && pcvalue(b, off, entry, pc == entry ? pc : pc - 1, &up))
+		return 0;
 	return up == -1;	/* abi.UnsafePointSafe */
 }
 
@@ -305,57 +331,204 @@ static int file_matches(const char *path, const char *want)
 	return lp > lw && path[lp - lw - 1] == '/' && !strcmp(path + lp - lw, want);
 }
 
-uint64_t gobin_line_pc(const struct gobin *b, const char *file, int line,
-		       const char **func)
+enum {
+	PCDATA_INLTREEINDEX = 2,	/* internal/abi/symtab.go */
+	FUNCDATA_INLTREE = 3,
+	INL_MAX_DEPTH = 64,		/* bounds a damaged tree's chain */
+};
+
+/* The address of the function's inline tree; 0 when it has none. */
+static uint64_t func_inltree(const struct gobin *b, uint64_t foff)
 {
-	uint64_t i;
+	uint64_t at = foff + pcdata_at(b) + 4 * (uint64_t)le32(b->pcln + foff + 28);
+	const unsigned char *p = pcln_at(b, at, 4 * (FUNCDATA_INLTREE + 1));
+	unsigned int nfuncdata = b->pcln[foff + pcdata_at(b) - 1];
+	uint32_t off;
 
-	for (i = 0; b->pcln && i < b->nfunc; i++) {
-		uint64_t entry, foff, next_entry, dummy, pc;
-		const unsigned char *p, *end = b->pcln + b->pcln_size;
-		int32_t val = -1;
-		int first = 1;
+	if (!b->gofunc || !p || nfuncdata <= FUNCDATA_INLTREE ||
+	    !func_pcdata(b, foff, PCDATA_INLTREEINDEX))
+		return 0;
+	off = le32(p + 4 * FUNCDATA_INLTREE);
+	return off == 0xffffffff ? 0 : b->gofunc + off;
+}
 
-		if (func_at(b, i, &entry, &foff))
-			continue;
-		if (i + 1 < b->nfunc) {
-			if (func_at(b, i + 1, &next_entry, &dummy))
-				continue;
-		} else {
-			next_entry = entry + 1;
+/* An inlined call of the tree (runtime/symtabinl.go inlinedCall, 16
+ * bytes: funcID, nameOff at 4, parentPc at 8; Go 1.19's runtime/
+ * symtab.go, 20 bytes: func_ at 12, parentPc at 16).  parentPc is the
+ * offset from the entry of an instruction whose position is the call
+ * site. */
+static int inl_call(const struct gobin *b, uint64_t tree, int32_t ix,
+		    const char **name, uint64_t *parent_off)
+{
+	int old = b->pcln_magic == PCLN_GO118;
+	unsigned char c[20];
+	size_t size = old ? 20 : 16;
+
+	if (ix < 0 || gobin_read_vaddr(b, tree + (uint64_t)ix * size, c, size))
+		return -1;
+	*name = pcln_str(b, b->funcname_off + le32(c + (old ? 12 : 4)));
+	*parent_off = le32(c + (old ? 16 : 8));
+	return *name ? 0 : -1;
+}
+
+/* The inline tree index at pc: -1 in the function's own code. */
+static int32_t inl_index(const struct gobin *b, uint64_t foff, uint64_t entry, uint64_t pc)
+{
+	int32_t ix;
+
+	if (pcvalue(b, func_pcdata(b, foff, PCDATA_INLTREEINDEX), entry, pc, &ix))
+		return -1;
+	return ix;
+}
+
+int gobin_pc_frames(const struct gobin *b, uint64_t pc, struct gobin_frame *out, int max)
+{
+	struct gobin_loc loc;
+	uint64_t idx, entry, foff, tree, parent;
+	int32_t ix, v;
+	int n = 0;
+
+	if (max < 1 || gobin_pc_lookup(b, pc, &loc) || find_func(b, pc, &idx) ||
+	    func_at(b, idx, &entry, &foff))
+		return 0;
+	tree = func_inltree(b, foff);
+	ix = tree ? inl_index(b, foff, entry, pc) : -1;
+	while (ix >= 0 && n + 1 < max && n < INL_MAX_DEPTH) {
+		const char *name;
+
+		if (inl_call(b, tree, ix, &name, &parent) || entry + parent >= loc.end)
+			break;
+		out[n].func = name;
+		out[n].inlined = 1;
+		out[n].file = NULL;
+		out[n].line = 0;
+		if (pcvalue(b, le32(b->pcln + foff + 20), entry, pc, &v) == 0)
+			out[n].file = func_file(b, foff, v);
+		if (pcvalue(b, le32(b->pcln + foff + 24), entry, pc, &v) == 0)
+			out[n].line = v;
+		n++;
+		pc = entry + parent;
+		ix = inl_index(b, foff, entry, pc);
+	}
+	if (gobin_pc_lookup(b, pc, &loc))
+		return n;
+	out[n].func = loc.func;
+	out[n].file = loc.file;
+	out[n].line = loc.line;
+	out[n].inlined = 0;
+	return n + 1;
+}
+
+/* Lowest pcs per key, for the break lookups: one per function and
+ * inlined copy. */
+struct pc_keys {
+	struct { int32_t ix; uint64_t pc; } *k;
+	size_t n, cap;
+};
+
+static void pc_keys_add(struct pc_keys *ks, int32_t ix, uint64_t pc)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (ks->k[i].ix == ix) {
+			if (pc < ks->k[i].pc)
+				ks->k[i].pc = pc;
+			return;
 		}
-		/* Walk the line table; for each run with the wanted line,
-		 * check the file at its start PC. */
-		p = pcln_at(b, b->pctab_off + le32(b->pcln + foff + 24), 1);
-		pc = entry;
-		while (p && p < end) {
-			uint32_t uv, pcd;
-			uint64_t start = pc;
+	if (ks->n == ks->cap) {
+		ks->cap = ks->cap ? 2 * ks->cap : 8;
+		ks->k = xrealloc(ks->k, ks->cap * sizeof(*ks->k));
+	}
+	ks->k[ks->n].ix = ix;
+	ks->k[ks->n++].pc = pc;
+}
 
-			if (*p == 0 && !first)
-				break;
-			if (readvarint(&p, end, &uv) || readvarint(&p, end, &pcd))
-				break;
-			val += (int32_t)(-(uv & 1) ^ (uv >> 1));
-			pc += (uint64_t)pcd * b->quantum;
-			first = 0;
-			if (val == line) {
-				int32_t fileno;
-				const char *f;
+static size_t pc_keys_flush(struct pc_keys *ks, uint64_t *out, size_t n, size_t max)
+{
+	size_t i;
 
-				if (pcvalue(b, le32(b->pcln + foff + 20), entry, start, &fileno))
-					continue;
-				f = func_file(b, foff, fileno);
-				if (f && file_matches(f, file)) {
-					if (func)
-						*func = pcln_str(b, b->funcname_off +
-								 (uint32_t)le32(b->pcln + foff + 4));
-					return start;
-				}
+	for (i = 0; i < ks->n && n < max; i++)
+		out[n++] = ks->k[i].pc;
+	ks->n = 0;
+	return n;
+}
+
+size_t gobin_func_pcs(const struct gobin *b, const char *name, uint64_t *out, size_t max)
+{
+	struct pc_keys ks = { 0 };
+	uint64_t i, n = 0;
+
+	if (!max)
+		return 0;
+	if ((out[0] = gobin_func_entry(b, name)))
+		n = 1;
+	for (i = 0; b->pcln && i < b->nfunc && n < max; i++) {
+		uint64_t entry, foff, tree, start;
+		struct pcrun r;
+		int32_t val;
+
+		if (func_at(b, i, &entry, &foff) || !(tree = func_inltree(b, foff)) ||
+		    pcrun_init(b, func_pcdata(b, foff, PCDATA_INLTREEINDEX), entry, &r))
+			continue;
+		/* Each run of inlined code belongs to the copies of every
+		 * call on its chain up the tree: it starts the copy of name
+		 * it is in when it is that copy's lowest pc. */
+		while (pcrun_next(&r, &start, &val) == 0) {
+			int32_t ix = val;
+			int depth = 0;
+
+			while (ix >= 0 && depth++ < INL_MAX_DEPTH) {
+				const char *called;
+				uint64_t parent;
+
+				if (inl_call(b, tree, ix, &called, &parent))
+					break;
+				if (!strcmp(called, name))
+					pc_keys_add(&ks, ix, start);
+				ix = inl_index(b, foff, entry, entry + parent);
 			}
 		}
+		n = pc_keys_flush(&ks, out, n, max);
 	}
-	return 0;
+	free(ks.k);
+	return sort_unique_u64(out, n);
+}
+
+size_t gobin_line_pcs(const struct gobin *b, const char *file, int line,
+		      uint64_t *out, size_t max, const char **func)
+{
+	struct pc_keys ks = { 0 };
+	uint64_t i, n = 0, first = UINT64_MAX;
+
+	for (i = 0; b->pcln && i < b->nfunc && n < max; i++) {
+		uint64_t entry, foff, start;
+		struct pcrun r;
+		int32_t val, fileno;
+		const char *f;
+
+		if (func_at(b, i, &entry, &foff) ||
+		    pcrun_init(b, le32(b->pcln + foff + 24), entry, &r))
+			continue;
+		while (pcrun_next(&r, &start, &val) == 0) {
+			if (val != line ||
+			    pcvalue(b, le32(b->pcln + foff + 20), entry, start, &fileno) ||
+			    !(f = func_file(b, foff, fileno)) || !file_matches(f, file))
+				continue;
+			/* One pc per copy: the function's own code and each
+			 * inlined call of it have their own index. */
+			pc_keys_add(&ks, inl_index(b, foff, entry, start), start);
+			if (start < first) {
+				first = start;
+				if (func)
+					*func = pcln_str(b, b->funcname_off +
+							 (uint32_t)le32(b->pcln + foff + 4));
+			}
+		}
+		n = pc_keys_flush(&ks, out, n, max);
+	}
+	free(ks.k);
+	return sort_unique_u64(out, n);
 }
 
 static int cmp_sym_addr(const void *a, const void *b)
@@ -494,6 +667,49 @@ static void read_buildinfo(struct gobin *b, const unsigned char *p, size_t n)
 	}
 }
 
+/* moduledata.gofunc, the base of funcdata offsets.  runtime.
+ * firstmoduledata is static data the linker fills (runtime/symtab.go
+ * moduledata): pcHeader, then six slices (the first funcnametab), ...,
+ * text at word 22, and gofunc at word 38 (Go 1.19) or 40 (Go 1.20+,
+ * after covctrs/ecovctrs).  Found by that signature in the loaded data
+ * (stripped binaries have no symbol for it; it moved from .noptrdata to
+ * .go.module in Go 1.26), else from the go:func.* symbol (go.func.* in
+ * 1.19).  Position-independent binaries, whose pointers are filled at
+ * load time, have none to find: their inlined calls stay unexpanded. */
+static void find_gofunc(struct gobin *b)
+{
+	size_t w = b->pcln_magic == PCLN_GO118 ? 38 : 40, i;
+	const struct gobin_sym *sym;
+
+	for (i = 0; i < b->nsegs && b->pcln_addr; i++) {
+		const struct gobin_seg *sg = &b->segs[i];
+		uint64_t off;
+
+		if (sg->offset > b->file_size || sg->filesz > b->file_size - sg->offset ||
+		    sg->filesz < 8 * (w + 1))
+			continue;
+		for (off = 0; off + 8 * (w + 1) <= sg->filesz; off += 8) {
+			const unsigned char *m = b->file + sg->offset + off;
+			unsigned char byte;
+			uint64_t gofunc;
+
+			if (le64(m) != b->pcln_addr || le64(m + 8) != b->pcln_addr + b->funcname_off ||
+			    le64(m + 8 * 22) != b->text_start)
+				continue;
+			gofunc = le64(m + 8 * w);
+			if (gobin_read_vaddr(b, gofunc, &byte, 1) == 0) {
+				b->gofunc = gofunc;
+				return;
+			}
+		}
+	}
+	sym = gobin_symbol(b, "go:func.*");
+	if (!sym)
+		sym = gobin_symbol(b, "go.func.*");
+	if (sym)
+		b->gofunc = sym->addr;
+}
+
 int gobin_open(struct gobin *b, const char *path)
 {
 	Elf *elf = NULL;
@@ -571,6 +787,7 @@ int gobin_open(struct gobin *b, const char *path)
 			   sh.sh_type != SHT_NOBITS && sh.sh_offset < b->file_size &&
 			   sh.sh_size <= b->file_size - sh.sh_offset) {
 			b->pcln_size = sh.sh_size;
+			b->pcln_addr = sh.sh_addr;
 			b->pcln = xmalloc(sh.sh_size);
 			memcpy(b->pcln, b->file + sh.sh_offset, sh.sh_size);
 		} else if (!strcmp(name, ".go.buildinfo") && sh.sh_type != SHT_NOBITS &&
@@ -587,6 +804,7 @@ int gobin_open(struct gobin *b, const char *path)
 	if (b->pcln) {
 		if (parse_pclntab(b) == 0) {
 			b->is_go = 1;
+			find_gofunc(b);
 		} else {
 			free(b->pcln);
 			b->pcln = NULL;

@@ -31,6 +31,10 @@ struct gobin {
 	unsigned int quantum;
 	uint64_t nfunc, nfiles, text_start;
 	uint64_t funcname_off, cu_off, filetab_off, pctab_off, functab_off;
+	uint64_t pcln_addr;	/* the section's virtual address */
+	/* moduledata.gofunc (runtime/symtab.go): the base of the funcdata
+	 * offsets, hence of the inline trees; 0 when not found. */
+	uint64_t gofunc;
 
 	/* .symtab, sorted by address */
 	struct gobin_sym *syms;
@@ -61,8 +65,22 @@ struct gobin_loc {
 int gobin_open(struct gobin *b, const char *path);
 void gobin_release(struct gobin *b);
 
-/* Symbolize pc with the pclntab; 0, or -ENOENT when pc is in no function. */
+/* Symbolize pc with the pclntab; 0, or -ENOENT when pc is in no function.
+ * loc->func is the function the code was compiled into; loc->file and
+ * loc->line are the innermost inlined call's (as `go tool addr2line`). */
 int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc);
+
+/* One frame of the calls at a pc, the inlined ones included. */
+struct gobin_frame {
+	const char *func;
+	const char *file;
+	int line;
+	int inlined;		/* inlined into the next frame */
+};
+/* The frames at pc, innermost first (the inlined calls, from the inline
+ * tree, FUNCDATA_InlTree, then the compiled function), at most max;
+ * how many (0 when pc is in no function). */
+int gobin_pc_frames(const struct gobin *b, uint64_t pc, struct gobin_frame *out, int max);
 /* The first pcs of the runs of pc's function's line table (each an
  * instruction's start; in assembly, every line is one instruction), at
  * most max of them into out; how many. */
@@ -77,10 +95,16 @@ int gobin_call_safe(const struct gobin *b, uint64_t pc);
 /* Entry PC of a Go function by its full name (main.main,
  * net/http.(*conn).serve), from the pclntab; 0 when absent. */
 uint64_t gobin_func_entry(const struct gobin *b, const char *name);
-/* First PC of file:line (file matched by its full path or by a suffix
- * after a '/'); 0 when no code is there.  *func gets the function. */
-uint64_t gobin_line_pc(const struct gobin *b, const char *file, int line,
-		       const char **func);
+/* Where a call of the function name starts: its entry when it has a
+ * compiled copy, and the first pc of each of its inlined copies (from
+ * the inline trees), at most max into out, sorted; how many. */
+size_t gobin_func_pcs(const struct gobin *b, const char *name, uint64_t *out, size_t max);
+/* The first pc of file:line (file matched by its full path or by a
+ * suffix after a '/') in each function, and in each inlined copy, whose
+ * code has that line, at most max into out, sorted; how many.  *func
+ * gets the function of the first. */
+size_t gobin_line_pcs(const struct gobin *b, const char *file, int line,
+		      uint64_t *out, size_t max, const char **func);
 /* A .symtab symbol by name; NULL when absent (stripped binaries). */
 const struct gobin_sym *gobin_symbol(const struct gobin *b, const char *name);
 /* Read size bytes of initialised data at a virtual address; 0 or -EFAULT. */

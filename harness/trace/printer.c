@@ -591,16 +591,24 @@ static void print_wstatus(struct sbuf *sb, int ws)
 	}
 }
 
-static void print_pc(struct sbuf *sb, uint64_t pc, const struct print_opts *po)
+void print_code_pc(struct sbuf *sb, uint64_t pc, const struct gobin *bin)
 {
-	struct gobin_loc loc;
+	struct gobin_frame fr[16];
+	int n = bin ? gobin_pc_frames(bin, pc, fr, 16) : 0;
 
 	sbuf_addf(sb, "%#" PRIx64, pc);
-	if (po->bin && gobin_pc_lookup(po->bin, pc, &loc) == 0) {
-		sbuf_addf(sb, " in %s", loc.func);
-		if (loc.file)
-			sbuf_addf(sb, " at %s:%d", loc.file, loc.line);
-	}
+	if (!n)
+		return;
+	sbuf_addf(sb, " in %s", fr[0].func);
+	if (fr[0].inlined)
+		sbuf_addf(sb, " (inlined into %s)", fr[n - 1].func);
+	if (fr[0].file)
+		sbuf_addf(sb, " at %s:%d", fr[0].file, fr[0].line);
+}
+
+static void print_pc(struct sbuf *sb, uint64_t pc, const struct print_opts *po)
+{
+	print_code_pc(sb, pc, po->bin);
 }
 
 void print_event(struct sbuf *sb, const struct trace_event *ev,

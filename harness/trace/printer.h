@@ -16,6 +16,10 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 /* Just the syscall part: name(args) = result. */
 void print_syscall(struct sbuf *sb, const struct trace_event *ev,
 		   const struct print_opts *po);
+/* "0x4c1500 in unicode.IsSpace (inlined into main.count) at
+ * /usr/lib/go/src/unicode/graphic.go:126", or the bare pc when bin does not
+ * know it. */
+void print_code_pc(struct sbuf *sb, uint64_t pc, const struct gobin *bin);
 /* Signal names: "SIGSEGV", or "SIG42". */
 void print_signame(struct sbuf *sb, int sig);
 

@@ -9,7 +9,7 @@ then `gorr hunt -n M --keep-going` over seeds 1..M.  Prints a table of
 failing runs and seeds, the wall time of each, and the totals.
 
 usage: kernels_bench.py [--go GO] [-n NATIVE] [-m SEEDS] [--chaos L]
-                        [--tests REGEX] [--hunt-arg ARG ...]
+                        [--tests REGEX] [--hunt-arg ARG ...] [--src DIR]
        (make bench-kernels BENCH_ARGS=...)
 """
 import argparse
@@ -71,8 +71,10 @@ def main():
     ap.add_argument("--tests", default=".")
     ap.add_argument("--native-timeout", type=float, default=10)
     ap.add_argument("--hunt-arg", action="append", default=[])
+    ap.add_argument("--src", default=os.path.join(ROOT, "tests", "kernels"),
+                    help="another package of kernels (a folder with *_test.go)")
     args = ap.parse_args()
-    src = os.path.join(ROOT, "tests", "kernels")
+    src = os.path.abspath(args.src)
     env = dict(os.environ, CGO_ENABLED="0", GO111MODULE="off", GOFLAGS="-buildvcs=false")
     with tempfile.TemporaryDirectory() as tmp:
         test = os.path.join(tmp, "kernels.test")

@@ -255,6 +255,28 @@ def test_break_at_function(ctx):
 
 
 @per_toolchain
+def test_break_at_inlined_function_and_line(ctx):
+    """A function the compiler inlined everywhere (no compiled copy) is
+    found through the inline trees: each inlined copy is a breakpoint,
+    and the stack shows the inlined calls as Go's tracebacks do."""
+    src = os.path.join(ctx.root, "tests", "progs", "inline.go")
+    line = [i for i, l in enumerate(open(src), 1) if "// leaf's line" in l][0]
+    for stripped in (False, True):
+        trace = ctx.path("inl.gorr")
+        record(ctx, "inline", ["5"], trace, stripped=stripped)
+        # leaf runs 5 times inlined in mid, inlined in work's loop, and once in work itself.
+        for spec, hits in (("main.leaf", 6), ("main.mid", 5), (f"inline.go:{line}", 6)):
+            r = replay(ctx, trace, "--break", spec, "--continue", timeout=60)
+            assert r.returncode == 0 and r.stderr.count(f"gorr: breakpoint {spec} ") == hits, (spec, r.stderr)
+        r = replay(ctx, trace, "--break", "main.leaf", timeout=60)
+        assert r.returncode == 0 and "in main.leaf (inlined into main.work) at " in r.stderr, r.stderr
+        stack = [l.strip() for l in r.stderr.splitlines() if l.startswith("    ") and not l.startswith("        ")]
+        assert stack[:4] == ["main.leaf(...)", "main.mid(...)", "main.work(...)", "main.main(...)"], r.stderr
+        # The inlined frames have no offset of their own; the compiled one has.
+        assert re.search(r"inline\.go:%d\n" % line, r.stderr) and re.search(r"inline\.go:\d+ \+0x", r.stderr), r.stderr
+
+
+@per_toolchain
 def test_break_at_line_and_event_and_continue(ctx):
     trace = ctx.path("b.gorr")
     record(ctx, "threads", [], trace)

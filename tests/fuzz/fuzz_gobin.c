@@ -9,7 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gobin b;
 	struct gobin_loc loc;
-	uint64_t i, entry = 0, pc;
+	struct gobin_frame fr[16];
+	uint64_t i, entry = 0, pc, pcs[16];
 	int64_t frame;
 
 	if (gobin_open(&b, fuzz_file(data, size)) == 0) {
@@ -20,11 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				gobin_pc_lookup(&b, pc, &loc);
 				gobin_frame_size(&b, pc, &frame);
 				gobin_call_safe(&b, pc);
+				gobin_pc_frames(&b, pc, fr, 16);
 			}
 		}
 		gobin_func_entry(&b, "main.main");
 		gobin_func_entry(&b, "runtime.cputicks");
-		gobin_line_pc(&b, "main.go", 10, &loc.func);
+		gobin_line_pcs(&b, "main.go", 10, pcs, 16, &loc.func);
+		gobin_func_pcs(&b, "main.leaf", pcs, 16);
 		gobin_symbol(&b, "runtime.g0");
 		gobin_release(&b);
 	}

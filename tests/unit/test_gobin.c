@@ -4,7 +4,10 @@
  *
  * "test_gobin symbolize BINARY" reads hex PCs on stdin and prints
  * "FUNC FILE:LINE" per PC, for the end-to-end comparison with
- * `go tool addr2line`. */
+ * `go tool addr2line`; "test_gobin frames BINARY" prints "PC FUNC
+ * FILE:LINE" of the innermost inlined call at each PC, then " < CALLER"
+ * for each frame it is inlined into (tests/progs/inline.go compares them
+ * with Go's runtime.FuncForPC). */
 #include "harness/go/gobin.h"
 #include "t.h"
 
@@ -43,6 +46,17 @@ static void opens_and_versions(void)
 	CHECK(!strcmp(b.go_version, cur->version), "version '%s', want '%s'", b.go_version, cur->version);
 	CHECK(b.stripped == cur->stripped, "stripped=%d", b.stripped);
 	CHECK(b.pcln && b.nfunc > 1000, "pclntab with %" PRIu64 " functions", b.nfunc);
+	/* moduledata.gofunc, found in the static data, is the go:func.*
+	 * symbol's address (go.func.* in Go 1.19). */
+	CHECK(b.gofunc, "no moduledata.gofunc");
+	if (!cur->stripped) {
+		const struct gobin_sym *sym = gobin_symbol(&b, "go:func.*");
+
+		if (!sym)
+			sym = gobin_symbol(&b, "go.func.*");
+		CHECK(sym && sym->addr == b.gofunc, "gofunc %#" PRIx64 ", symbol %#" PRIx64,
+		      b.gofunc, sym ? sym->addr : 0);
+	}
 	gobin_release(&b);
 }
 
@@ -50,7 +64,8 @@ static void main_main(void)
 {
 	struct gobin b;
 	struct gobin_loc loc;
-	uint64_t entry, pc;
+	uint64_t entry, pcs[8];
+	size_t npcs;
 	int want = line_of(cur->src, "func main()");
 	const char *base = strrchr(cur->src, '/') + 1, *fn = NULL;
 
@@ -63,8 +78,10 @@ static void main_main(void)
 	CHECK(loc.file && strstr(loc.file, base), "file %s", loc.file);
 	CHECK(loc.line == want, "line %d, want %d", loc.line, want);
 	/* And back: the first PC of that line is in main.main. */
-	pc = gobin_line_pc(&b, base, want, &fn);
-	CHECK(pc >= entry && fn && !strcmp(fn, "main.main"), "line_pc %#" PRIx64 " in %s", pc, fn);
+	npcs = gobin_line_pcs(&b, base, want, pcs, 8, &fn);
+	CHECK(npcs == 1 && pcs[0] >= entry && fn && !strcmp(fn, "main.main"),
+	      "line_pcs %zu, %#" PRIx64 " in %s", npcs, pcs[0], fn);
+	CHECK(gobin_func_pcs(&b, "main.main", pcs, 8) == 1 && pcs[0] == entry, "func_pcs");
 	CHECK(gobin_pc_lookup(&b, 0x10, &loc) == -ENOENT, "low PC");
 	CHECK(gobin_func_entry(&b, "main.noSuchFunction") == 0, "missing function");
 	if (cur->stripped)
@@ -143,7 +160,8 @@ static void not_go(void)
 	gobin_release(&b);
 }
 
-static int symbolize(const char *path)
+/* The symbolize and frames modes (see the top of this file). */
+static int symbolize(const char *path, int frames)
 {
 	struct gobin b;
 	char line[128];
@@ -154,12 +172,25 @@ static int symbolize(const char *path)
 	}
 	while (fgets(line, sizeof(line), stdin)) {
 		struct gobin_loc loc;
+		struct gobin_frame fr[16];
 		uint64_t pc = strtoull(line, NULL, 16);
+		int n, i;
 
-		if (gobin_pc_lookup(&b, pc, &loc) == 0)
-			printf("%s %s:%d\n", loc.func, loc.file ? loc.file : "?", loc.line);
-		else
-			printf("? ?:0\n");
+		if (!frames) {
+			if (gobin_pc_lookup(&b, pc, &loc) == 0)
+				printf("%s %s:%d\n", loc.func, loc.file ? loc.file : "?", loc.line);
+			else
+				printf("? ?:0\n");
+			continue;
+		}
+		n = gobin_pc_frames(&b, pc, fr, 16);
+		printf("%#" PRIx64, pc);
+		if (!n)
+			printf(" ? ?:0");
+		for (i = 0; i < n; i++)
+			printf("%s%s %s:%d", i ? " < " : " ", fr[i].func,
+			       fr[i].file ? fr[i].file : "?", fr[i].line);
+		printf("\n");
 	}
 	gobin_release(&b);
 	return 0;
@@ -169,8 +200,8 @@ int main(int argc, char **argv)
 {
 	int i;
 
-	if (argc == 3 && !strcmp(argv[1], "symbolize"))
-		return symbolize(argv[2]);
+	if (argc == 3 && (!strcmp(argv[1], "symbolize") || !strcmp(argv[1], "frames")))
+		return symbolize(argv[2], !strcmp(argv[1], "frames"));
 	T.suite = "gobin";
 	RUN(not_go);
 	nbins = t_go_bins(bins, 16);
