@@ -921,6 +921,12 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 		 * since, and then so is what it would have resolved). */
 		return ENTRY_RUN_EXIT;
 	}
+	/* A call the kernel interrupted before it did anything (-ERESTART*:
+	 * a vfork clone that chaos held while a SIGURG came, which
+	 * copy_process turns away, kernel/fork.c) is no call to make for
+	 * real: the program never sees its result, the restart does. */
+	if (runs_for_real(d) && r->ev.ret >= -516 && r->ev.ret <= -512)
+		goto emulate;
 	if (runs_for_real(d)) {
 		if (d->ret == R_NONE) {
 			consume(r);	/* recorded at entry */

@@ -58,6 +58,7 @@ enum {
 	PRNG_GETRANDOM = 3,	/* getrandom under gorr run */
 	PRNG_INJECT = 4,	/* prob= of fault rules */
 	PRNG_CHAOS = 5,		/* --chaos perturbations */
+	PRNG_CHECKS = 6,	/* which DP_CHECK decision points a run arms */
 };
 
 #endif

@@ -256,6 +256,7 @@ struct session {
 	const struct sched_hooks *sched_hooks;	/* the event loop's */
 	struct dpoint *dpoints;	/* --chaos: armed in the first process, by pc */
 	uint32_t *dp_hits;	/* ...how often each was hit (DP_HOT: disarmed) */
+	uint64_t dp_check_hits;	/* hits of DP_CHECK points (DP_CHECK_BUDGET) */
 	size_t ndpoints;
 	pid_t dpoints_tgid;
 	unsigned char *g_seen;	/* ...goids seen at one (a bit each) */

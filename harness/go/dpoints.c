@@ -38,7 +38,10 @@ int dpoints_user_func(const char *name, const char *file, const char *goroot_src
 	const char *end = strchr(name, '['), *slash = NULL, *p, *dot;
 	size_t len;
 
-	if (!strncmp(name, "type:", 5) || !strncmp(name, "go:", 3) || !strncmp(name, "go.", 3))
+	/* Compiler-generated functions: type:.eq.T (type..eq.T before Go
+	 * 1.20; no package can be named "type"), go:buildid and the like. */
+	if (!strncmp(name, "type:", 5) || !strncmp(name, "type.", 5) || !strncmp(name, "go:", 3) ||
+	    !strncmp(name, "go.", 3))
 		return 0;
 	/* The package path: up to the first dot after the last slash, before
 	 * any type arguments ("net/http.(*conn).serve" is net/http's). */
@@ -87,6 +90,70 @@ static int is_atomic(const cs_insn *in)
 			break;
 	}
 	return !strcmp(in->mnemonic, "xchg") && strchr(in->op_str, '[');
+}
+
+/* A memory operand that is not the goroutine's stack (RSP, RBP) nor its
+ * g (R14 in Go's internal ABI, whose stackguard0 every prologue
+ * compares). */
+static int reads_shared_memory(const cs_insn *in)
+{
+	const char *m = strchr(in->op_str, '[');
+
+	return m && strncmp(m, "[rsp", 4) && strncmp(m, "[rbp", 4) && strncmp(m, "[r14", 4);
+}
+
+static int is_cond_jump(const cs_insn *in)
+{
+	return in->mnemonic[0] == 'j' && strcmp(in->mnemonic, "jmp") != 0 &&
+	       !strncmp(in->op_str, "0x", 2);
+}
+
+/* The branch at insn[j] leads to a runtime panic (the compiler puts the
+ * calls of bounds and nil checks' failures, runtime.panicIndex,
+ * goPanicIndex and the like, after a few argument moves). */
+static int branch_panics(const struct gobin *b, const cs_insn *insn, size_t ni, size_t j)
+{
+	uint64_t to = strtoull(insn[j].op_str, NULL, 16);
+	size_t lo = 0, hi = ni, k;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (insn[mid].address < to)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (k = lo; k < ni && k < lo + 4 && insn[k].address >= to; k++) {
+		struct gobin_loc loc;
+
+		if (strcmp(insn[k].mnemonic, "call"))
+			continue;
+		return !strncmp(insn[k].op_str, "0x", 2) &&
+		       gobin_pc_lookup(b, strtoull(insn[k].op_str, NULL, 16), &loc) == 0 &&
+		       (!strncmp(loc.func, "runtime.panic", 13) ||
+			!strncmp(loc.func, "runtime.goPanic", 15));
+	}
+	return 0;
+}
+
+/* A check of plain shared memory (DP_CHECK): a conditional jump right
+ * after a compare or test of memory, or after a test of a register the
+ * instruction before loaded from memory. */
+static int is_check(const struct gobin *b, const cs_insn *insn, size_t ni, size_t j)
+{
+	const cs_insn *p1 = j ? &insn[j - 1] : NULL, *p2 = j > 1 ? &insn[j - 2] : NULL;
+
+	if (!is_cond_jump(&insn[j]) || !p1)
+		return 0;
+	if ((!strcmp(p1->mnemonic, "cmp") || !strcmp(p1->mnemonic, "test")) &&
+	    reads_shared_memory(p1))
+		return !branch_panics(b, insn, ni, j);
+	if (p2 && !strcmp(p1->mnemonic, "test") && !strchr(p1->op_str, '[') &&
+	    (!strncmp(p2->mnemonic, "mov", 3)) && reads_shared_memory(p2) &&
+	    strchr(p2->op_str, ',') && strchr(p2->op_str, '[') > strchr(p2->op_str, ','))
+		return !branch_panics(b, insn, ni, j);
+	return 0;
 }
 
 static void add(struct dpoint **v, size_t *n, size_t *alloc, uint64_t pc, int kind)
@@ -160,6 +227,8 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 
 			if (is_atomic(in)) {
 				add(&v, &nv, &alloc, in->address, DP_ATOMIC);
+			} else if (is_check(b, insn, ni, j)) {
+				add(&v, &nv, &alloc, in->address, DP_CHECK);
 			} else if (!strcmp(in->mnemonic, "call") && !strncmp(in->op_str, "0x", 2)) {
 				uint64_t to = strtoull(in->op_str, NULL, 16);
 

@@ -20,13 +20,20 @@
  *   DP_RETURN  the instruction after such a call: the other side of the
  *              operation (the goroutine a send readied, the one a go
  *              statement made) can run first;
- *   DP_GO_RETURN  the same after a go statement's runtime.newproc. */
+ *   DP_GO_RETURN  the same after a go statement's runtime.newproc;
+ *   DP_CHECK   a conditional branch on a value its instruction before
+ *              read from memory other than the stack (a heap or global
+ *              variable: `if !s.started {`), not a bounds or nil check
+ *              (a branch to a runtime panic) nor the prologue's stack
+ *              check (g.stackguard0 through R14): where a check-then-act
+ *              on plain memory has its window, which holds no other
+ *              point.  Many, and some hot: the scheduler arms a few. */
 #ifndef GORR_GO_DPOINTS_H
 #define GORR_GO_DPOINTS_H
 
 #include "harness/core/state.h"
 
-enum { DP_ATOMIC = 1, DP_CALL = 2, DP_RETURN = 3, DP_GO_RETURN = 4 };
+enum { DP_ATOMIC = 1, DP_CALL = 2, DP_RETURN = 3, DP_GO_RETURN = 4, DP_CHECK = 5 };
 
 struct dpoint {
 	uint64_t pc;

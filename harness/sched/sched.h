@@ -46,6 +46,7 @@ struct chaos_knobs {
 	int64_t hold_min_ns, hold_max_ns;	/* ...for a log-uniform time */
 	double start_late_prob;	/* a goroutine's first decision point holds its thread */
 	double start_early_prob;	/* a go statement's creator yields to the new goroutine */
+	double check_prob;	/* a DP_CHECK decision point is armed in this run */
 };
 const struct chaos_knobs *chaos_knobs(int level);
 

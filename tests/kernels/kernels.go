@@ -245,3 +245,25 @@ func (l *Limiter) Do(f func()) error {
 	<-l.slots
 	return nil
 }
+
+// Claim hands out one token through a channel of one slot to the first
+// caller.  Bug (a check-then-act on plain memory, as in lazily started
+// workers and "first one wins" flags): claimed is tested and then set
+// without a lock, with computation between, so two callers can both
+// see it unset; the second blocks for ever on the full slot.  The window
+// holds no atomic, no channel operation and no call of sync's: only a
+// slice end at the test itself can open it under gorr (DP_CHECK).
+type Claim struct {
+	claimed bool
+	slot    chan int
+}
+
+func NewClaim() *Claim { return &Claim{slot: make(chan int, 1)} }
+
+func (c *Claim) Take(id int) {
+	if !c.claimed {
+		work(30)
+		c.claimed = true
+		c.slot <- id
+	}
+}

@@ -113,3 +113,18 @@ func TestLimiterCancel(t *testing.T) {
 	}()
 	<-done
 }
+
+func TestClaim(t *testing.T) {
+	c := NewClaim()
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			work(150 * (i + 1))
+			c.Take(i)
+		}(i)
+	}
+	wg.Wait()
+	<-c.slot
+}
