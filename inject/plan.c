@@ -320,6 +320,7 @@ void plan_release(struct fault_plan *p)
 		free(p->rules[i].text);
 		free(p->rules[i].func);
 		free(p->rules[i].path);
+		free(p->rules[i].pcs);
 	}
 	free(p->rules);
 	p->rules = NULL;

@@ -48,7 +48,10 @@ struct fault_rule {
 
 	uint64_t matches;	/* how many times the rule matched so far */
 	uint64_t fired;
-	uint64_t entry;		/* gc@FUNC: FUNC's entry PC, once resolved */
+	/* gc@FUNC: where a call of FUNC starts, once resolved: its entry
+	 * and the first pc of each inlined copy (gobin_func_pcs), sorted */
+	uint64_t *pcs;
+	size_t npcs;
 	int64_t next_ns;	/* gc:every: when it matches next (0: not started) */
 	int done;		/* gc@event:N: matched */
 };

@@ -449,7 +449,8 @@ static int rec_breakpoint(struct session *s, struct thread *t, uint64_t pc)
 	for (i = 0; i < p->n; i++) {
 		struct fault_rule *f = &p->rules[i];
 
-		if (f->target == FT_GC_FUNC && f->entry == pc && t->tgid == s->leader &&
+		if (f->target == FT_GC_FUNC && t->tgid == s->leader &&
+		    bsearch(&pc, f->pcs, f->npcs, sizeof(pc), cmp_u64) &&
 		    rule_selects(f, prng_unit(&r->inject_rng)))
 			return start_gc(s, t, f, pc);
 	}
@@ -773,13 +774,14 @@ static void rec_exec(struct session *s, struct thread *t, const struct exec_info
 		r->exit_pc = 0;
 	/* The program's own image: gc@FUNC breakpoints go in now. */
 	if (e->index == 0 && s->opts.plan) {
-		size_t i;
+		size_t i, j;
 
 		for (i = 0; i < s->opts.plan->n; i++)
-			if (s->opts.plan->rules[i].entry &&
-			    bp_insert(s, t, s->opts.plan->rules[i].entry) && !s->opts.quiet)
-				warning("fault rule '%s': cannot set its breakpoint",
-					s->opts.plan->rules[i].text);
+			for (j = 0; j < s->opts.plan->rules[i].npcs; j++)
+				if (bp_insert(s, t, s->opts.plan->rules[i].pcs[j]) && !s->opts.quiet)
+					warning("fault rule '%s': cannot set its breakpoint at %#" PRIx64,
+						s->opts.plan->rules[i].text,
+						s->opts.plan->rules[i].pcs[j]);
 	}
 }
 
@@ -1023,12 +1025,16 @@ static int check_plan(struct session *s, struct fault_plan *p)
 		if (gocall_gc_supported(s, &why)) {
 			error("fault rule '%s': %s", f->text, why.buf);
 			err = -ENOTSUP;
-		} else if (f->target == FT_GC_FUNC &&
-			   !(f->entry = gobin_func_entry(&s->bin, f->func))) {
-			error("fault rule '%s': no function '%s' in '%s' (a function the compiler "
-			      "inlined everywhere has no entry: mark it //go:noinline)",
-			      f->text, f->func, s->exe);
-			err = -ENOENT;
+		} else if (f->target == FT_GC_FUNC) {
+			/* Its compiled copy and every inlined one: a call of
+			 * FUNC is a call wherever the compiler put its code. */
+			f->pcs = xcalloc(GC_FUNC_PCS, sizeof(*f->pcs));
+			f->npcs = gobin_func_pcs(&s->bin, f->func, f->pcs, GC_FUNC_PCS);
+			if (!f->npcs) {
+				error("fault rule '%s': no function '%s' in '%s'", f->text, f->func,
+				      s->exe);
+				err = -ENOENT;
+			}
 		}
 	}
 	sbuf_release(&why);

@@ -252,6 +252,12 @@ int gocall_gc_start(struct session *s, struct thread *t, uint64_t bp_pc,
 	int err, status = 0;
 
 	*clear = GOCALL_CLEAR_R12 | GOCALL_CLEAR_R13 | GOCALL_CLEAR_R15 | GOCALL_CLEAR_RDX;
+	/* Not at a function's entry (an inlined copy of gc@FUNC's function,
+	 * in the middle of its caller): any register may be live, and what
+	 * is cleared for the call stays cleared (debugCallV2 restores every
+	 * general register from the frame it saved them in on entry). */
+	if (bp_pc && (gobin_pc_lookup(&s->bin, bp_pc, &loc) || loc.entry != bp_pc))
+		*clear = 0;
 	if ((err = can_start(s)))
 		return err;
 	if (bp_pc) {
@@ -438,10 +444,13 @@ int gocall_trap(struct session *s, struct thread *t)
 			finish(s, t);
 			return 1;
 		}
-		/* The runtime restores the registers that may hold pointers
-		 * from its own frame (the stack may have moved); the others,
-		 * the flags and the vector registers come back from gorr's
-		 * copy.  RIP and RSP stay: its RET returns to the saved PC. */
+		/* debugCallV2 then restores every general register from its
+		 * own frame (runtime/asm_amd64.s, after "restore:": pointers
+		 * may have moved with the stack), with the values it was
+		 * entered with: registers cleared for the call stay cleared
+		 * (clear_regs clears only dead ones).  The flags and the
+		 * vector registers come back from gorr's copy.  RIP and RSP
+		 * stay: its RET returns to the saved PC. */
 		r.rax = c->saved.rax;
 		r.rbx = c->saved.rbx;
 		r.rcx = c->saved.rcx;

@@ -148,6 +148,29 @@ def test_forced_gc_runs_the_finalizer_that_closes_the_fd(ctx):
     assert r.returncode == 1 and "bad file descriptor" in r.stdout, r
 
 
+@per_toolchain
+def test_forced_gc_at_an_inlined_function_keeps_the_program_whole(ctx):
+    """gc@FUNC of a function the compiler inlined everywhere forces the GC
+    at its inlined copies (the inline trees), in the middle of the
+    caller, where any register may be live: the n-th call of leaf, for
+    each n, leaves the program's sum intact (the gorr before refused the
+    rule; with registers cleared for the call, as at a function's entry,
+    the sum in RDX came back zero: 17 instead of 62)."""
+    for stripped in (False, True):
+        prog = ctx.prog("inline", stripped=stripped)
+        for n in range(1, 7):
+            rule = f"gc@main.leaf:when={n}"
+            t = ctx.path("inl-gc.gorr")
+            r = ctx.gorr_cmd("run", "-q", "--inject", rule, "-o", t, "--", prog, "5")
+            assert r.stdout == "work done\n62\n", (rule, r)
+            faults = _gc_faults(t)
+            assert len(faults) == 1 and faults[0]["rule"] == rule, faults
+            d = ctx.gorr_cmd("dump", t, check_exit=0).stdout
+            assert "in main.leaf (inlined into main.work)" in d, d[-1500:]
+        rep = ctx.gorr_cmd("replay", "-q", t, timeout=60)
+        assert (rep.returncode, rep.stdout) == (0, r.stdout), rep
+
+
 def r_out(ctx, t):
     """The stdout recorded in trace t (its tty writes to fd 1)."""
     out = b""
