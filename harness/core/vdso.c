@@ -437,6 +437,14 @@ static struct thread *clock_reader(struct session *s, struct thread *t)
 	return t->ran_user ? t : NULL;
 }
 
+int vdso_inside(struct session *s, struct thread *t)
+{
+	struct user_regs_struct regs;
+
+	return s->opts.fast_clock == VDSO_RECORD && pt_getregs(t->tid, &regs) == 0 &&
+	       vdso_holds(s, regs.rip);
+}
+
 /* seq a comes before seq b (the counter wraps) */
 static int seq_before(uint32_t a, uint32_t b)
 {

@@ -68,6 +68,10 @@ int vdso_take(struct thread *t, struct vdso_ent *ent, uint32_t *n, unsigned char
  * thread on (a timeslice's end, a forced GC's safe point): those steps
  * can make reads too. */
 void vdso_drain(struct session *s, struct thread *t);
+/* Whether t (stopped) is inside gorr's vDSO or trampoline under record,
+ * where the image may be between logging a read or call and storing its
+ * ring's new index. */
+int vdso_inside(struct session *s, struct thread *t);
 
 /* Replay: how many of the entries last put in t's process's ring were
  * used (*used), after which the unused ones are withdrawn; then
