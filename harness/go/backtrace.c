@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "harness/go/backtrace.h"
 #include "harness/core/ptrace.h"
+#include "harness/core/vdso.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +28,16 @@ static int is_stack_top(const char *fn)
 	return 0;
 }
 
+/* The runtime's clock functions that call the vDSO on the g0 stack with
+ * the frame's own SP saved in R12 (runtime/sys_linux_amd64.s nanotime1,
+ * walltime before Go 1.17; runtime/time_linux_amd64.s time.now: "Save
+ * old SP; R12 unchanged by C code"). */
+static int saves_sp_in_r12(const char *fn)
+{
+	return !strcmp(fn, "runtime.nanotime1") || !strcmp(fn, "runtime.walltime") ||
+	       !strcmp(fn, "time.now");
+}
+
 int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max)
 {
 	struct user_regs_struct regs;
@@ -36,16 +47,33 @@ int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max)
 
 	if (thread_getregs(t, &regs))
 		return 0;
+	/* Stopped inside gorr's vDSO (at its image's own SYSCALL, for a
+	 * read its ring could not answer: the reads replay diverges at).
+	 * runtime.nanotime1 or runtime.walltime called the image on the g0
+	 * stack (or time.now): their return address lies a few words above SP, and from
+	 * there the case below goes on (the image keeps R12, callee-saved in
+	 * the C ABI, as those functions expect: "R12 unchanged by C code"). */
+	if (s->have_bin && vdso_holds(s, regs.rip)) {
+		uint64_t w;
+		int k;
+
+		/* A word at a time: the g0 stack may end within the span. */
+		for (k = 0; k < 32 && thread_read(t, regs.rsp + 8 * (uint64_t)k, &w, 8) == 0; k++)
+			if (w && gobin_pc_lookup(&s->bin, w - 1, &loc) == 0 && saves_sp_in_r12(loc.func)) {
+				regs.rip = w;
+				regs.rsp += 8 * (uint64_t)(k + 1);
+				break;
+			}
+	}
 	sp = regs.rsp;
 	/* Clock reads without the vDSO (gorr hides it) stop in
-	 * runtime.nanotime1 or runtime.walltime on the g0 stack, with the
+	 * runtime.nanotime1 or time.now on the g0 stack, with the
 	 * frame's own SP kept in R12 (runtime/sys_linux_amd64.s: "MOVQ SP,
 	 * R12 // Save old SP; R12 unchanged by C code"): unwound from there
 	 * when that frame's return address is code (a spinning thread's
 	 * stack in a hang report was this frame alone). */
 	if (s->have_bin && gobin_pc_lookup(&s->bin, regs.rip, &loc) == 0 &&
-	    (!strcmp(loc.func, "runtime.nanotime1") || !strcmp(loc.func, "runtime.walltime")) &&
-	    regs.r12 != regs.rsp) {
+	    saves_sp_in_r12(loc.func) && regs.r12 != regs.rsp) {
 		int64_t size;
 		uint64_t ret;
 

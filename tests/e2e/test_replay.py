@@ -168,6 +168,28 @@ def test_edited_trace_diverges(ctx):
     assert "its stack:" in r.stderr and "crypto/rand" in r.stderr, r.stderr
 
 
+@per_toolchain
+def test_divergence_in_a_clock_read_has_the_go_stack(ctx):
+    """A read of gorr's vDSO that the trace does not have next stops at
+    the image's own SYSCALL; its stack goes on through the Go function
+    that called the image (runtime.nanotime1 or walltime, on the g0
+    stack) to the program's code: before, it was one frame, "?()
+    pc=0x7fff000003b7"."""
+    trace = ctx.path("c.gorr")
+    record(ctx, "clocks", ["600"], trace)
+    objs = load_trace(trace)
+    reals = [n for n, o in enumerate(objs) if n and o.get("e") == "clk" and o.get("k") == 0]
+    assert len(reals) > 100, len(reals)
+    objs[reals[len(reals) // 2]]["k"] = 1   # CLOCK_REALTIME recorded as CLOCK_MONOTONIC
+    bad = ctx.path("c-bad.gorr")
+    write_trace(bad, objs)
+    r = replay(ctx, bad, timeout=60)
+    assert r.returncode == 125 and "clock_gettime(CLOCK_REALTIME" in r.stderr, r.stderr
+    stack = r.stderr.split("its stack:", 1)[1]
+    assert "time.Now(...)" in stack and "main.main.func1(...)" in stack, r.stderr
+    assert "pc=0x7fff" not in stack, r.stderr
+
+
 def test_other_binary_is_refused(ctx):
     trace = ctx.path("t.gorr")
     prog = ctx.path("prog")
