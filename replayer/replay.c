@@ -2397,6 +2397,9 @@ static int resolve_breaks(struct replayer *r, struct session *s)
 				error("--break: no function '%s' in '%s'", b->spec, s->exe);
 				return -1;
 			}
+			if (b->npcs == BREAK_PCS)
+				warning("--break '%s': it has more than %d copies (inlined); "
+					"stopping at the first %d", b->spec, BREAK_PCS, BREAK_PCS);
 		} else {
 			char file[PATH_MAX];
 			size_t flen = (size_t)(strrchr(b->spec, ':') - b->spec);
@@ -2407,6 +2410,9 @@ static int resolve_breaks(struct replayer *r, struct session *s)
 				error("--break: no code at '%s' in '%s'", b->spec, s->exe);
 				return -1;
 			}
+			if (b->npcs == BREAK_PCS)
+				warning("--break '%s': it has more than %d copies (inlined); "
+					"stopping at the first %d", b->spec, BREAK_PCS, BREAK_PCS);
 		}
 	}
 	return 0;
