@@ -118,6 +118,7 @@ struct sched_thread {
 	unsigned char slice_mem[SLICE_MEM_MAX];
 	size_t slice_mem_len;
 	int slice_loop;		/* ...and that is one (slice_mem may be empty) */
+	int system_ticks;	/* interrupts that found it on a system stack since its budget began */
 	int dp_preempting;	/* the slice that ends now also preempts its goroutine */
 	int64_t dp_hold_ns;	/* ...and holds its thread this long */
 };

@@ -146,6 +146,7 @@ void sched_start_budget(struct session *s, struct thread *t)
 			t->chaos.dp_budget = (uint64_t)log_uniform(&s->chaos_rng, 1, k->dp_max);
 	}
 	t->sch.dp_count = 0;
+	t->sch.system_ticks = 0;
 	t->sch.run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
 	t->sch.run_start_v = session_now(s);
 }
@@ -1531,6 +1532,18 @@ static int leave_vdso(struct session *s, struct thread *t, struct user_regs_stru
 	return vdso_leave(s, t, regs, &other) == 1 ? other : 0;
 }
 
+/* Interrupts a thread on a system stack lets pass before its slice
+ * ends where it stands (sched_tick interrupts every TICK_NS once the
+ * budget is spent): about 200 ms. */
+#define SYSTEM_SLICE_TICKS 40
+
+static int on_system_stack(struct session *s, struct thread *t, const struct user_regs_struct *regs)
+{
+	int64_t goid = -1;
+
+	return goroutine_id_regs(s, t, regs, &goid) == 0 && goid == 0;
+}
+
 int sched_slice(struct session *s, struct thread *t)
 {
 	struct user_regs_struct regs;
@@ -1569,6 +1582,24 @@ int sched_slice(struct session *s, struct thread *t)
 
 		if (other)
 			return other;
+	}
+	/* On a system stack (g0 or the signal stack: goroutine id 0) the
+	 * runtime's own code runs: the GC's stack scans and mark work, the
+	 * scheduler.  Its registers repeat from one call to the next (the
+	 * same function unwinding the frames of goroutines parked at the
+	 * same pc), no goroutine stack tells the calls apart, and replay,
+	 * which finds a slice by them, stopped at an earlier call than the
+	 * recording: net/http's tests diverged soon after such a slice (2
+	 * of 3 recordings with 2 ms slices and every read a stop).  Such a
+	 * slice ends at the thread's next stop instead, a call (its budget
+	 * is spent: sched_after_stop), which that code reaches soon (its
+	 * waits are futexes, sched_yield, nanosleep); after
+	 * SYSTEM_SLICE_TICKS interrupts without one it ends here as
+	 * before. */
+	if (!s->opts.chaos && !s->opts.virtual_time && on_system_stack(s, t, &regs) &&
+	    ++t->sch.system_ticks < SYSTEM_SLICE_TICKS) {
+		thread_resume(s, t);
+		return 0;
 	}
 	/* Not while a forced GC runs in its process: a step over one of
 	 * the debug call protocol's INT3s would swallow its trap. */
