@@ -728,10 +728,10 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 	 * ring index loaded, the entry written, the index + 1 not stored yet
 	 * (harness/vdso/image.c read_clock).  A drain then sets the index to
 	 * 0, the image stores the old index + 1 over it, and the next drain
-	 * takes the entries already taken again: reads logged twice, and the
-	 * replayed thread ran out of reads before its next event (net/http's
-	 * tests: half the recordings).  Those stops step the thread out of
-	 * gorr's code first (sched_slice, leave_vdso_for) and drain there. */
+	 * would take the entries already taken again (a window of the
+	 * compiled code, not seen in a recording: docs/ARCHITECTURE.md).
+	 * Those stops step the thread out of gorr's code first (sched_slice,
+	 * leave_vdso_for) and drain there. */
 	if (event == PTRACE_EVENT_SECCOMP || sig == (SIGTRAP | 0x80) || !vdso_inside(s, t))
 		vdso_drain(s, t);
 	/* Every stop but a trap (gorr's breakpoints, the debug call

@@ -1028,12 +1028,16 @@ static int check_plan(struct session *s, struct fault_plan *p)
 		} else if (f->target == FT_GC_FUNC) {
 			/* Its compiled copy and every inlined one: a call of
 			 * FUNC is a call wherever the compiler put its code. */
-			f->pcs = xcalloc(GC_FUNC_PCS, sizeof(*f->pcs));
-			f->npcs = gobin_func_pcs(&s->bin, f->func, f->pcs, GC_FUNC_PCS);
+			f->pcs = xcalloc(GOBIN_COPIES_MAX, sizeof(*f->pcs));
+			f->npcs = gobin_func_pcs(&s->bin, f->func, f->pcs, GOBIN_COPIES_MAX);
 			if (!f->npcs) {
 				error("fault rule '%s': no function '%s' in '%s'", f->text, f->func,
 				      s->exe);
 				err = -ENOENT;
+			} else if (f->npcs == GOBIN_COPIES_MAX && !s->opts.quiet) {
+				warning("fault rule '%s': '%s' has more than %d copies (inlined); "
+					"the first %d are used", f->text, f->func, GOBIN_COPIES_MAX,
+					GOBIN_COPIES_MAX);
 			}
 		}
 	}

@@ -10,8 +10,6 @@
 #include "harness/trace/trace.h"
 
 #define GC_SITES 8
-/* The places a gc@FUNC rule stops at: FUNC's entry and inlined copies. */
-#define GC_FUNC_PCS 256
 
 struct recorder {
 	struct trace_writer w;

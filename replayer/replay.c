@@ -32,14 +32,12 @@
 
 enum break_kind { BRK_FUNC, BRK_LINE, BRK_EVENT };
 
-enum { BREAK_PCS = 256 };
-
 struct user_break {
 	enum break_kind kind;
 	char *spec;
 	/* BRK_FUNC, BRK_LINE: every place it stands for (a function's
 	 * entry and its inlined copies; a line in each of them) */
-	uint64_t pcs[BREAK_PCS];
+	uint64_t pcs[GOBIN_COPIES_MAX];
 	size_t npcs;
 	uint64_t event;		/* BRK_EVENT */
 	int hits;
@@ -799,11 +797,12 @@ static void restart_or_eintr(struct replayer *r, struct session *s, struct threa
 	int64_t ret = t->call.ret;
 	int handler = is_next_for(r, s, t, EV_SIGNAL);
 
-	if (ret == -512 || ret == -513 || (ret == -514 && !handler))
+	if (ret == -SC_ERESTARTSYS || ret == -SC_ERESTARTNOINTR ||
+	    (ret == -SC_ERESTARTNOHAND && !handler))
 		t->call.restart_nr = t->call.nr;
-	else if (ret == -516 && !handler)
+	else if (ret == -SC_ERESTART_RESTARTBLOCK && !handler)
 		t->call.restart_nr = SYS_restart_syscall;
-	else if (ret == -514 || ret == -516)
+	else if (ret == -SC_ERESTARTNOHAND || ret == -SC_ERESTART_RESTARTBLOCK)
 		t->call.ret = -EINTR;
 }
 
@@ -925,7 +924,7 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 	 * a vfork clone that chaos held while a SIGURG came, which
 	 * copy_process turns away, kernel/fork.c) is no call to make for
 	 * real: the program never sees its result, the restart does. */
-	if (runs_for_real(d) && r->ev.ret >= -516 && r->ev.ret <= -512)
+	if (runs_for_real(d) && sc_is_restart(r->ev.ret))
 		goto emulate;
 	if (runs_for_real(d)) {
 		if (d->ret == R_NONE) {
@@ -2392,28 +2391,25 @@ static int resolve_breaks(struct replayer *r, struct session *s)
 			return -1;
 		}
 		if (b->kind == BRK_FUNC) {
-			b->npcs = gobin_func_pcs(&s->bin, b->spec, b->pcs, BREAK_PCS);
+			b->npcs = gobin_func_pcs(&s->bin, b->spec, b->pcs, GOBIN_COPIES_MAX);
 			if (!b->npcs) {
 				error("--break: no function '%s' in '%s'", b->spec, s->exe);
 				return -1;
 			}
-			if (b->npcs == BREAK_PCS)
-				warning("--break '%s': it has more than %d copies (inlined); "
-					"stopping at the first %d", b->spec, BREAK_PCS, BREAK_PCS);
 		} else {
 			char file[PATH_MAX];
 			size_t flen = (size_t)(strrchr(b->spec, ':') - b->spec);
 
 			snprintf(file, sizeof(file), "%.*s", (int)flen, b->spec);
-			b->npcs = gobin_line_pcs(&s->bin, file, (int)b->event, b->pcs, BREAK_PCS, NULL);
+			b->npcs = gobin_line_pcs(&s->bin, file, (int)b->event, b->pcs, GOBIN_COPIES_MAX, NULL);
 			if (!b->npcs) {
 				error("--break: no code at '%s' in '%s'", b->spec, s->exe);
 				return -1;
 			}
-			if (b->npcs == BREAK_PCS)
-				warning("--break '%s': it has more than %d copies (inlined); "
-					"stopping at the first %d", b->spec, BREAK_PCS, BREAK_PCS);
 		}
+		if (b->npcs == GOBIN_COPIES_MAX)
+			warning("--break '%s': it has more than %d copies (inlined); "
+				"stopping at the first %d", b->spec, GOBIN_COPIES_MAX, GOBIN_COPIES_MAX);
 	}
 	return 0;
 }

@@ -244,6 +244,24 @@ int sc_capture_inputs(long nr, const uint64_t args[6], sc_read_fn rd,
 		      void *ctx, size_t maxbuf, struct sc_input in[6],
 		      struct sbuf *data);
 
+/* The kernel's own codes above the errnos (include/linux/errno.h): a
+ * call interrupted by a signal returns a restart code at its exit stop,
+ * which the program never sees (arch/x86/kernel/signal.c). */
+enum {
+	SC_ERESTARTSYS = 512,
+	SC_ERESTARTNOINTR = 513,
+	SC_ERESTARTNOHAND = 514,
+	SC_ENOIOCTLCMD = 515,
+	SC_ERESTART_RESTARTBLOCK = 516,
+};
+
+/* Whether a call's result is a restart code. */
+static inline int sc_is_restart(int64_t ret)
+{
+	return ret == -SC_ERESTARTSYS || ret == -SC_ERESTARTNOINTR ||
+	       ret == -SC_ERESTARTNOHAND || ret == -SC_ERESTART_RESTARTBLOCK;
+}
+
 /* Errno name ("ENOENT") for a positive errno, or NULL. Covers the kernel's
  * restart codes (ERESTARTSYS...) too. */
 const char *sc_errno_name(int err);

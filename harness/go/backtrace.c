@@ -49,10 +49,10 @@ int backtrace_pcs(struct session *s, struct thread *t, uint64_t *pcs, int max)
 		return 0;
 	/* Stopped inside gorr's vDSO (at its image's own SYSCALL, for a
 	 * read its ring could not answer: the reads replay diverges at).
-	 * runtime.nanotime1 or runtime.walltime called the image on the g0
-	 * stack (or time.now): their return address lies a few words above SP, and from
-	 * there the case below goes on (the image keeps R12, callee-saved in
-	 * the C ABI, as those functions expect: "R12 unchanged by C code"). */
+	 * One of the clock functions below called the image on the g0
+	 * stack: its return address lies a few words above SP, and from
+	 * there the case below goes on (the image keeps R12, callee-saved
+	 * in the C ABI, as they expect: "R12 unchanged by C code"). */
 	if (s->have_bin && vdso_holds(s, regs.rip)) {
 		uint64_t w;
 		int k;
@@ -143,7 +143,7 @@ void backtrace_print_pcs(struct sbuf *sb, struct session *s, const uint64_t *pcs
 		struct gobin_frame fr[16];
 		uint64_t pc = i ? pcs[i] - 1 : pcs[i];
 		int nf = s->have_bin ? gobin_pc_frames(&s->bin, pc, fr, 16) : 0, f;
-		struct gobin_loc loc;
+		char name[512];
 
 		if (!nf) {
 			shown++;
@@ -159,10 +159,10 @@ void backtrace_print_pcs(struct sbuf *sb, struct session *s, const uint64_t *pcs
 			    (shown || i + 1 < n || f + 1 < nf))
 				continue;
 			shown++;
-			sbuf_addf(sb, "%s%s(...)\n", fi, fr[f].func);
+			sbuf_addf(sb, "%s%s(...)\n", fi, gobin_print_name(fr[f].func, name, sizeof(name)));
 			sbuf_addf(sb, "%s%s:%d", li, fr[f].file ? fr[f].file : "?", fr[f].line);
-			if (!fr[f].inlined && gobin_pc_lookup(&s->bin, pc, &loc) == 0)
-				sbuf_addf(sb, " +%#" PRIx64, pcs[i] - loc.entry);
+			if (!fr[f].inlined)
+				sbuf_addf(sb, " +%#" PRIx64, pcs[i] - fr[f].entry);
 			sbuf_addc(sb, '\n');
 		}
 	}

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -90,13 +91,19 @@ static int func_at(const struct gobin *b, uint64_t i, uint64_t *entry, uint64_t 
 	return 0;
 }
 
+/* The name of the _func at foff (its nameOff into funcnametab). */
+static const char *func_name(const struct gobin *b, uint64_t foff)
+{
+	return pcln_str(b, b->funcname_off + (uint32_t)le32(b->pcln + foff + 4));
+}
+
 const char *gobin_func_name(const struct gobin *b, uint64_t i, uint64_t *entry)
 {
 	uint64_t foff;
 
 	if (!b->pcln || func_at(b, i, entry, &foff))
 		return NULL;
-	return pcln_str(b, b->funcname_off + (uint32_t)le32(b->pcln + foff + 4));
+	return func_name(b, foff);
 }
 
 static int readvarint(const unsigned char **pp, const unsigned char *end, uint32_t *v)
@@ -210,22 +217,40 @@ static const char *func_file(const struct gobin *b, uint64_t foff, int32_t filen
 	return pcln_str(b, b->filetab_off + le32(c));
 }
 
+/* The source position at pc in the _func at foff (its pcfile and pcln
+ * tables): the innermost inlined call's, as `go tool addr2line` says. */
+static void func_pos(const struct gobin *b, uint64_t foff, uint64_t entry, uint64_t pc,
+		     const char **file, int *line)
+{
+	int32_t v;
+
+	*file = NULL;
+	*line = 0;
+	if (pcvalue(b, le32(b->pcln + foff + 20), entry, pc, &v) == 0)
+		*file = func_file(b, foff, v);
+	if (pcvalue(b, le32(b->pcln + foff + 24), entry, pc, &v) == 0)
+		*line = v;
+}
+
+/* The function around pc: its index, entry and _func offset. */
+static int func_of(const struct gobin *b, uint64_t pc, uint64_t *idx, uint64_t *entry,
+		   uint64_t *foff)
+{
+	return find_func(b, pc, idx) || func_at(b, *idx, entry, foff) ? -ENOENT : 0;
+}
+
 int gobin_pc_lookup(const struct gobin *b, uint64_t pc, struct gobin_loc *loc)
 {
 	uint64_t idx, entry, foff;
-	int32_t fileno, line;
 
 	memset(loc, 0, sizeof(*loc));
-	if (find_func(b, pc, &idx) || func_at(b, idx, &entry, &foff))
+	if (func_of(b, pc, &idx, &entry, &foff))
 		return -ENOENT;
 	loc->entry = entry;
 	/* The functab has nfunc + 1 entries: the last is the text's end. */
 	loc->end = b->text_start + le32(b->pcln + b->functab_off + 8 * (idx + 1));
-	loc->func = pcln_str(b, b->funcname_off + (uint32_t)le32(b->pcln + foff + 4));
-	if (pcvalue(b, le32(b->pcln + foff + 20), entry, pc, &fileno) == 0)
-		loc->file = func_file(b, foff, fileno);
-	if (pcvalue(b, le32(b->pcln + foff + 24), entry, pc, &line) == 0)
-		loc->line = line;
+	loc->func = func_name(b, foff);
+	func_pos(b, foff, entry, pc, &loc->file, &loc->line);
 	return loc->func ? 0 : -ENOENT;
 }
 
@@ -298,7 +323,7 @@ int gobin_call_safe(const struct gobin *b, uint64_t pc)
 
 	if (find_func(b, pc, &idx) || func_at(b, idx, &entry, &foff))
 		return 0;
-	name = pcln_str(b, b->funcname_off + (uint32_t)le32(b->pcln + foff + 4));
+	name = func_name(b, foff);
 	if (!name || !strncmp(name, "runtime.", 8))
 		return 0;
 	if (b->pcln[foff + flag_at] & 4)	/* abi.FuncFlagAsm */
@@ -385,38 +410,31 @@ int gobin_pc_frames(const struct gobin *b, uint64_t pc, struct gobin_frame *out,
 {
 	struct gobin_loc loc;
 	uint64_t idx, entry, foff, tree, parent;
-	int32_t ix, v;
+	int32_t ix;
 	int n = 0;
 
-	if (max < 1 || gobin_pc_lookup(b, pc, &loc) || find_func(b, pc, &idx) ||
-	    func_at(b, idx, &entry, &foff))
+	if (max < 1 || gobin_pc_lookup(b, pc, &loc) || func_of(b, pc, &idx, &entry, &foff))
 		return 0;
 	tree = func_inltree(b, foff);
 	ix = tree ? inl_index(b, foff, entry, pc) : -1;
-	while (ix >= 0 && n + 1 < max && n < INL_MAX_DEPTH) {
-		const char *name;
-
-		if (inl_call(b, tree, ix, &name, &parent) || entry + parent >= loc.end)
-			break;
-		out[n].func = name;
-		out[n].inlined = 1;
-		out[n].file = NULL;
-		out[n].line = 0;
-		if (pcvalue(b, le32(b->pcln + foff + 20), entry, pc, &v) == 0)
-			out[n].file = func_file(b, foff, v);
-		if (pcvalue(b, le32(b->pcln + foff + 24), entry, pc, &v) == 0)
-			out[n].line = v;
-		n++;
+	/* Each inlined call at pc, then the one at its parentPc, up the
+	 * tree (runtime/symtabinl.go inlineUnwinder), then the function. */
+	while (n + 1 < max && n < INL_MAX_DEPTH) {
+		if (ix < 0 || inl_call(b, tree, ix, &out[n].func, &parent) ||
+		    entry + parent >= loc.end) {
+			out[n].func = loc.func;
+			out[n].inlined = 0;
+		} else {
+			out[n].inlined = 1;
+		}
+		func_pos(b, foff, entry, pc, &out[n].file, &out[n].line);
+		out[n].entry = entry;
+		if (!out[n++].inlined)
+			return n;
 		pc = entry + parent;
 		ix = inl_index(b, foff, entry, pc);
 	}
-	if (gobin_pc_lookup(b, pc, &loc))
-		return n;
-	out[n].func = loc.func;
-	out[n].file = loc.file;
-	out[n].line = loc.line;
-	out[n].inlined = 0;
-	return n + 1;
+	return n;
 }
 
 /* Lowest pcs per key, for the break lookups: one per function and
@@ -454,21 +472,53 @@ static size_t pc_keys_flush(struct pc_keys *ks, uint64_t *out, size_t n, size_t 
 	return n;
 }
 
+const char *gobin_print_name(const char *name, char *buf, size_t size)
+{
+	const char *open = strchr(name, '['), *close = strrchr(name, ']');
+
+	if (!open || !close || close <= open ||
+	    snprintf(buf, size, "%.*s[...]%s", (int)(open - name), name, close + 1) >= (int)size)
+		return name;
+	return buf;
+}
+
+int gobin_name_is(const char *name, const char *want)
+{
+	char buf[512];
+	size_t n = strlen(want);
+
+	if (!strcmp(name, want) || !strcmp(gobin_print_name(name, buf, sizeof(buf)), want))
+		return 1;
+	return !strchr(want, '[') && !strncmp(name, want, n) && name[n] == '[';
+}
+
 size_t gobin_func_pcs(const struct gobin *b, const char *name, uint64_t *out, size_t max)
 {
 	struct pc_keys ks = { 0 };
-	uint64_t i, n = 0;
+	const char **names = xcalloc(max ? max : 1, sizeof(*names));
+	uint64_t i, n = 0, nnames = 0;
 
-	if (!max)
-		return 0;
-	if ((out[0] = gobin_func_entry(b, name)))
-		n = 1;
 	for (i = 0; b->pcln && i < b->nfunc && n < max; i++) {
 		uint64_t entry, foff, tree, start;
+		const char *fn = gobin_func_name(b, i, &entry);
 		struct pcrun r;
 		int32_t val;
 
-		if (func_at(b, i, &entry, &foff) || !(tree = func_inltree(b, foff)) ||
+		/* Each instantiation of a generic function (Go 1.19 names
+		 * them all "F[...]"); an assembly function's ABI wrapper,
+		 * named as it is, not (the first of a name, as
+		 * gobin_func_entry finds it). */
+		if (fn && gobin_name_is(fn, name)) {
+			uint64_t k = 0;
+
+			while (k < nnames && strcmp(names[k], fn))
+				k++;
+			if (k == nnames || strchr(fn, '[')) {
+				names[nnames++] = fn;
+				out[n++] = entry;
+			}
+		}
+		if (n == max || func_at(b, i, &entry, &foff) || !(tree = func_inltree(b, foff)) ||
 		    pcrun_init(b, func_pcdata(b, foff, PCDATA_INLTREEINDEX), entry, &r))
 			continue;
 		/* Each run of inlined code belongs to the copies of every
@@ -484,7 +534,7 @@ size_t gobin_func_pcs(const struct gobin *b, const char *name, uint64_t *out, si
 
 				if (inl_call(b, tree, ix, &called, &parent))
 					break;
-				if (!strcmp(called, name))
+				if (gobin_name_is(called, name))
 					pc_keys_add(&ks, ix, start);
 				ix = inl_index(b, foff, entry, entry + parent);
 			}
@@ -492,6 +542,7 @@ size_t gobin_func_pcs(const struct gobin *b, const char *name, uint64_t *out, si
 		n = pc_keys_flush(&ks, out, n, max);
 	}
 	free(ks.k);
+	free(names);
 	return sort_unique_u64(out, n);
 }
 
@@ -504,16 +555,18 @@ size_t gobin_line_pcs(const struct gobin *b, const char *file, int line,
 	for (i = 0; b->pcln && i < b->nfunc && n < max; i++) {
 		uint64_t entry, foff, start;
 		struct pcrun r;
-		int32_t val, fileno;
+		int32_t val;
+		int at_line;
 		const char *f;
 
 		if (func_at(b, i, &entry, &foff) ||
 		    pcrun_init(b, le32(b->pcln + foff + 24), entry, &r))
 			continue;
 		while (pcrun_next(&r, &start, &val) == 0) {
-			if (val != line ||
-			    pcvalue(b, le32(b->pcln + foff + 20), entry, start, &fileno) ||
-			    !(f = func_file(b, foff, fileno)) || !file_matches(f, file))
+			if (val != line)
+				continue;
+			func_pos(b, foff, entry, start, &f, &at_line);
+			if (!f || !file_matches(f, file))
 				continue;
 			/* One pc per copy: the function's own code and each
 			 * inlined call of it have their own index. */
@@ -521,8 +574,7 @@ size_t gobin_line_pcs(const struct gobin *b, const char *file, int line,
 			if (start < first) {
 				first = start;
 				if (func)
-					*func = pcln_str(b, b->funcname_off +
-							 (uint32_t)le32(b->pcln + foff + 4));
+					*func = func_name(b, foff);
 			}
 		}
 		n = pc_keys_flush(&ks, out, n, max);
@@ -685,8 +737,11 @@ static void find_gofunc(struct gobin *b)
 		const struct gobin_seg *sg = &b->segs[i];
 		uint64_t off;
 
-		if (sg->offset > b->file_size || sg->filesz > b->file_size - sg->offset ||
-		    sg->filesz < 8 * (w + 1))
+		/* moduledata is writable data (runtime/symtab.go: "Only in
+		 * static data"): the code and read-only segments, most of
+		 * the file, need no look. */
+		if (!sg->writable || sg->offset > b->file_size ||
+		    sg->filesz > b->file_size - sg->offset || sg->filesz < 8 * (w + 1))
 			continue;
 		for (off = 0; off + 8 * (w + 1) <= sg->filesz; off += 8) {
 			const unsigned char *m = b->file + sg->offset + off;
@@ -761,6 +816,7 @@ int gobin_open(struct gobin *b, const char *path)
 				b->segs[b->nsegs].vaddr = ph.p_vaddr;
 				b->segs[b->nsegs].filesz = ph.p_filesz;
 				b->segs[b->nsegs].offset = ph.p_offset;
+				b->segs[b->nsegs].writable = (ph.p_flags & PF_W) != 0;
 				b->nsegs++;
 			}
 		}

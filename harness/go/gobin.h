@@ -45,6 +45,7 @@ struct gobin {
 	/* Loadable segments, to read initialised data by virtual address. */
 	struct gobin_seg {
 		uint64_t vaddr, filesz, offset;
+		int writable;	/* PF_W: static data the linker filled */
 	} *segs;
 	size_t nsegs;
 	unsigned char *file;	/* the whole file, mapped */
@@ -76,6 +77,7 @@ struct gobin_frame {
 	const char *file;
 	int line;
 	int inlined;		/* inlined into the next frame */
+	uint64_t entry;		/* the compiled function's entry */
 };
 /* The frames at pc, innermost first (the inlined calls, from the inline
  * tree, FUNCDATA_InlTree, then the compiled function), at most max;
@@ -95,9 +97,23 @@ int gobin_call_safe(const struct gobin *b, uint64_t pc);
 /* Entry PC of a Go function by its full name (main.main,
  * net/http.(*conn).serve), from the pclntab; 0 when absent. */
 uint64_t gobin_func_entry(const struct gobin *b, const char *name);
-/* Where a call of the function name starts: its entry when it has a
- * compiled copy, and the first pc of each of its inlined copies (from
- * the inline trees), at most max into out, sorted; how many. */
+/* A function's name as Go's tracebacks print it (runtime/traceback.go
+ * funcNamePiecesForPrint): the type arguments of a generic function's
+ * instantiation as "[...]" ("main.Max[go.shape.int]" -> "main.Max[...]").
+ * name itself when it has none, else buf. */
+const char *gobin_print_name(const char *name, char *buf, size_t size);
+/* Whether the function called name is the one a user asks for by want:
+ * the same name, the same printed name, or, for a generic function,
+ * want without type arguments ("main.Max" for each instantiation). */
+int gobin_name_is(const char *name, const char *want);
+
+/* How many places gorr's users of the two lookups below take: a
+ * function inlined more often than that is stopped at its first copies
+ * (and they say so). */
+#define GOBIN_COPIES_MAX 256
+/* Where a call of the function name (gobin_name_is) starts: the entry
+ * of each compiled copy, and the first pc of each of its inlined copies
+ * (from the inline trees), at most max into out, sorted; how many. */
 size_t gobin_func_pcs(const struct gobin *b, const char *name, uint64_t *out, size_t max);
 /* The first pc of file:line (file matched by its full path or by a
  * suffix after a '/') in each function, and in each inlined copy, whose

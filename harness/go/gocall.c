@@ -444,28 +444,15 @@ int gocall_trap(struct session *s, struct thread *t)
 			finish(s, t);
 			return 1;
 		}
-		/* debugCallV2 then restores every general register from its
-		 * own frame (runtime/asm_amd64.s, after "restore:": pointers
-		 * may have moved with the stack), with the values it was
-		 * entered with: registers cleared for the call stay cleared
-		 * (clear_regs clears only dead ones).  The flags and the
-		 * vector registers come back from gorr's copy.  RIP and RSP
-		 * stay: its RET returns to the saved PC. */
-		r.rax = c->saved.rax;
-		r.rbx = c->saved.rbx;
-		r.rcx = c->saved.rcx;
-		r.rdx = c->saved.rdx;
-		r.rsi = c->saved.rsi;
-		r.rdi = c->saved.rdi;
-		r.rbp = c->saved.rbp;
-		r.r8 = c->saved.r8;
-		r.r9 = c->saved.r9;
-		r.r10 = c->saved.r10;
-		r.r11 = c->saved.r11;
-		r.r12 = c->saved.r12;
-		r.r13 = c->saved.r13;
-		r.r14 = c->saved.r14;
-		r.r15 = c->saved.r15;
+		/* debugCallV2 then restores every general register but RSP
+		 * from its own frame (runtime/asm_amd64.s, after "restore:",
+		 * the same 15 loads in Go 1.19 and 1.21-1.26: pointers may
+		 * have moved with the stack), with the values it was entered
+		 * with: registers cleared for the call stay cleared
+		 * (clear_regs clears only dead ones).  What it leaves to gorr
+		 * are the flags ("We must not modify flags after this
+		 * point") and the vector registers.  RIP and RSP stay: its
+		 * RET returns to the saved PC. */
 		r.eflags = c->saved.eflags;
 		/* Not the thread's TLS base or segments: the goroutine may
 		 * be back on another thread than the one it left. */

@@ -531,7 +531,7 @@ static void print_result(struct sbuf *sb, const struct trace_event *ev,
 		int err = (int)-ev->ret;
 		const char *name = sc_errno_name(err);
 
-		if (err >= 512 && err <= 516)
+		if (err >= SC_ERESTARTSYS && err <= SC_ERESTART_RESTARTBLOCK)
 			sbuf_addf(sb, " = ? %s (To be restarted)", name);
 		else if (name)
 			sbuf_addf(sb, " = -1 %s (%s)", name, strerror(err));
@@ -595,13 +595,14 @@ void print_code_pc(struct sbuf *sb, uint64_t pc, const struct gobin *bin)
 {
 	struct gobin_frame fr[16];
 	int n = bin ? gobin_pc_frames(bin, pc, fr, 16) : 0;
+	char name[512];
 
 	sbuf_addf(sb, "%#" PRIx64, pc);
 	if (!n)
 		return;
-	sbuf_addf(sb, " in %s", fr[0].func);
+	sbuf_addf(sb, " in %s", gobin_print_name(fr[0].func, name, sizeof(name)));
 	if (fr[0].inlined)
-		sbuf_addf(sb, " (inlined into %s)", fr[n - 1].func);
+		sbuf_addf(sb, " (inlined into %s)", gobin_print_name(fr[n - 1].func, name, sizeof(name)));
 	if (fr[0].file)
 		sbuf_addf(sb, " at %s:%d", fr[0].file, fr[0].line);
 }

@@ -415,8 +415,10 @@ def test_no_timeslice_ends_in_the_runtime_on_a_system_stack(ctx):
     Such slices end at the thread's next stop instead; slices right
     after a clock read (nanotime1, time.now: the read's value tells them
     apart) may stay, and so may one that ran 40 interrupts without a
-    stop (a spinning M).  The gorr before made 9 in 3 recordings (in
-    schedule, goschedImpl, findRunnable...), this one 0-2.  Replay of
+    stop (a spinning M: more of those when the machine is loaded).  The
+    gorr before made 9 in 3 recordings on an idle machine (in schedule,
+    goschedImpl, findRunnable...), this one 0-2 idle and 4 during make
+    check.  Replay of
     this program is not checked: it still diverges now and then (docs/
     ARCHITECTURE.md, "Calls without stops", Limits)."""
     prog = ctx.prog("gcscan")
@@ -427,4 +429,4 @@ def test_no_timeslice_ends_in_the_runtime_on_a_system_stack(ctx):
         d = ctx.gorr_cmd("dump", trace).stdout
         found += [l for l in d.splitlines() if "timeslice ends at" in l and "(goroutine" not in l
                   and " in runtime." in l and "nanotime1" not in l and " in time.now" not in l]
-    assert len(found) <= 3, found
+    assert len(found) <= 6, found

@@ -287,7 +287,9 @@ def test_break_at_inlined_function_and_line(ctx):
         trace = ctx.path("inl.gorr")
         record(ctx, "inline", ["5"], trace, stripped=stripped)
         # leaf runs 5 times inlined in mid, inlined in work's loop, and once in work itself.
-        for spec, hits in (("main.leaf", 6), ("main.mid", 5), (f"inline.go:{line}", 6)):
+        # A generic function by its name without type arguments, or as Go prints it.
+        for spec, hits in (("main.leaf", 6), ("main.mid", 5), (f"inline.go:{line}", 6),
+                           ("main.atLeast", 1), ("main.atLeast[...]", 1)):
             r = replay(ctx, trace, "--break", spec, "--continue", timeout=60)
             assert r.returncode == 0 and r.stderr.count(f"gorr: breakpoint {spec} ") == hits, (spec, r.stderr)
         r = replay(ctx, trace, "--break", "main.leaf", timeout=60)

@@ -22,6 +22,15 @@ func mid(x int) int {
 	return leaf(x) ^ 5
 }
 
+// A generic function, inlined in Go 1.20+: Go prints its instantiation
+// "main.atLeast[...]" (runtime/traceback.go funcNamePiecesForPrint).
+func atLeast[T int | uint](a, b T) T {
+	if a < b {
+		return b
+	}
+	return a
+}
+
 //go:noinline
 func work(n int) int {
 	s := 0
@@ -29,6 +38,7 @@ func work(n int) int {
 		s += mid(i)
 	}
 	s += leaf(n)
+	s = atLeast(s, 0)
 	os.Stdout.WriteString("work done\n")
 	return s
 }

@@ -174,6 +174,7 @@ static int symbolize(const char *path, int frames)
 		struct gobin_loc loc;
 		struct gobin_frame fr[16];
 		uint64_t pc = strtoull(line, NULL, 16);
+		char name[512];
 		int n, i;
 
 		if (!frames) {
@@ -188,7 +189,8 @@ static int symbolize(const char *path, int frames)
 		if (!n)
 			printf(" ? ?:0");
 		for (i = 0; i < n; i++)
-			printf("%s%s %s:%d", i ? " < " : " ", fr[i].func,
+			printf("%s%s %s:%d", i ? " < " : " ",
+			       gobin_print_name(fr[i].func, name, sizeof(name)),
 			       fr[i].file ? fr[i].file : "?", fr[i].line);
 		printf("\n");
 	}
