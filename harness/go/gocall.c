@@ -367,6 +367,36 @@ static void finish(struct session *s, struct thread *t)
 		s->ops->gc_done(s, t, c->err, c->why);
 }
 
+/* The assembler gives debugCallV2 a frame ($152, runtime/asm_amd64.s)
+ * and so an epilogue, ADDQ $size, SP before its RET (Go 1.19 and 1.26
+ * alike), which sets the flags after "We must not modify flags after this
+ * point": a GC forced between a compare and its jump took the other
+ * branch (tests/progs/inline.go's flags case).  So t steps to that RET
+ * and gets the flags it left with there.  A few dozen steps per forced
+ * GC.  A stop that comes instead (a signal) is left for the event loop,
+ * with the flags set where t stands: its handler returns through
+ * rt_sigreturn to the epilogue, which sets them again (not seen). */
+#define MAX_EPILOGUE 64
+
+static void flags_at_return(struct session *s, struct thread *t)
+{
+	struct gocall *c = &s->gc;
+	struct user_regs_struct r;
+	unsigned char op = 0;
+	int i;
+
+	for (i = 0; i < MAX_EPILOGUE; i++) {
+		if (thread_getregs(t, &r) || thread_read(t, r.rip, &op, 1))
+			return;
+		if (op == 0xc3 || c->pending_status)
+			break;
+		if (pt_step(t->tid, &c->pending_status))
+			return;
+	}
+	r.eflags = c->saved.eflags;
+	thread_setregs(t, &r);
+}
+
 /* The protocol's INT3s are in debugCallV2, the debugCallNNN frames
  * and debugCallPanicked.  Before Go 1.20 the goroutine that runs the
  * call is not locked to the thread (runtime/debugcall.go of Go 1.19
@@ -458,6 +488,7 @@ int gocall_trap(struct session *s, struct thread *t)
 		 * be back on another thread than the one it left. */
 		thread_setregs(t, &r);
 		pt_setfpregs(t->tid, &c->fsaved);
+		flags_at_return(s, t);
 		finish(s, t);
 		return 1;
 	default:

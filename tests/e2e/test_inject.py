@@ -171,6 +171,24 @@ def test_forced_gc_at_an_inlined_function_keeps_the_program_whole(ctx):
         assert (rep.returncode, rep.stdout) == (0, r.stdout), rep
 
 
+@per_toolchain
+def test_forced_gc_between_a_compare_and_its_jump(ctx):
+    """A GC forced at main.pick's first accepted point, after its compare
+    and before the jump on it, leaves the flags the compare set: the
+    epilogue of debugCallV2 (ADDQ $size, SP, then RET) sets them after
+    gorr restored them: with the GC at the 5th call, pick(4, 3) answered 3
+    (33333567, on Go 1.19 and 1.26 alike)."""
+    prog = ctx.prog("inline")
+    want = "33334567\n"
+    for n in range(1, 9):
+        rule = f"gc@main.pick:when={n}"
+        t = ctx.path("pick-gc.gorr")
+        r = ctx.gorr_cmd("run", "-q", "--inject", rule, "-o", t, "--", prog, "pick")
+        assert r.stdout == want and len(_gc_faults(t)) == 1, (rule, r)
+    rep = ctx.gorr_cmd("replay", "-q", t, timeout=60)
+    assert (rep.returncode, rep.stdout) == (0, want), rep
+
+
 def r_out(ctx, t):
     """The stdout recorded in trace t (its tty writes to fd 1)."""
     out = b""

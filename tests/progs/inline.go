@@ -3,7 +3,9 @@
 // into mid and both into work, so that no compiled copy of leaf or mid
 // is linked.  "inline pcs" prints, for every byte of work's code, the
 // function and file:line Go's own runtime gives it (runtime.FuncForPC
-// names the innermost inlined call); "inline N" calls leaf N+1 times.
+// names the innermost inlined call); "inline N" calls leaf N+1 times;
+// "inline pick" sums pick(i, 3) for i < 8 (a compare, then its jump:
+// tests/e2e/test_inject.py forces a GC between the two).
 package main
 
 import (
@@ -31,6 +33,16 @@ func atLeast[T int | uint](a, b T) T {
 	return a
 }
 
+// pick's first instruction is a compare and its second the jump on it.
+//
+//go:noinline
+func pick(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
 //go:noinline
 func work(n int) int {
 	s := 0
@@ -54,6 +66,14 @@ func main() {
 			file, line := f.FileLine(pc)
 			fmt.Printf("%#x %s %s:%d\n", pc, f.Name(), file, line)
 		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "pick" {
+		s := 0
+		for i := 0; i < 8; i++ {
+			s = s*10 + pick(i, 3)
+		}
+		fmt.Println(s)
 		return
 	}
 	n := 5
