@@ -26,8 +26,9 @@
 	"      --leaks-ignore FUNC  not a leak when FUNC is on its stack (repeatable;\n" \
 	"                      implies --leaks)\n" \
 	"      --leaks-settle DUR  at os.Exit, let the other goroutines run until they\n" \
-	"                      block, at most DUR on the scheduler's clock (default 1s;\n" \
-	"                      implies --leaks)\n" \
+	"                      block, at most DUR on the scheduler's clock (default 1s)\n" \
+	"                      and 20000 events; not after a non-zero status (implies\n" \
+	"                      --leaks)\n" \
 	"      --sample DUR    every DUR on the scheduler's clock, write the goroutine\n" \
 	"                      and timer counts to the trace and stderr\n" \
 	"      --chaos LEVEL   perturb the schedule from the seed (docs/chaos.md):\n" \

@@ -410,6 +410,13 @@ static int settled(struct session *s, struct thread *t)
  * replay repeats), and under virtual time the clock moves on 1 ms each
  * round so that their sleeps and timers end. */
 #define SETTLE_STEP_NS 1000000LL
+/* Goroutines that spin (a Gosched loop, a select with default) never
+ * block, and each of their clock reads and slices is a stop: the 1 s of
+ * settling took minutes, and a hunt's run ended by its 2-minute timeout
+ * after the test had already failed (a Stopper's workers spinning on a
+ * drain flag).  So the settling also ends after this many events; a
+ * goroutine still runnable then is no leak. */
+#define SETTLE_EVENTS 20000
 
 static int settle_exit(struct session *s, struct thread *t)
 {
@@ -417,12 +424,22 @@ static int settle_exit(struct session *s, struct thread *t)
 	struct user_regs_struct regs;
 	int64_t limit = s->opts.leaks_settle_ns ? s->opts.leaks_settle_ns : 1000000000LL;
 
+	if (thread_getregs(t, &regs))
+		return BP_GO_ON;
 	if (!r->settling) {
+		/* os.Exit(code): code in RAX (the internal ABI's first
+		 * integer argument, Go 1.17+ on amd64).  A non-zero exit
+		 * fails the run without a leak check (that is made at
+		 * exit_group(0)): nothing to settle for. */
+		if (regs.rax != 0)
+			return BP_GO_ON;
 		r->settling = 1;
 		s->exiting = 1;
 		r->settle_start = session_now(s);
+		r->settle_events = r->events;
 	}
-	if (session_now(s) - r->settle_start >= limit || settled(s, t) || thread_getregs(t, &regs))
+	if (session_now(s) - r->settle_start >= limit || r->events - r->settle_events >= SETTLE_EVENTS ||
+	    settled(s, t))
 		return BP_GO_ON;
 	return sched_preempt(s, t, &regs, 0, SETTLE_STEP_NS) ? BP_STOP : BP_GO_ON;
 }

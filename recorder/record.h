@@ -32,6 +32,7 @@ struct recorder {
 	/* --leaks-settle: os.Exit's entry, and when the exit first got there. */
 	uint64_t exit_pc;
 	int64_t settle_start;
+	uint64_t settle_events;	/* r->events when the settling began */
 	int warned_clock;	/* the run was told a slice ended by the clock */
 	int warned_blocked;	/* ...or that a call blocked in the kernel (sched_tick) */
 	struct timespec start;	/* when the recording began (exec'd files made since go in) */
