@@ -1,7 +1,9 @@
 #include "harness/base/sha256.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <immintrin.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,6 +52,70 @@ static void block(struct sha256 *s, const unsigned char *p)
 	s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
 }
 
+/* The SHA extensions (SHA-NI: sha256rnds2, sha256msg1/2), where the CPU
+ * has them: gorr hashes the program at every start (the trace header's
+ * digest), and a hunt starts a run per seed; the C rounds above took 25
+ * of an empty run's 69 ms of CPU on a 4.5 MB test binary, these about 3.
+ * The state is kept as the instructions want it, ABEF and CDGH (Intel's
+ * "New Instructions Supporting the Secure Hash Algorithm on Intel
+ * Architecture Processors", 2013). */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void blocks_ni(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	__m128i st0, st1, tmp, msg, w[16], save0, save1;
+	int i;
+
+	tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xb1);	/* CDAB */
+	st1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1b);	/* EFGH */
+	st0 = _mm_alignr_epi8(tmp, st1, 8);					/* ABEF */
+	st1 = _mm_blend_epi16(st1, tmp, 0xf0);					/* CDGH */
+	for (; n; n--, p += 64) {
+		save0 = st0;
+		save1 = st1;
+		for (i = 0; i < 16; i++) {
+			if (i < 4)
+				w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)),
+							swap);
+			else
+				/* W[t-16] + s0(W[t-15]), + W[t-7], + s1(W[t-2]) */
+				w[i] = _mm_sha256msg2_epu32(
+					_mm_add_epi32(_mm_sha256msg1_epu32(w[i - 4], w[i - 3]),
+						      _mm_alignr_epi8(w[i - 1], w[i - 2], 4)),
+					w[i - 1]);
+			msg = _mm_add_epi32(w[i], _mm_loadu_si128((const __m128i *)&k[4 * i]));
+			st1 = _mm_sha256rnds2_epu32(st1, st0, msg);
+			st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(msg, 0x0e));
+		}
+		st0 = _mm_add_epi32(st0, save0);
+		st1 = _mm_add_epi32(st1, save1);
+	}
+	tmp = _mm_shuffle_epi32(st0, 0x1b);		/* FEBA */
+	st1 = _mm_shuffle_epi32(st1, 0xb1);		/* DCHG */
+	_mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(tmp, st1, 0xf0));	/* DCBA */
+	_mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(st1, tmp, 8));	/* HGFE */
+}
+
+/* CPUID leaf 7's EBX bit 29 (SHA), leaf 1's ECX bits 19 (SSE4.1) and 9
+ * (SSSE3). */
+static int have_sha_ni(void)
+{
+	unsigned int a, b, c, d;
+
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)) &&
+	       __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9));
+}
+
+static void blocks(struct sha256 *s, const unsigned char *p, size_t n)
+{
+	if (s->ni) {
+		blocks_ni(s->h, p, n);
+		return;
+	}
+	for (; n; n--, p += 64)
+		block(s, p);
+}
+
 void sha256_init(struct sha256 *s)
 {
 	static const uint32_t iv[8] = {
@@ -60,6 +126,7 @@ void sha256_init(struct sha256 *s)
 	memcpy(s->h, iv, sizeof(iv));
 	s->len = 0;
 	s->fill = 0;
+	s->ni = have_sha_ni();
 }
 
 void sha256_update(struct sha256 *s, const void *data, size_t n)
@@ -70,6 +137,13 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
 	while (n) {
 		size_t take = 64 - s->fill;
 
+		/* Whole blocks straight from the input. */
+		if (!s->fill && n >= 64) {
+			blocks(s, p, n / 64);
+			p += n / 64 * 64;
+			n %= 64;
+			continue;
+		}
 		if (take > n)
 			take = n;
 		memcpy(s->buf + s->fill, p, take);
@@ -77,7 +151,7 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
 		p += take;
 		n -= take;
 		if (s->fill == 64) {
-			block(s, s->buf);
+			blocks(s, s->buf, 1);
 			s->fill = 0;
 		}
 	}

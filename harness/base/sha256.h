@@ -10,6 +10,7 @@ struct sha256 {
 	uint64_t len;		/* bytes hashed so far */
 	unsigned char buf[64];
 	size_t fill;
+	int ni;			/* the CPU's SHA instructions (set by sha256_init) */
 };
 
 void sha256_init(struct sha256 *s);
