@@ -25,7 +25,10 @@ static const char usage[] =
 	"  help                            show this help\n"
 	"\n"
 	"'gorr COMMAND --help' describes a command's options; record and run take\n"
-	"--inject RULE (fault injection, docs/fault-plan.md) and --leaks.\n";
+	"--inject RULE (fault injection, docs/fault-plan.md) and --leaks.\n"
+	"\n"
+	"environment: GORR_CACHE_DIR (default $XDG_CACHE_HOME/gorr or ~/.cache/gorr;\n"
+	"\"off\": none) keeps the Go runtime layouts read from binaries' DWARF.\n";
 
 struct command {
 	const char *name;

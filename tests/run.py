@@ -264,6 +264,11 @@ def main():
     print("toolchains: " + (", ".join(t.version for t in toolchains) or "none"))
     built = build_all(toolchains)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    # gorr's cache of runtime layouts (harness/go/goroutines.c): a fresh
+    # one per suite run, so that both the DWARF and the cached path run.
+    own_cache = "GORR_CACHE_DIR" not in os.environ
+    if own_cache:
+        os.environ["GORR_CACHE_DIR"] = tempfile.mkdtemp(prefix="gorr-cache-")
 
     results = []
     for r in run_unit(toolchains, built, selected):
@@ -297,6 +302,8 @@ def main():
             results.append(r)
             print_result(r)
 
+    if own_cache:
+        shutil.rmtree(os.environ.pop("GORR_CACHE_DIR"), ignore_errors=True)
     passed = sum(1 for r in results if r[0] == "PASS")
     failed = sum(1 for r in results if r[0] == "FAIL")
     skipped = sum(1 for r in results if r[0] == "SKIP")

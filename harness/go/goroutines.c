@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A structure's member offsets, by name, from its DWARF DIE. */
@@ -131,6 +132,96 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 	return err;
 }
 
+/* The layout read from a binary's DWARF, kept in a file named by the
+ * binary's digest (session.exe_digest): libdw decompresses every debug
+ * section of a Go binary (zlib), 40 of the 60 ms a `gorr run` of a 4.5 MB
+ * test binary took, and a hunt starts one run per seed on the same
+ * binary.  The folder: $GORR_CACHE_DIR ("" or "off": no cache), else
+ * $XDG_CACHE_HOME/gorr, else ~/.cache/gorr.  A file of another size or
+ * magic is ignored and written again; written to a temporary name and
+ * renamed, so that runs in parallel read whole files.  Bump the version
+ * when struct go_layout changes meaning at the same size. */
+#define LAYOUT_CACHE_MAGIC "gorrlay2"
+
+struct layout_file {
+	char magic[8];
+	uint32_t size;		/* sizeof(struct go_layout) */
+	uint32_t pad;
+	struct go_layout L;	/* its pointers 0 */
+};
+
+static int layout_cache_path(const struct session *s, struct sbuf *path)
+{
+	const char *dir = getenv("GORR_CACHE_DIR"), *home;
+
+	if (dir && (!*dir || !strcmp(dir, "off")))
+		return -ENOENT;
+	if (dir)
+		sbuf_adds(path, dir);
+	else if ((home = getenv("XDG_CACHE_HOME")) && *home == '/')
+		sbuf_addf(path, "%s/gorr", home);
+	else if ((home = getenv("HOME")) && *home == '/')
+		sbuf_addf(path, "%s/.cache/gorr", home);
+	else
+		return -ENOENT;
+	sbuf_adds(path, "/layout-");
+	sbuf_add_hex(path, s->exe_digest, sizeof(s->exe_digest));
+	return 0;
+}
+
+static int layout_cache_load(const struct session *s, struct go_layout *L)
+{
+	struct sbuf path = SBUF_INIT;
+	struct layout_file f;
+	ssize_t n = -1;
+	int fd;
+
+	if (layout_cache_path(s, &path) == 0 && (fd = open(path.buf, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, &f, sizeof(f));
+		close(fd);
+	}
+	sbuf_release(&path);
+	if (n != (ssize_t)sizeof(f) || memcmp(f.magic, LAYOUT_CACHE_MAGIC, 8) ||
+	    f.size != sizeof(f.L))
+		return -ENOENT;
+	*L = f.L;
+	L->source = "DWARF";
+	L->reason_table = NULL;
+	return 0;
+}
+
+static void layout_cache_store(const struct session *s, const struct go_layout *L)
+{
+	struct sbuf path = SBUF_INIT, tmp = SBUF_INIT;
+	struct layout_file f;
+	char *slash;
+	int fd;
+
+	if (layout_cache_path(s, &path))
+		goto out;
+	memset(&f, 0, sizeof(f));
+	memcpy(f.magic, LAYOUT_CACHE_MAGIC, 8);
+	f.size = sizeof(f.L);
+	f.L = *L;
+	f.L.source = NULL;
+	f.L.reason_table = NULL;
+	sbuf_adds(&tmp, path.buf);
+	slash = strrchr(tmp.buf, '/');
+	*slash = '\0';
+	if (mkdir_p(tmp.buf, 0700))
+		goto out;
+	*slash = '/';
+	sbuf_addf(&tmp, ".%d", (int)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	if (write(fd, &f, sizeof(f)) != (ssize_t)sizeof(f) || close(fd) || rename(tmp.buf, path.buf))
+		unlink(tmp.buf);
+out:
+	sbuf_release(&tmp);
+	sbuf_release(&path);
+}
+
 /* Without DWARF: the offsets measured from the DWARF of builds of the
  * same Go release (harness/go/goruntime_tables.h). */
 static int layout_from_table(const struct gobin *b, struct go_layout *L, struct sbuf *why)
@@ -215,7 +306,13 @@ const struct go_layout *goroutines_layout(struct session *s, struct sbuf *why)
 	{
 		struct sbuf w = SBUF_INIT;
 
-		err = layout_from_dwarf(s->bin.path, &L, &w);
+		err = layout_cache_load(s, &L);
+		if (err) {
+			memset(&L, 0, sizeof(L));
+			err = layout_from_dwarf(s->bin.path, &L, &w);
+			if (!err)
+				layout_cache_store(s, &L);
+		}
 		if (err == -ENOENT) {
 			sbuf_reset(&w);
 			memset(&L, 0, sizeof(L));

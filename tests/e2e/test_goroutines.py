@@ -2,6 +2,7 @@
 the runtime's own view (its SIGQUIT dump, and runtime.Stack(all), the same
 traceback code); leaks at exit; goroutine lists in hang reports and at
 replay breakpoints; --sample."""
+import hashlib
 import os
 import re
 
@@ -122,6 +123,36 @@ def test_leaked_goroutines_fail_the_run(ctx):
     # The trace replays to the same verdict (issue 16: it said PASS, 0).
     rep = ctx.gorr_cmd("replay", t)
     assert rep.returncode == 123 and "4 goroutines leaked in the recording" in rep.stderr, rep
+
+
+@per_toolchain
+def test_layout_cache(ctx):
+    """The runtime's layout read from DWARF is kept by the binary's
+    digest: the second run reads the file (a Go 1.26 test binary's run
+    took 0.07 s with the DWARF and 0.03 s with the file), and lists the
+    same goroutines; a damaged file is read from DWARF again and
+    rewritten; GORR_CACHE_DIR=off keeps none."""
+    prog = ctx.prog("example-leaks.test")
+    cache = ctx.path("cache")
+    env = dict(os.environ, GORR_CACHE_DIR=cache)
+    digest = hashlib.sha256(open(prog, "rb").read()).hexdigest()
+    f = os.path.join(cache, "layout-" + digest)
+    outs = []
+    for damage in (False, False, True):
+        if damage:
+            with open(f, "r+b") as fh:
+                fh.write(b"garbage!")
+        r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--leaks", "--", prog, env=env)
+        assert r.returncode == 123, r
+        outs.append(parse_dump(r.stderr))
+        assert os.listdir(cache) == ["layout-" + digest], os.listdir(cache)
+        assert open(f, "rb").read(8) == b"gorrlay2"
+    assert outs[0] == outs[1] == outs[2] and len(outs[0]) == 4, outs
+    off = ctx.path("nocache")
+    r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--leaks", "--", prog,
+                     env=dict(os.environ, GORR_CACHE_DIR="off", XDG_CACHE_HOME=off))
+    assert r.returncode == 123 and parse_dump(r.stderr) == outs[0], r
+    assert not os.path.exists(off) and not os.path.exists(os.path.join(ctx.tmp, "off"))
 
 
 @per_toolchain
