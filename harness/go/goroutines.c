@@ -152,9 +152,14 @@ struct layout_file {
 
 static int layout_cache_path(const struct session *s, struct sbuf *path)
 {
+	static const unsigned char none[sizeof(s->exe_digest)];
 	const char *dir = getenv("GORR_CACHE_DIR"), *home;
 
+	/* Only for the program session_init hashed (a session made by hand
+	 * has no digest: all of them would share one file). */
 	if (dir && (!*dir || !strcmp(dir, "off")))
+		return -ENOENT;
+	if (!s->exe || strcmp(s->bin.path, s->exe) || !memcmp(s->exe_digest, none, sizeof(none)))
 		return -ENOENT;
 	if (dir)
 		sbuf_adds(path, dir);
