@@ -230,7 +230,7 @@ int session_init(struct session *s, const struct session_opts *o,
 		       o->argv[0]);
 	}
 	/* Anything else the kernel will refuse to exec; check_start says so. */
-	err = sha256_file(s->exe, s->exe_digest);
+	err = sha256_file_cached(s->exe, s->exe_digest);
 	if (err) {
 		error("cannot read '%s': %s", s->exe, strerror(-err));
 		return err;

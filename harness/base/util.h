@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <stdarg.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -67,6 +68,21 @@ int parse_u64(const char *s, uint64_t *out);
 /* Create the directory path and every missing parent, as mkdir -p does;
  * 0 (also when it exists as a directory) or a negative errno. */
 int mkdir_p(const char *path, unsigned int mode);
+
+/* gorr's cache (README, "Goroutines"): small files that spare a run work
+ * an earlier run did on the same binary, in $GORR_CACHE_DIR ("" or "off":
+ * none), else $XDG_CACHE_HOME/gorr, else ~/.cache/gorr.  cache_read
+ * returns the bytes read into buf (at most len) or a negative errno
+ * (-ENOENT without a cache); cache_write writes the whole file under a
+ * temporary name and renames it, so that parallel runs read whole files:
+ * 0 or a negative errno. */
+ssize_t cache_read(const char *name, void *buf, size_t len);
+int cache_write(const char *name, const void *buf, size_t len);
+/* The SHA-256 of the file at path, kept in the cache under its device,
+ * inode, size, modification and change times (as git's index skips
+ * hashing an unchanged file): a hunt starts a run per seed on the same
+ * binary.  0 or a negative errno. */
+int sha256_file_cached(const char *path, unsigned char out[32]);
 
 /* Write all n bytes, again after a short write or EINTR (gorr's timeslice
  * SIGALRM has no SA_RESTART, so a write to a full pipe can be cut); 0 or

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* A structure's member offsets, by name, from its DWARF DIE. */
@@ -132,15 +131,13 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 	return err;
 }
 
-/* The layout read from a binary's DWARF, kept in a file named by the
- * binary's digest (session.exe_digest): libdw decompresses every debug
- * section of a Go binary (zlib), 40 of the 60 ms a `gorr run` of a 4.5 MB
- * test binary took, and a hunt starts one run per seed on the same
- * binary.  The folder: $GORR_CACHE_DIR ("" or "off": no cache), else
- * $XDG_CACHE_HOME/gorr, else ~/.cache/gorr.  A file of another size or
- * magic is ignored and written again; written to a temporary name and
- * renamed, so that runs in parallel read whole files.  Bump the version
- * when struct go_layout changes meaning at the same size. */
+/* The layout read from a binary's DWARF, kept in gorr's cache (util.h
+ * cache_read) in a file named by the binary's digest
+ * (session.exe_digest): libdw decompresses every debug section of a Go
+ * binary (zlib), 40 of the 60 ms a `gorr run` of a 4.5 MB test binary
+ * took, and a hunt starts one run per seed on the same binary.  A file
+ * of another size or magic is ignored and written again.  Bump the
+ * version when struct go_layout changes meaning at the same size. */
 #define LAYOUT_CACHE_MAGIC "gorrlay2"
 
 struct layout_file {
@@ -150,42 +147,28 @@ struct layout_file {
 	struct go_layout L;	/* its pointers 0 */
 };
 
-static int layout_cache_path(const struct session *s, struct sbuf *path)
+/* The cache file's name, only for the program session_init hashed (a
+ * session made by hand has no digest: all of them would share one). */
+static int layout_cache_name(const struct session *s, struct sbuf *name)
 {
 	static const unsigned char none[sizeof(s->exe_digest)];
-	const char *dir = getenv("GORR_CACHE_DIR"), *home;
 
-	/* Only for the program session_init hashed (a session made by hand
-	 * has no digest: all of them would share one file). */
-	if (dir && (!*dir || !strcmp(dir, "off")))
-		return -ENOENT;
 	if (!s->exe || strcmp(s->bin.path, s->exe) || !memcmp(s->exe_digest, none, sizeof(none)))
 		return -ENOENT;
-	if (dir)
-		sbuf_adds(path, dir);
-	else if ((home = getenv("XDG_CACHE_HOME")) && *home == '/')
-		sbuf_addf(path, "%s/gorr", home);
-	else if ((home = getenv("HOME")) && *home == '/')
-		sbuf_addf(path, "%s/.cache/gorr", home);
-	else
-		return -ENOENT;
-	sbuf_adds(path, "/layout-");
-	sbuf_add_hex(path, s->exe_digest, sizeof(s->exe_digest));
+	sbuf_adds(name, "layout-");
+	sbuf_add_hex(name, s->exe_digest, sizeof(s->exe_digest));
 	return 0;
 }
 
 static int layout_cache_load(const struct session *s, struct go_layout *L)
 {
-	struct sbuf path = SBUF_INIT;
+	struct sbuf name = SBUF_INIT;
 	struct layout_file f;
 	ssize_t n = -1;
-	int fd;
 
-	if (layout_cache_path(s, &path) == 0 && (fd = open(path.buf, O_RDONLY | O_CLOEXEC)) >= 0) {
-		n = read(fd, &f, sizeof(f));
-		close(fd);
-	}
-	sbuf_release(&path);
+	if (layout_cache_name(s, &name) == 0)
+		n = cache_read(name.buf, &f, sizeof(f));
+	sbuf_release(&name);
 	if (n != (ssize_t)sizeof(f) || memcmp(f.magic, LAYOUT_CACHE_MAGIC, 8) ||
 	    f.size != sizeof(f.L))
 		return -ENOENT;
@@ -197,34 +180,19 @@ static int layout_cache_load(const struct session *s, struct go_layout *L)
 
 static void layout_cache_store(const struct session *s, const struct go_layout *L)
 {
-	struct sbuf path = SBUF_INIT, tmp = SBUF_INIT;
+	struct sbuf name = SBUF_INIT;
 	struct layout_file f;
-	char *slash;
-	int fd;
 
-	if (layout_cache_path(s, &path))
-		goto out;
-	memset(&f, 0, sizeof(f));
-	memcpy(f.magic, LAYOUT_CACHE_MAGIC, 8);
-	f.size = sizeof(f.L);
-	f.L = *L;
-	f.L.source = NULL;
-	f.L.reason_table = NULL;
-	sbuf_adds(&tmp, path.buf);
-	slash = strrchr(tmp.buf, '/');
-	*slash = '\0';
-	if (mkdir_p(tmp.buf, 0700))
-		goto out;
-	*slash = '/';
-	sbuf_addf(&tmp, ".%d", (int)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto out;
-	if (write(fd, &f, sizeof(f)) != (ssize_t)sizeof(f) || close(fd) || rename(tmp.buf, path.buf))
-		unlink(tmp.buf);
-out:
-	sbuf_release(&tmp);
-	sbuf_release(&path);
+	if (layout_cache_name(s, &name) == 0) {
+		memset(&f, 0, sizeof(f));
+		memcpy(f.magic, LAYOUT_CACHE_MAGIC, 8);
+		f.size = sizeof(f.L);
+		f.L = *L;
+		f.L.source = NULL;
+		f.L.reason_table = NULL;
+		cache_write(name.buf, &f, sizeof(f));
+	}
+	sbuf_release(&name);
 }
 
 /* Without DWARF: the offsets measured from the DWARF of builds of the

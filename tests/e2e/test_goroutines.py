@@ -5,6 +5,7 @@ replay breakpoints; --sample."""
 import hashlib
 import os
 import re
+import shutil
 
 from run import ROOT, load_trace, per_toolchain
 
@@ -145,7 +146,8 @@ def test_layout_cache(ctx):
         r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--leaks", "--", prog, env=env)
         assert r.returncode == 123, r
         outs.append(parse_dump(r.stderr))
-        assert os.listdir(cache) == ["layout-" + digest], os.listdir(cache)
+        assert [f for f in os.listdir(cache) if f.startswith("layout-")] == ["layout-" + digest], \
+            os.listdir(cache)
         assert open(f, "rb").read(8) == b"gorrlay2"
     assert outs[0] == outs[1] == outs[2] and len(outs[0]) == 4, outs
     off = ctx.path("nocache")
@@ -153,6 +155,25 @@ def test_layout_cache(ctx):
                      env=dict(os.environ, GORR_CACHE_DIR="off", XDG_CACHE_HOME=off))
     assert r.returncode == 123 and parse_dump(r.stderr) == outs[0], r
     assert not os.path.exists(off) and not os.path.exists(os.path.join(ctx.tmp, "off"))
+
+
+def test_digest_cache_follows_the_file(ctx):
+    """The program's digest (the trace header's exe_sha256) is kept by
+    the file's device, inode, size and times: a changed file is hashed
+    again."""
+    cache = ctx.path("cache")
+    env = dict(os.environ, GORR_CACHE_DIR=cache)
+    prog = ctx.path("p.test")
+    shutil.copy(ctx.prog("example-leaks.test"), prog)
+    for change in (False, False, True, False):
+        if change:
+            with open(prog, "ab") as fh:
+                fh.write(b"\0")
+        t = ctx.path("d.gorr")
+        ctx.gorr_cmd("record", "-q", "-o", t, "--", prog, "-test.run", "XXX", env=env)
+        want = hashlib.sha256(open(prog, "rb").read()).hexdigest()
+        assert load_trace(t)[0]["exe_sha256"].hex() == want
+    assert len([f for f in os.listdir(cache) if f.startswith("digest-")]) == 2, os.listdir(cache)
 
 
 @per_toolchain
