@@ -1,5 +1,6 @@
 #include "harness/base/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include "harness/base/sha256.h"
 #include <fcntl.h>
@@ -424,6 +425,53 @@ ssize_t cache_read(const char *name, void *buf, size_t len)
 	return n;
 }
 
+/* The cache keeps its newest CACHE_FILES files: each new binary a run
+ * meets adds two (a few hundred bytes), and a write is a miss, rare next
+ * to the reads, so the folder is looked over at each one. */
+#define CACHE_FILES 1000
+
+struct cache_ent {
+	int64_t mtime;
+	char name[256];
+};
+
+static int cmp_cache_ent(const void *a, const void *b)
+{
+	const struct cache_ent *x = a, *y = b;
+
+	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+}
+
+static void cache_trim(const char *dir)
+{
+	struct cache_ent *ents = NULL;
+	size_t n = 0, cap = 0, i;
+	struct dirent *d;
+	struct stat st;
+	DIR *dp = opendir(dir);
+	int fd;
+
+	if (!dp)
+		return;
+	fd = dirfd(dp);
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] == '.' || strlen(d->d_name) >= sizeof(ents->name) ||
+		    fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		if (n == cap)
+			ents = xrealloc(ents, (cap = cap ? 2 * cap : 256) * sizeof(*ents));
+		ents[n].mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		strcpy(ents[n++].name, d->d_name);
+	}
+	if (n > CACHE_FILES) {
+		qsort(ents, n, sizeof(*ents), cmp_cache_ent);
+		for (i = 0; i < n - CACHE_FILES; i++)
+			unlinkat(fd, ents[i].name, 0);
+	}
+	closedir(dp);
+	free(ents);
+}
+
 int cache_write(const char *name, const void *buf, size_t len)
 {
 	struct sbuf path = SBUF_INIT, tmp = SBUF_INIT;
@@ -447,8 +495,12 @@ int cache_write(const char *name, const void *buf, size_t len)
 		err = -errno;
 	if (!err && rename(tmp.buf, path.buf))
 		err = -errno;
-	if (err)
+	if (err) {
 		unlink(tmp.buf);
+	} else {
+		*strrchr(path.buf, '/') = '\0';
+		cache_trim(path.buf);
+	}
 out:
 	sbuf_release(&tmp);
 	sbuf_release(&path);

@@ -174,6 +174,18 @@ def test_digest_cache_follows_the_file(ctx):
         want = hashlib.sha256(open(prog, "rb").read()).hexdigest()
         assert load_trace(t)[0]["exe_sha256"].hex() == want
     assert len([f for f in os.listdir(cache) if f.startswith("digest-")]) == 2, os.listdir(cache)
+    # The folder keeps its newest 1,000 files: a write (a miss) drops the
+    # oldest beyond them.
+    for i in range(1100):
+        old = os.path.join(cache, "digest-old%04d" % i)
+        open(old, "w").close()
+        os.utime(old, (1000000 + i, 1000000 + i))
+    with open(prog, "ab") as fh:
+        fh.write(b"\0")
+    ctx.gorr_cmd("record", "-q", "-o", t, "--", prog, "-test.run", "XXX", env=env)
+    left = os.listdir(cache)
+    assert len(left) == 1000 and "digest-old1099" in left and "digest-old0100" not in left, len(left)
+    assert load_trace(t)[0]["exe_sha256"].hex() == hashlib.sha256(open(prog, "rb").read()).hexdigest()
 
 
 @per_toolchain
