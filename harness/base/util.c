@@ -472,6 +472,17 @@ static void cache_trim(const char *dir)
 	free(ents);
 }
 
+int cache_read_all(const char *name, struct sbuf *sb)
+{
+	struct sbuf path = SBUF_INIT;
+	int err = cache_path(name, &path);
+
+	if (!err)
+		err = read_file(path.buf, sb);
+	sbuf_release(&path);
+	return err;
+}
+
 int cache_write(const char *name, const void *buf, size_t len)
 {
 	struct sbuf path = SBUF_INIT, tmp = SBUF_INIT;

@@ -77,6 +77,8 @@ int mkdir_p(const char *path, unsigned int mode);
  * temporary name and renames it, so that parallel runs read whole files:
  * 0 or a negative errno. */
 ssize_t cache_read(const char *name, void *buf, size_t len);
+/* The whole cache file, appended to sb: 0 or a negative errno. */
+int cache_read_all(const char *name, struct sbuf *sb);
 int cache_write(const char *name, const void *buf, size_t len);
 /* The SHA-256 of the file at path, kept in the cache under its device,
  * inode, size, modification and change times (as git's index skips

@@ -166,6 +166,60 @@ static void add(struct dpoint **v, size_t *n, size_t *alloc, uint64_t pc, int ki
 	(*v)[(*n)++].kind = kind;
 }
 
+/* What dpoints_find found, kept in gorr's cache by the binary's digest
+ * (gobin_cache_name): capstone over the program's functions was a
+ * quarter of a hunt run's own CPU on a test binary, and a hunt starts one
+ * run per seed.  The file: its magic, the count, then the points as the
+ * array holds them.  Bump the magic when what a point is changes. */
+#define DPOINTS_CACHE_MAGIC "gorrdpt1"
+
+struct dpoints_file {
+	char magic[8];
+	uint64_t n;
+};
+
+static int dpoints_load(const struct gobin *b, struct dpoint **out, size_t *n)
+{
+	struct sbuf name = SBUF_INIT, data = SBUF_INIT;
+	struct dpoints_file h;
+	int err = gobin_cache_name(b, "dpoints", &name);
+
+	if (!err)
+		err = cache_read_all(name.buf, &data);
+	if (!err && (data.len < sizeof(h) ||
+		     (memcpy(&h, data.buf, sizeof(h)), memcmp(h.magic, DPOINTS_CACHE_MAGIC, 8)) ||
+		     h.n != (data.len - sizeof(h)) / sizeof(**out) ||
+		     (data.len - sizeof(h)) % sizeof(**out)))
+		err = -EPROTO;
+	if (!err) {
+		*n = (size_t)h.n;
+		*out = h.n ? xmalloc((size_t)h.n * sizeof(**out)) : NULL;
+		if (h.n)
+			memcpy(*out, data.buf + sizeof(h), (size_t)h.n * sizeof(**out));
+	}
+	sbuf_release(&data);
+	sbuf_release(&name);
+	return err;
+}
+
+static void dpoints_store(const struct gobin *b, const struct dpoint *v, size_t n)
+{
+	struct sbuf name = SBUF_INIT, data = SBUF_INIT;
+	struct dpoints_file h;
+
+	if (gobin_cache_name(b, "dpoints", &name) == 0) {
+		memset(&h, 0, sizeof(h));
+		memcpy(h.magic, DPOINTS_CACHE_MAGIC, 8);
+		h.n = n;
+		sbuf_add(&data, &h, sizeof(h));
+		if (n)
+			sbuf_add(&data, v, n * sizeof(*v));
+		cache_write(name.buf, data.buf, data.len);
+	}
+	sbuf_release(&data);
+	sbuf_release(&name);
+}
+
 int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 {
 	const struct gobin *b = &s->bin;
@@ -185,6 +239,8 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 	 * elsewhere than their file's addresses: not armed. */
 	if (!b->file || b->file_size < 18 || (b->file[16] | b->file[17] << 8) != 2)
 		return -ENOTSUP;
+	if (dpoints_load(b, out, n) == 0)
+		return 0;
 	/* GOROOT/src from runtime.main's source, "/usr/lib/go-1.19/src/..."
 	 * (runtime/proc.go); -trimpath leaves "runtime/proc.go". */
 	entry = gobin_func_entry(b, "runtime.main");
@@ -252,6 +308,7 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 			v[k++] = v[i];
 		else if (v[i].kind == DP_GO_RETURN)
 			v[k - 1].kind = DP_GO_RETURN;
+	dpoints_store(b, v, k);
 	*out = v;
 	*n = k;
 	return 0;

@@ -765,6 +765,15 @@ static void find_gofunc(struct gobin *b)
 		b->gofunc = sym->addr;
 }
 
+int gobin_cache_name(const struct gobin *b, const char *kind, struct sbuf *name)
+{
+	if (!b->has_digest)
+		return -ENOENT;
+	sbuf_addf(name, "%s-", kind);
+	sbuf_add_hex(name, b->digest, sizeof(b->digest));
+	return 0;
+}
+
 int gobin_open(struct gobin *b, const char *path)
 {
 	Elf *elf = NULL;

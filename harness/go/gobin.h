@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sbuf;
+
 struct gobin_sym {
 	char *name;
 	uint64_t addr, size;
@@ -50,7 +52,16 @@ struct gobin {
 	size_t nsegs;
 	unsigned char *file;	/* the whole file, mapped */
 	size_t file_size;
+	/* The file's SHA-256, when the session hashed it (session_init):
+	 * the name of what gorr's cache keeps about it. */
+	unsigned char digest[32];
+	int has_digest;
 };
+
+/* The name of gorr's cache file (util.h cache_read) that keeps what kind
+ * ("layout", "dpoints") says about this binary: kind-DIGEST.  -ENOENT
+ * when the binary has no digest (a gobin opened by hand). */
+int gobin_cache_name(const struct gobin *b, const char *kind, struct sbuf *name);
 
 /* What a PC maps to; strings point into the gobin and live as long as it. */
 struct gobin_loc {

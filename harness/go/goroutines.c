@@ -147,26 +147,13 @@ struct layout_file {
 	struct go_layout L;	/* its pointers 0 */
 };
 
-/* The cache file's name, only for the program session_init hashed (a
- * session made by hand has no digest: all of them would share one). */
-static int layout_cache_name(const struct session *s, struct sbuf *name)
-{
-	static const unsigned char none[sizeof(s->exe_digest)];
-
-	if (!s->exe || strcmp(s->bin.path, s->exe) || !memcmp(s->exe_digest, none, sizeof(none)))
-		return -ENOENT;
-	sbuf_adds(name, "layout-");
-	sbuf_add_hex(name, s->exe_digest, sizeof(s->exe_digest));
-	return 0;
-}
-
 static int layout_cache_load(const struct session *s, struct go_layout *L)
 {
 	struct sbuf name = SBUF_INIT;
 	struct layout_file f;
 	ssize_t n = -1;
 
-	if (layout_cache_name(s, &name) == 0)
+	if (gobin_cache_name(&s->bin, "layout", &name) == 0)
 		n = cache_read(name.buf, &f, sizeof(f));
 	sbuf_release(&name);
 	if (n != (ssize_t)sizeof(f) || memcmp(f.magic, LAYOUT_CACHE_MAGIC, 8) ||
@@ -183,7 +170,7 @@ static void layout_cache_store(const struct session *s, const struct go_layout *
 	struct sbuf name = SBUF_INIT;
 	struct layout_file f;
 
-	if (layout_cache_name(s, &name) == 0) {
+	if (gobin_cache_name(&s->bin, "layout", &name) == 0) {
 		memset(&f, 0, sizeof(f));
 		memcpy(f.magic, LAYOUT_CACHE_MAGIC, 8);
 		f.size = sizeof(f.L);

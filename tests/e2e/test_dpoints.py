@@ -92,3 +92,24 @@ def test_decision_point_schedules_repeat_and_replay(ctx):
                     (level, seed, test, rep)
     # The schedules did switch, and preempt goroutines, in the program's code.
     assert at_points >= 5 and preempted >= 3, (at_points, preempted)
+
+
+@per_toolchain
+def test_cached_analysis_gives_the_same_runs(ctx):
+    """The decision points and the runtime layout come from gorr's cache
+    after the first run on a binary (harness/go/dpoints.c dpoints_load,
+    goroutines.c layout_cache_load): a run with the cache off, the run
+    that fills it and one that reads it give the same trace, and the
+    cache holds one file of each kind."""
+    prog = ctx.prog("example-interleave.test")
+    cache = ctx.path("cache")
+    dumps = []
+    for where in ("off", cache, cache):
+        t = ctx.path("c.gorr")
+        r = ctx.gorr_cmd("run", "-q", "--seed", "7", "--chaos", "3", "--leaks", "-o", t, "--", prog,
+                         env=dict(os.environ, GORR_CACHE_DIR=where), check_exit=None)
+        dumps.append((r.returncode, r.stdout, ctx.gorr_cmd("dump", t).stdout))
+    assert dumps[0] == dumps[1] == dumps[2], [d[:2] for d in dumps]
+    assert "timeslice ends" in dumps[0][2]
+    kinds = sorted(f.split("-")[0] for f in os.listdir(cache))
+    assert kinds == ["digest", "dpoints", "layout"], kinds
