@@ -13,7 +13,7 @@
 struct sbuf;
 
 struct gobin_sym {
-	char *name;
+	const char *name;	/* in the mapped file's string table */
 	uint64_t addr, size;
 	int is_func;
 };
@@ -41,8 +41,12 @@ struct gobin {
 	/* .symtab, sorted by address */
 	struct gobin_sym *syms;
 	size_t nsyms;
-	/* name index into syms, sorted by name */
+	/* name index into syms: a hash table of index + 1 (0: empty),
+	 * name_mask + 1 slots, at most half full */
 	size_t *by_name;
+	size_t name_mask;
+	char **owned;		/* names copied (not in the mapped file) */
+	size_t nowned;
 
 	/* Loadable segments, to read initialised data by virtual address. */
 	struct gobin_seg {
