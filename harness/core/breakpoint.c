@@ -198,6 +198,64 @@ int bp_insert(struct session *s, struct thread *t, uint64_t pc)
 	return 0;
 }
 
+/* Points closer than this to the previous one share a span; a span is at
+ * most BP_SPAN bytes.  Bytes between points are written back as they
+ * were read (the thread is stopped), and only pages that hold a point or
+ * lie between two close ones are touched (each written page of text
+ * becomes the process's own copy). */
+#define BP_GAP 256
+#define BP_SPAN 4096
+
+size_t bp_insert_sorted(struct session *s, struct thread *t, const uint64_t *pcs, size_t n)
+{
+	unsigned char span[BP_SPAN], orig[BP_SPAN];
+	size_t i = 0, j, k, armed = 0;
+
+	while (i < n) {
+		uint64_t lo = pcs[i], len;
+		int found;
+
+		for (j = i + 1; j < n && pcs[j] - pcs[j - 1] < BP_GAP && pcs[j] - lo < BP_SPAN; j++)
+			;
+		len = pcs[j - 1] - lo + 1;
+		if (mem_read(t->tid, lo, orig, (size_t)len)) {
+			/* One at a time, as bp_insert does. */
+			for (k = i; k < j; k++)
+				armed += bp_insert(s, t, pcs[k]) == 0;
+			i = j;
+			continue;
+		}
+		memcpy(span, orig, (size_t)len);
+		for (k = i; k < j; k++)
+			span[pcs[k] - lo] = 0xcc;
+		if (bp_code_write(s, t, lo, span, (size_t)len) == 0) {
+			for (k = i; k < j; k++) {
+				size_t at = locate(s, t->tgid, pcs[k], &found);
+				struct breakpoint *b;
+
+				armed++;
+				if (found) {
+					s->bps[at].refs++;
+					continue;
+				}
+				if (s->nbps == s->bps_alloc) {
+					s->bps_alloc = s->bps_alloc ? 2 * s->bps_alloc : 8;
+					s->bps = xrealloc(s->bps, s->bps_alloc * sizeof(*s->bps));
+				}
+				memmove(&s->bps[at + 1], &s->bps[at], (s->nbps - at) * sizeof(*s->bps));
+				s->nbps++;
+				b = &s->bps[at];
+				b->tgid = t->tgid;
+				b->pc = pcs[k];
+				b->orig = orig[pcs[k] - lo];
+				b->refs = 1;
+			}
+		}
+		i = j;
+	}
+	return armed;
+}
+
 int bp_remove(struct session *s, struct thread *t, uint64_t pc)
 {
 	struct breakpoint *b = find(s, t->tgid, pc);

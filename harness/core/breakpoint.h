@@ -8,6 +8,11 @@
 
 /* Insert a breakpoint at pc in t's process; 0 or a negative errno. */
 int bp_insert(struct session *s, struct thread *t, uint64_t pc);
+/* bp_insert at each of the n pcs (sorted, ascending): nearby ones read and
+ * written as one span (a Go program's decision points are hundreds,
+ * armed at its start: two syscalls each before).  Returns how many are
+ * armed. */
+size_t bp_insert_sorted(struct session *s, struct thread *t, const uint64_t *pcs, size_t n);
 /* Remove it; 0 or a negative errno. */
 int bp_remove(struct session *s, struct thread *t, uint64_t pc);
 /* Whether a breakpoint of gorr's is at pc in t's process. */

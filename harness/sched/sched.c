@@ -2157,9 +2157,14 @@ void sched_exec(struct session *s, struct thread *t, int index)
 	s->ndpoints = j;
 	s->dpoints_tgid = t->tgid;
 	s->dp_hits = xcalloc(s->ndpoints, sizeof(*s->dp_hits));
-	for (i = 0; i < s->ndpoints; i++)
-		if (bp_insert(s, t, s->dpoints[i].pc) == 0)
-			armed++;
+	{
+		uint64_t *pcs = xmalloc((s->ndpoints + 1) * sizeof(*pcs));
+
+		for (i = 0; i < s->ndpoints; i++)
+			pcs[i] = s->dpoints[i].pc;
+		armed = bp_insert_sorted(s, t, pcs, s->ndpoints);
+		free(pcs);
+	}
 	if (!armed) {
 		free(s->dpoints);
 		s->dpoints = NULL;
