@@ -630,17 +630,23 @@ int goroutine_stack_hash(struct session *s, struct thread *t, const struct user_
 {
 	unsigned char *buf, d[32];
 	struct sha256 sh;
-	uint64_t g, hi;
+	uint64_t g, hi, bounds[2];
 	int64_t goid;
 	size_t len;
 	int err;
 
 	/* runtime.g starts with its stack bounds, lo and hi
-	 * (runtime/runtime2.go: stack stack; "offset known to runtime/cgo"). */
+	 * (runtime/runtime2.go: stack stack; "offset known to runtime/cgo").
+	 * rsp must lie between them: code that switched to the system stack
+	 * with g unchanged (runtime.nanotime1 calls the vDSO on g0's) has
+	 * it elsewhere, and [rsp, hi) then ran over other stacks and heap
+	 * whose dead bytes differ in replay (time's and math/big's tests
+	 * diverged at slices in nanotime1: registers equal, digest not). */
 	if (goroutine_id_regs(s, t, regs, &goid) || goid <= 0 ||
-	    thread_read(t, regs->fs_base - 8, &g, 8) || !g || thread_read(t, g + 8, &hi, 8) ||
-	    hi <= regs->rsp)
+	    thread_read(t, regs->fs_base - 8, &g, 8) || !g || thread_read(t, g, bounds, 16) ||
+	    regs->rsp < bounds[0] || bounds[1] <= regs->rsp)
 		return -ENOENT;
+	hi = bounds[1];
 	len = hi - regs->rsp > GSTACK_HASH_MAX ? GSTACK_HASH_MAX : (size_t)(hi - regs->rsp);
 	buf = xmalloc(len);
 	err = thread_read(t, regs->rsp, buf, len);
