@@ -1,6 +1,9 @@
+#define _GNU_SOURCE
 #include "harness/base/util.h"
 
 #include <dirent.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include "harness/base/sha256.h"
 #include <fcntl.h>
@@ -470,6 +473,50 @@ static void cache_trim(const char *dir)
 	}
 	closedir(dp);
 	free(ents);
+}
+
+/* dl_iterate_phdr's first object is the program itself (dlpi_name ""):
+ * its PT_NOTE segments hold the NT_GNU_BUILD_ID note the linker wrote. */
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct sbuf *sb = data;
+	int i;
+
+	(void)size;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const unsigned char *p, *end;
+
+		if (ph->p_type != PT_NOTE)
+			continue;
+		p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+		end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const void *)p;
+			const unsigned char *desc = p + sizeof(*nh) + ((nh->n_namesz + 3) & ~3u);
+
+			if (desc + nh->n_descsz > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    !memcmp(p + sizeof(*nh), "GNU", 4) && nh->n_descsz >= 8) {
+				sbuf_add_hex(sb, desc, 8);
+				return 1;
+			}
+			p = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1;	/* only the first object */
+}
+
+void cache_add_build(struct sbuf *sb)
+{
+	size_t before = sb->len;
+	struct stat st;
+
+	dl_iterate_phdr(find_build_id, sb);
+	if (sb->len == before && stat("/proc/self/exe", &st) == 0)
+		sbuf_addf(sb, "%llx-%llx", (unsigned long long)st.st_size,
+			  (unsigned long long)st.st_mtim.tv_sec);
 }
 
 int cache_read_all(const char *name, struct sbuf *sb)

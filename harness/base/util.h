@@ -77,6 +77,11 @@ int mkdir_p(const char *path, unsigned int mode);
  * temporary name and renames it, so that parallel runs read whole files:
  * 0 or a negative errno. */
 ssize_t cache_read(const char *name, void *buf, size_t len);
+/* Append to sb what names this build of gorr in cache files whose
+ * contents its code computes (the decision points, the runtime layout):
+ * its GNU build ID's first 8 bytes in hex, else the size and modification
+ * time of /proc/self/exe; so that a rebuilt gorr computes them again. */
+void cache_add_build(struct sbuf *sb);
 /* The whole cache file, appended to sb: 0 or a negative errno. */
 int cache_read_all(const char *name, struct sbuf *sb);
 int cache_write(const char *name, const void *buf, size_t len);

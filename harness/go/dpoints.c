@@ -170,7 +170,9 @@ static void add(struct dpoint **v, size_t *n, size_t *alloc, uint64_t pc, int ki
  * (gobin_cache_name): capstone over the program's functions was a
  * quarter of a hunt run's own CPU on a test binary, and a hunt starts one
  * run per seed.  The file: its magic, the count, then the points as the
- * array holds them.  Bump the magic when what a point is changes. */
+ * array holds them.  Its name carries gorr's build ID (gobin_cache_name),
+ * so a gorr whose rules changed finds them again; the magic guards the
+ * file's shape. */
 #define DPOINTS_CACHE_MAGIC "gorrdpt1"
 
 struct dpoints_file {

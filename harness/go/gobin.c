@@ -774,6 +774,9 @@ int gobin_cache_name(const struct gobin *b, const char *kind, struct sbuf *name)
 		return -ENOENT;
 	sbuf_addf(name, "%s-", kind);
 	sbuf_add_hex(name, b->digest, sizeof(b->digest));
+	/* What gorr's code computed: another build computes it again. */
+	sbuf_adds(name, "-");
+	cache_add_build(name);
 	return 0;
 }
 

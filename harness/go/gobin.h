@@ -63,8 +63,9 @@ struct gobin {
 };
 
 /* The name of gorr's cache file (util.h cache_read) that keeps what kind
- * ("layout", "dpoints") says about this binary: kind-DIGEST.  -ENOENT
- * when the binary has no digest (a gobin opened by hand). */
+ * ("layout", "dpoints") says about this binary: kind-DIGEST-BUILD (BUILD:
+ * this gorr's, cache_add_build).  -ENOENT when the binary has no digest
+ * (a gobin opened by hand). */
 int gobin_cache_name(const struct gobin *b, const char *kind, struct sbuf *name);
 
 /* What a PC maps to; strings point into the gobin and live as long as it. */

@@ -135,9 +135,10 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
  * cache_read) in a file named by the binary's digest
  * (session.exe_digest): libdw decompresses every debug section of a Go
  * binary (zlib), 40 of the 60 ms a `gorr run` of a 4.5 MB test binary
- * took, and a hunt starts one run per seed on the same binary.  A file
- * of another size or magic is ignored and written again.  Bump the
- * version when struct go_layout changes meaning at the same size. */
+ * took, and a hunt starts one run per seed on the same binary.  The
+ * name carries gorr's build ID too (gobin_cache_name): another gorr reads
+ * the DWARF again.  A file of another size or magic is ignored and
+ * written again. */
 #define LAYOUT_CACHE_MAGIC "gorrlay2"
 
 struct layout_file {

@@ -137,7 +137,8 @@ def test_layout_cache(ctx):
     cache = ctx.path("cache")
     env = dict(os.environ, GORR_CACHE_DIR=cache)
     digest = hashlib.sha256(open(prog, "rb").read()).hexdigest()
-    f = os.path.join(cache, "layout-" + digest)
+    build = re.search(r"Build ID: ([0-9a-f]{16})",
+                      ctx.run(["readelf", "-n", ctx.gorr], check_exit=0).stdout)
     outs = []
     for damage in (False, False, True):
         if damage:
@@ -146,8 +147,12 @@ def test_layout_cache(ctx):
         r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--leaks", "--", prog, env=env)
         assert r.returncode == 123, r
         outs.append(parse_dump(r.stderr))
-        assert [f for f in os.listdir(cache) if f.startswith("layout-")] == ["layout-" + digest], \
-            os.listdir(cache)
+        # Named by the binary's digest and this gorr's build ID.
+        names = [n for n in os.listdir(cache) if n.startswith("layout-")]
+        assert len(names) == 1 and names[0].startswith("layout-" + digest + "-"), names
+        if build:
+            assert names[0] == "layout-%s-%s" % (digest, build.group(1)), names
+        f = os.path.join(cache, names[0])
         assert open(f, "rb").read(8) == b"gorrlay2"
     assert outs[0] == outs[1] == outs[2] and len(outs[0]) == 4, outs
     off = ctx.path("nocache")
