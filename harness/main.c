@@ -28,8 +28,8 @@ static const char usage[] =
 	"--inject RULE (fault injection, docs/fault-plan.md) and --leaks.\n"
 	"\n"
 	"environment: GORR_CACHE_DIR (default $XDG_CACHE_HOME/gorr or ~/.cache/gorr;\n"
-	"\"off\": none) keeps binaries' digests and the Go runtime layouts read\n"
-	"from their DWARF.\n";
+	"\"off\": none) keeps binaries' digests, the Go runtime layouts read from\n"
+	"their DWARF and their decision points.\n";
 
 struct command {
 	const char *name;

@@ -235,10 +235,8 @@ int session_init(struct session *s, const struct session_opts *o,
 		error("cannot read '%s': %s", s->exe, strerror(-err));
 		return err;
 	}
-	if (s->have_bin) {
-		memcpy(s->bin.digest, s->exe_digest, sizeof(s->bin.digest));
-		s->bin.has_digest = 1;
-	}
+	if (s->have_bin)
+		s->bin.digest = s->exe_digest;
 	if (o->pin_cpu >= CPU_SETSIZE) {
 		error("--pin: no such CPU '%d'", o->pin_cpu);
 		return -EINVAL;

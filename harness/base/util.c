@@ -407,27 +407,6 @@ static int cache_path(const char *name, struct sbuf *path)
 	return 0;
 }
 
-ssize_t cache_read(const char *name, void *buf, size_t len)
-{
-	struct sbuf path = SBUF_INIT;
-	ssize_t n = -ENOENT;
-	int fd;
-
-	if (cache_path(name, &path) == 0) {
-		fd = open(path.buf, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			n = -errno;
-		} else {
-			n = read(fd, buf, len);
-			if (n < 0)
-				n = -errno;
-			close(fd);
-		}
-	}
-	sbuf_release(&path);
-	return n;
-}
-
 /* The cache keeps its newest CACHE_FILES files: each new binary a run
  * meets adds two (a few hundred bytes), and a write is a miss, rare next
  * to the reads, so the folder is looked over at each one. */
@@ -575,7 +554,7 @@ struct digest_entry {
 int sha256_file_cached(const char *path, unsigned char out[32])
 {
 	struct digest_entry want, got;
-	struct sbuf name = SBUF_INIT;
+	struct sbuf name = SBUF_INIT, data = SBUF_INIT;
 	unsigned char key[32];
 	struct sha256 h;
 	struct stat st;
@@ -597,12 +576,15 @@ int sha256_file_cached(const char *path, unsigned char out[32])
 	sha256_final(&h, key);
 	sbuf_adds(&name, "digest-");
 	sbuf_add_hex(&name, key, 16);
-	if (cache_read(name.buf, &got, sizeof(got)) == (ssize_t)sizeof(got) &&
-	    !memcmp(&got, &want, offsetof(struct digest_entry, digest))) {
+	if (cache_read_all(name.buf, &data) == 0 && data.len == sizeof(got) &&
+	    (memcpy(&got, data.buf, sizeof(got)),
+	     !memcmp(&got, &want, offsetof(struct digest_entry, digest)))) {
 		memcpy(out, got.digest, 32);
+		sbuf_release(&data);
 		sbuf_release(&name);
 		return 0;
 	}
+	sbuf_release(&data);
 	err = sha256_file(path, out);
 	/* Only a file that did not change while it was hashed. */
 	if (!err && stat(path, &st) == 0 && st.st_ctim.tv_sec == want.ctime_sec &&

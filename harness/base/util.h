@@ -69,20 +69,30 @@ int parse_u64(const char *s, uint64_t *out);
  * 0 (also when it exists as a directory) or a negative errno. */
 int mkdir_p(const char *path, unsigned int mode);
 
+/* FNV-1a over n bytes, going on from h (FNV1A_INIT to begin): a cheap
+ * hash for tables and for telling states apart, not a digest. */
+#define FNV1A_INIT 14695981039346656037ULL
+
+static inline uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	while (n--)
+		h = (h ^ *p++) * 1099511628211ULL;
+	return h;
+}
+
 /* gorr's cache (README, "Goroutines"): small files that spare a run work
  * an earlier run did on the same binary, in $GORR_CACHE_DIR ("" or "off":
- * none), else $XDG_CACHE_HOME/gorr, else ~/.cache/gorr.  cache_read
- * returns the bytes read into buf (at most len) or a negative errno
- * (-ENOENT without a cache); cache_write writes the whole file under a
- * temporary name and renames it, so that parallel runs read whole files:
- * 0 or a negative errno. */
-ssize_t cache_read(const char *name, void *buf, size_t len);
+ * none), else $XDG_CACHE_HOME/gorr, else ~/.cache/gorr.  cache_read_all
+ * appends the whole file named name to sb (-ENOENT without a cache);
+ * cache_write writes the whole file under a temporary name and renames
+ * it, so that parallel runs read whole files.  0 or a negative errno. */
 /* Append to sb what names this build of gorr in cache files whose
  * contents its code computes (the decision points, the runtime layout):
  * its GNU build ID's first 8 bytes in hex, else the size and modification
  * time of /proc/self/exe; so that a rebuilt gorr computes them again. */
 void cache_add_build(struct sbuf *sb);
-/* The whole cache file, appended to sb: 0 or a negative errno. */
 int cache_read_all(const char *name, struct sbuf *sb);
 int cache_write(const char *name, const void *buf, size_t len);
 /* The SHA-256 of the file at path, kept in the cache under its device,

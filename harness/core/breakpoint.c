@@ -167,23 +167,18 @@ void bp_release(struct session *s)
 	s->bp_memfd1 = 0;
 }
 
-int bp_insert(struct session *s, struct thread *t, uint64_t pc)
+/* Enter the breakpoint at pc in tgid's process, whose INT3 is written,
+ * in the sorted table: one more reference when it is there already. */
+static void table_add(struct session *s, pid_t tgid, uint64_t pc, unsigned char orig)
 {
-	const unsigned char int3 = 0xcc;
 	struct breakpoint *b;
-	unsigned char orig;
-	int err, found;
-	size_t i = locate(s, t->tgid, pc, &found);
+	int found;
+	size_t i = locate(s, tgid, pc, &found);
 
 	if (found) {
 		s->bps[i].refs++;
-		return 0;
+		return;
 	}
-	err = mem_read(t->tid, pc, &orig, 1);
-	if (!err)
-		err = code_write(s, t, pc, int3);
-	if (err)
-		return err;
 	if (s->nbps == s->bps_alloc) {
 		s->bps_alloc = s->bps_alloc ? 2 * s->bps_alloc : 8;
 		s->bps = xrealloc(s->bps, s->bps_alloc * sizeof(*s->bps));
@@ -191,10 +186,28 @@ int bp_insert(struct session *s, struct thread *t, uint64_t pc)
 	memmove(&s->bps[i + 1], &s->bps[i], (s->nbps - i) * sizeof(*s->bps));
 	s->nbps++;
 	b = &s->bps[i];
-	b->tgid = t->tgid;
+	b->tgid = tgid;
 	b->pc = pc;
 	b->orig = orig;
 	b->refs = 1;
+}
+
+int bp_insert(struct session *s, struct thread *t, uint64_t pc)
+{
+	const unsigned char int3 = 0xcc;
+	unsigned char orig;
+	int err;
+
+	if (bp_at(s, t, pc)) {
+		table_add(s, t->tgid, pc, 0);
+		return 0;
+	}
+	err = mem_read(t->tid, pc, &orig, 1);
+	if (!err)
+		err = code_write(s, t, pc, int3);
+	if (err)
+		return err;
+	table_add(s, t->tgid, pc, orig);
 	return 0;
 }
 
@@ -213,7 +226,6 @@ size_t bp_insert_sorted(struct session *s, struct thread *t, const uint64_t *pcs
 
 	while (i < n) {
 		uint64_t lo = pcs[i], len;
-		int found;
 
 		for (j = i + 1; j < n && pcs[j] - pcs[j - 1] < BP_GAP && pcs[j] - lo < BP_SPAN; j++)
 			;
@@ -229,27 +241,11 @@ size_t bp_insert_sorted(struct session *s, struct thread *t, const uint64_t *pcs
 		for (k = i; k < j; k++)
 			span[pcs[k] - lo] = 0xcc;
 		if (bp_code_write(s, t, lo, span, (size_t)len) == 0) {
-			for (k = i; k < j; k++) {
-				size_t at = locate(s, t->tgid, pcs[k], &found);
-				struct breakpoint *b;
-
-				armed++;
-				if (found) {
-					s->bps[at].refs++;
-					continue;
-				}
-				if (s->nbps == s->bps_alloc) {
-					s->bps_alloc = s->bps_alloc ? 2 * s->bps_alloc : 8;
-					s->bps = xrealloc(s->bps, s->bps_alloc * sizeof(*s->bps));
-				}
-				memmove(&s->bps[at + 1], &s->bps[at], (s->nbps - at) * sizeof(*s->bps));
-				s->nbps++;
-				b = &s->bps[at];
-				b->tgid = t->tgid;
-				b->pc = pcs[k];
-				b->orig = orig[pcs[k] - lo];
-				b->refs = 1;
-			}
+			/* (A pc that was one of gorr's already read as an
+			 * INT3: table_add keeps its own original byte.) */
+			for (k = i; k < j; k++)
+				table_add(s, t->tgid, pcs[k], orig[pcs[k] - lo]);
+			armed += j - i;
 		}
 		i = j;
 	}

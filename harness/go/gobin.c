@@ -590,16 +590,12 @@ static int cmp_sym_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* FNV-1a: the name index is built at every start (a Go binary's .symtab
- * holds some 10,000-20,000 functions and objects), where sorting the
- * names had been 13% of a run's own CPU. */
+/* The name index is a hash table built at every start (a Go binary's
+ * .symtab holds some 10,000-20,000 functions and objects), where sorting
+ * the names had been 13% of a run's own CPU. */
 static uint64_t name_hash(const char *name)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
-	return h;
+	return fnv1a(FNV1A_INIT, name, strlen(name));
 }
 
 const struct gobin_sym *gobin_symbol(const struct gobin *b, const char *name)
@@ -634,10 +630,19 @@ int gobin_read_vaddr(const struct gobin *b, uint64_t addr, void *buf, size_t siz
 static int load_symtab(struct gobin *b, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
+	Elf_Scn *strscn = elf_getscn(elf, sh->sh_link);
 	size_t i, n, count = 0, slots;
+	const char *strtab;
+	GElf_Shdr strsh;
 
-	if (!data || !sh->sh_entsize)
+	/* The names stay where they are, in the mapped file's string table
+	 * (no copy each): in bounds and NUL-terminated there. */
+	if (!data || !sh->sh_entsize || !strscn || !gelf_getshdr(strscn, &strsh) ||
+	    strsh.sh_type != SHT_STRTAB || strsh.sh_offset > b->file_size ||
+	    strsh.sh_size > b->file_size - strsh.sh_offset || !strsh.sh_size ||
+	    b->file[strsh.sh_offset + strsh.sh_size - 1])
 		return 0;
+	strtab = (const char *)b->file + strsh.sh_offset;
 	n = sh->sh_size / sh->sh_entsize;
 	b->syms = xcalloc(n, sizeof(*b->syms));
 	for (i = 0; i < n; i++) {
@@ -650,15 +655,11 @@ static int load_symtab(struct gobin *b, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
 		type = GELF_ST_TYPE(sym.st_info);
 		if (type != STT_FUNC && type != STT_OBJECT)
 			continue;
-		name = elf_strptr(elf, sh->sh_link, sym.st_name);
-		if (!name || !*name)
+		if (sym.st_name >= strsh.sh_size)
 			continue;
-		/* libelf hands out the string table in place (elf_memory over
-		 * the mapped file); a copy is made should it ever not. */
-		if (name < (const char *)b->file || name >= (const char *)b->file + b->file_size) {
-			b->owned = xrealloc(b->owned, (b->nowned + 1) * sizeof(*b->owned));
-			name = b->owned[b->nowned++] = xstrdup(name);
-		}
+		name = strtab + sym.st_name;
+		if (!*name)
+			continue;
 		b->syms[count].name = name;
 		b->syms[count].addr = sym.st_value;
 		b->syms[count].size = sym.st_size;
@@ -770,10 +771,10 @@ static void find_gofunc(struct gobin *b)
 
 int gobin_cache_name(const struct gobin *b, const char *kind, struct sbuf *name)
 {
-	if (!b->has_digest)
+	if (!b->digest)
 		return -ENOENT;
 	sbuf_addf(name, "%s-", kind);
-	sbuf_add_hex(name, b->digest, sizeof(b->digest));
+	sbuf_add_hex(name, b->digest, 32);
 	/* What gorr's code computed: another build computes it again. */
 	sbuf_adds(name, "-");
 	cache_add_build(name);
@@ -893,11 +894,6 @@ out:
 
 void gobin_release(struct gobin *b)
 {
-	size_t i;
-
-	for (i = 0; i < b->nowned; i++)
-		free(b->owned[i]);
-	free(b->owned);
 	free(b->syms);
 	free(b->by_name);
 	free(b->segs);

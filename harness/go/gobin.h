@@ -45,8 +45,6 @@ struct gobin {
 	 * name_mask + 1 slots, at most half full */
 	size_t *by_name;
 	size_t name_mask;
-	char **owned;		/* names copied (not in the mapped file) */
-	size_t nowned;
 
 	/* Loadable segments, to read initialised data by virtual address. */
 	struct gobin_seg {
@@ -56,13 +54,13 @@ struct gobin {
 	size_t nsegs;
 	unsigned char *file;	/* the whole file, mapped */
 	size_t file_size;
-	/* The file's SHA-256, when the session hashed it (session_init):
-	 * the name of what gorr's cache keeps about it. */
-	unsigned char digest[32];
-	int has_digest;
+	/* The file's SHA-256 (32 bytes, session.exe_digest), when the
+	 * session hashed it (session_init): the name of what gorr's cache
+	 * keeps about it; NULL otherwise. */
+	const unsigned char *digest;
 };
 
-/* The name of gorr's cache file (util.h cache_read) that keeps what kind
+/* The name of gorr's cache file (util.h cache_read_all) that keeps what kind
  * ("layout", "dpoints") says about this binary: kind-DIGEST-BUILD (BUILD:
  * this gorr's, cache_add_build).  -ENOENT when the binary has no digest
  * (a gobin opened by hand). */

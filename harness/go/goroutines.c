@@ -132,7 +132,7 @@ static int layout_from_dwarf(const char *path, struct go_layout *L, struct sbuf 
 }
 
 /* The layout read from a binary's DWARF, kept in gorr's cache (util.h
- * cache_read) in a file named by the binary's digest
+ * cache_read_all) in a file named by the binary's digest
  * (session.exe_digest): libdw decompresses every debug section of a Go
  * binary (zlib), 40 of the 60 ms a `gorr run` of a 4.5 MB test binary
  * took, and a hunt starts one run per seed on the same binary.  The
@@ -150,15 +150,19 @@ struct layout_file {
 
 static int layout_cache_load(const struct session *s, struct go_layout *L)
 {
-	struct sbuf name = SBUF_INIT;
+	struct sbuf name = SBUF_INIT, data = SBUF_INIT;
 	struct layout_file f;
-	ssize_t n = -1;
+	int err = gobin_cache_name(&s->bin, "layout", &name);
 
-	if (gobin_cache_name(&s->bin, "layout", &name) == 0)
-		n = cache_read(name.buf, &f, sizeof(f));
+	if (!err)
+		err = cache_read_all(name.buf, &data);
+	if (!err && data.len == sizeof(f))
+		memcpy(&f, data.buf, sizeof(f));
+	else
+		err = -ENOENT;
+	sbuf_release(&data);
 	sbuf_release(&name);
-	if (n != (ssize_t)sizeof(f) || memcmp(f.magic, LAYOUT_CACHE_MAGIC, 8) ||
-	    f.size != sizeof(f.L))
+	if (err || memcmp(f.magic, LAYOUT_CACHE_MAGIC, 8) || f.size != sizeof(f.L))
 		return -ENOENT;
 	*L = f.L;
 	L->source = "DWARF";

@@ -983,7 +983,7 @@ static void idle_call(struct session *s)
 	struct thread *t = session_thread(s, s->leader);
 	struct goroutine *gs = NULL;
 	struct sbuf why = SBUF_INIT;
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = FNV1A_INIT;
 	size_t n = 0, i;
 	int blocked = 1;
 
@@ -992,8 +992,7 @@ static void idle_call(struct session *s)
 	s->idle_next = s->idle_calls + IDLE_CALLS + (s->idle_same & 1 ? 37 : 0);
 	if (goroutines_read(s, t, &gs, &n, &why) == 0) {
 		for (i = 0; i < n && blocked; i++) {
-			const unsigned char *p = (const unsigned char *)&gs[i].goid;
-			size_t k;
+			uint64_t moves = (uint64_t)gs[i].moves;
 
 			if (gs[i].system)
 				continue;
@@ -1005,12 +1004,10 @@ static void idle_call(struct session *s)
 				blocked = 0;
 				break;
 			}
-			for (k = 0; k < sizeof(gs[i].goid); k++)
-				h = (h ^ p[k]) * 1099511628211ULL;
-			for (k = 0; gs[i].state[k]; k++)
-				h = (h ^ (unsigned char)gs[i].state[k]) * 1099511628211ULL;
-			h = (h ^ gs[i].pc) * 1099511628211ULL;
-			h = (h ^ (uint64_t)gs[i].moves) * 1099511628211ULL;
+			h = fnv1a(h, &gs[i].goid, sizeof(gs[i].goid));
+			h = fnv1a(h, gs[i].state, strlen(gs[i].state));
+			h = fnv1a(h, &gs[i].pc, sizeof(gs[i].pc));
+			h = fnv1a(h, &moves, sizeof(moves));
 		}
 		s->idle_same = blocked && n && h == s->idle_hash ? s->idle_same + 1 : 0;
 		s->idle_hash = blocked ? h : 0;
