@@ -1196,6 +1196,21 @@ static void release_blocked(struct session *s, struct thread *t)
 	s->running = NULL;
 }
 
+/* How long a thread computes without a stop before gorr interrupts it
+ * under virtual time.  While the exit waits for the goroutines to
+ * settle, less: each round of the settling is one slice of the others
+ * and 1 ms of the clock, and a goroutine that spins with no decision
+ * point (no --chaos) would make each round last the full 200 ms (two
+ * pollers spinning on a select with default: 14 s at os.Exit).  Those
+ * slices end where the machine's speed puts them, as any clock-ended
+ * slice (`clock` in the trace). */
+#define SETTLE_INTERRUPT_NS (10 * 1000 * 1000)
+
+static int64_t interrupt_ns(const struct session *s)
+{
+	return s->exiting ? SETTLE_INTERRUPT_NS : VIRTUAL_INTERRUPT_NS;
+}
+
 void sched_tick(struct session *s)
 {
 	struct thread *t = s->running;
@@ -1218,7 +1233,7 @@ void sched_tick(struct session *s)
 	 * one of them, on the virtual clock, and a real-time interrupt
 	 * would cut it at a point that depends on the machine's speed. */
 	if (s->opts.virtual_time ?
-	    real_now(CLOCK_MONOTONIC) - (int64_t)t->resumed_ns < VIRTUAL_INTERRUPT_NS :
+	    real_now(CLOCK_MONOTONIC) - (int64_t)t->resumed_ns < interrupt_ns(s) :
 	    real_now(CLOCK_MONOTONIC) - (int64_t)t->sch.run_start_ns < (int64_t)s->opts.slice_ns)
 		return;
 	if (s->opts.virtual_time) {
@@ -1239,7 +1254,7 @@ void sched_tick(struct session *s)
 			t->sch.cpu_mark = cpu;
 			return;
 		}
-		if (cpu - t->sch.cpu_mark < VIRTUAL_INTERRUPT_NS)
+		if (cpu - t->sch.cpu_mark < interrupt_ns(s))
 			return;
 	}
 	if (!others_could_run(s))
@@ -2300,6 +2315,9 @@ static int first_sight(struct session *s, struct thread *t, const struct user_re
  * in all (about 0.6 s of stops), whatever the size of the program. */
 #define DP_CHECK_HOT 2000
 #define DP_CHECK_BUDGET 20000
+/* Decision points a thread passes per timeslice while the program's exit
+ * waits for its goroutines to settle. */
+#define SETTLE_DP_SLICE 16
 
 static void disarm_checks(struct session *s, struct thread *t)
 {
@@ -2341,9 +2359,28 @@ int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_str
 	 * --leaks-settle), it alone yields, at os.Exit: the settling is
 	 * the others running until they block, not another chaos round
 	 * (with decision points ending slices there too, 2 of 40 traces of
-	 * examples/flaky TestStartAll did not replay). */
-	if (s->exiting)
-		return 0;
+	 * examples/flaky TestStartAll did not replay).  But one that spins
+	 * through decision points (a poller's select with default and a
+	 * Lock) never blocks, and each hit is a stop, after which no
+	 * interrupt comes (sched_tick counts from the last stop): it would
+	 * keep the CPU until its points were disarmed, a million hits each
+	 * (two such pollers held a --leaks run at os.Exit for two
+	 * minutes).  So its slice ends at a fixed count of hits, nothing
+	 * drawn, and counts as computing as an interrupted slice does (the
+	 * clock moves VSLICE_NS): the Go runtime's sysmon, whose sleep that
+	 * clock ends, preempts the spinning goroutine (runtime/proc.go
+	 * retake) and the exiting one, which os.Exit's yield put in a run
+	 * queue, runs again. */
+	if (s->exiting) {
+		if (++t->sch.dp_count < SETTLE_DP_SLICE || !others_could_run(s))
+			return 0;
+		if (s->opts.virtual_time) {
+			s->vclock += VSLICE_NS;
+			s->last_progress = s->vclock;
+		}
+		end_slice_at_bp(s, t, regs, 0, 0, visit);
+		return 1;
+	}
 	/* A goroutine's first decision point.  Natively, the goroutine a go
 	 * statement makes waits for a thread: another M that wakes, spins
 	 * and steals it from the creator's P (runtime/proc.go: wakep,
