@@ -32,8 +32,9 @@
 	"      --sample DUR    every DUR on the scheduler's clock, write the goroutine\n" \
 	"                      and timer counts to the trace and stderr\n" \
 	"      --chaos LEVEL   perturb the schedule from the seed (docs/chaos.md):\n" \
-	"                      0 off (default), 1 (hunt's default), 2 more, 3 also at\n" \
-	"                      the program's decision points (slow on spin loops)\n" \
+	"                      0 off (default), 1 and 2 milder, 3 (hunt's default)\n" \
+	"                      also at a quarter of the program's checks of plain\n" \
+	"                      memory; every level ends slices at decision points\n" \
 	"      --timeout DUR   end the run after DUR on the scheduler's clock (virtual\n" \
 	"                      under run); reported like a hang, status 124\n" \
 	"      --as PATH       run PROG as the absolute PATH: a copy of PROG is put\n" \
