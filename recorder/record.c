@@ -999,7 +999,7 @@ static void report_hang(struct session *s)
 		sbuf_addf(&sb, "\nthread %d [", (int)t->vtid);
 		thread_describe(&sb, s, t);
 		sbuf_adds(&sb, "]:\n");
-		backtrace_print(&sb, s, t);
+		goroutine_thread_stack(&sb, s, t);
 	}
 	/* What the goroutines wait for says more than the threads do. */
 	if (s->have_bin && s->bin.is_go && session_thread(s, s->leader)) {

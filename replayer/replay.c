@@ -243,9 +243,15 @@ static void skip_inert(struct replayer *r)
 		consume(r);
 }
 
-static void map_tid(struct replayer *r, pid_t rec, pid_t tid)
+/* The live thread t is the trace's rec; t's vtid becomes rec, the id
+ * the program knows it by (its m.procid: the goroutine listing finds a
+ * running goroutine's thread by it). */
+static void map_tid(struct replayer *r, pid_t rec, struct thread *t)
 {
+	pid_t tid = t->tid;
 	size_t i;
+
+	t->vtid = rec;
 
 	for (i = 0; i < r->nmap; i++)
 		if (r->map[i].rec == rec) {
@@ -671,7 +677,7 @@ static void diverge(struct replayer *r, struct session *s, struct thread *t, con
 		sbuf_addf(&sb, "  but thread %d (%d in the trace) did: %s\n", (int)t->tid,
 			  (int)rec_of(r, t), did);
 		sbuf_adds(&sb, "  its stack:\n");
-		backtrace_print(&sb, s, t);
+		goroutine_thread_stack(&sb, s, t);
 	}
 	fputs(sb.buf, stderr);
 	sbuf_release(&sb);
@@ -1159,7 +1165,7 @@ static void rp_clone(struct session *s, struct thread *parent, struct thread *ch
 		diverge(r, s, parent, "created a thread or process");
 		return;
 	}
-	map_tid(r, (pid_t)r->ev.child, child->tid);
+	map_tid(r, (pid_t)r->ev.child, child);
 	consume(r);
 	/* A forked child's copy of the ring holds its parent's reads. */
 	if (r->fast_clock && kind == CLONE_KIND_FORK)
@@ -1480,7 +1486,7 @@ static void rp_exec(struct session *s, struct thread *t, const struct exec_info 
 
 	(void)e;
 	if (e->index == 0 && r->have && r->ev.type == EV_EXEC)
-		map_tid(r, (pid_t)r->ev.tid, t->tid);
+		map_tid(r, (pid_t)r->ev.tid, t);
 	if (r->diverged || r->stopped)
 		return;
 	if (!is_next_for(r, s, t, EV_EXEC)) {
@@ -1632,8 +1638,16 @@ static void report_stop(struct replayer *r, struct session *s, struct thread *t,
 
 	sbuf_addf(&sb, "gorr: %s at event %llu, thread %d", why,
 		  (unsigned long long)r->events, (int)rec_of(r, t));
-	if (goroutine_id(s, t, &goid) == 0)
-		sbuf_addf(&sb, " (goroutine %lld)", (long long)goid);
+	if (goroutine_id(s, t, &goid) == 0) {
+		struct goroutine g;
+
+		/* g0's id is 0: the thread runs runtime code on its system
+		 * stack, for the goroutine on its M when there is one. */
+		if (goid == 0 && goroutine_of_thread(s, t, &g) == 0)
+			sbuf_addf(&sb, " (goroutine %lld, on the system stack)", (long long)g.goid);
+		else
+			sbuf_addf(&sb, " (goroutine %lld)", (long long)goid);
+	}
 	sbuf_addc(&sb, '\n');
 	if (thread_getregs(t, &regs) == 0) {
 		sbuf_adds(&sb, "  pc ");
@@ -1641,7 +1655,7 @@ static void report_stop(struct replayer *r, struct session *s, struct thread *t,
 		sbuf_addc(&sb, '\n');
 	}
 	sbuf_adds(&sb, "  stack:\n");
-	backtrace_print(&sb, s, t);
+	goroutine_thread_stack(&sb, s, t);
 	if (r->goroutines) {
 		sbuf_addc(&sb, '\n');
 		goroutines_dump(&sb, s, t, 0);

@@ -11,12 +11,16 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* Frames whose caller is not a Go frame on this stack. */
+/* Frames whose caller is not a Go frame on this stack.  A return into
+ * runtime.systemstack is on the g0 stack after its switch (without one it
+ * jumps to fn, runtime/asm_amd64.s): the word above it is what g0's stack
+ * held before, a stale return address in Go 1.19 (runtime.newproc), the
+ * caller is on the goroutine's stack (backtrace_switched). */
 static int is_stack_top(const char *fn)
 {
 	static const char *const tops[] = {
 		"runtime.goexit", "runtime.mstart", "runtime.mstart0", "runtime.rt0_go",
-		"runtime.systemstack_switch", "runtime.morestack", "runtime.sigreturn",
+		"runtime.systemstack", "runtime.morestack", "runtime.sigreturn",
 		"runtime.sigtramp", "runtime.sigreturn__sigaction", "runtime.clone",
 		"runtime.mcall", "_rt0_amd64", "_rt0_amd64_linux",
 	};
@@ -104,7 +108,8 @@ int backtrace_frames(struct session *s, struct thread *t, uint64_t pc, uint64_t 
 		if (sps)
 			sps[n] = sp;
 		pcs[n++] = pc;
-		if (!s->have_bin || gobin_pc_lookup(&s->bin, pc, &loc) || is_stack_top(loc.func))
+		if (!s->have_bin || gobin_pc_lookup(&s->bin, n > 1 ? pc - 1 : pc, &loc) ||
+		    is_stack_top(loc.func))
 			break;
 		/* A return address points after the call: look up pc - 1. */
 		if (gobin_frame_size(&s->bin, n > 1 ? pc - 1 : pc, &size) || size < 0)
@@ -121,6 +126,35 @@ int backtrace_frames(struct session *s, struct thread *t, uint64_t pc, uint64_t 
 		sp += (uint64_t)size + 8;
 		pc = ret;
 	}
+	return n;
+}
+
+int backtrace_through_switch(struct session *s, const uint64_t *pcs, int n)
+{
+	struct gobin_loc loc;
+
+	return s->have_bin && n > 1 && gobin_pc_lookup(&s->bin, pcs[n - 1] - 1, &loc) == 0 &&
+	       !strcmp(loc.func, "runtime.systemstack");
+}
+
+int backtrace_switched(struct session *s, struct thread *t, uint64_t sched_pc, uint64_t sched_sp,
+		       uint64_t *pcs, int max)
+{
+	struct gobin_loc loc;
+	int n;
+
+	/* runtime/asm_amd64.s gosave_systemstack_switch: a pc in
+	 * systemstack_switch (its entry in Go 1.19, 8 bytes in since: "add 8
+	 * bytes to skip the prologue") whose frame, by the pcsp table, is
+	 * systemstack's own (no locals; the frame pointer pushed since Go
+	 * 1.21), so the walk goes on to systemstack's caller. */
+	if (!s->have_bin || max < 2 || gobin_pc_lookup(&s->bin, sched_pc, &loc) ||
+	    strcmp(loc.func, "runtime.systemstack_switch"))
+		return 0;
+	n = backtrace_frames(s, t, sched_pc, sched_sp, pcs, NULL, max);
+	/* Printed, as every frame after the first, at pc - 1: the entry
+	 * (Go 1.19) is the function before's last byte. */
+	pcs[0] = loc.entry + 1;
 	return n;
 }
 

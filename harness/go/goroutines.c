@@ -375,7 +375,9 @@ static int is_system(struct session *s, uint64_t startpc)
 }
 
 /* A running goroutine's registers are its thread's: the thread whose
- * m.procid (its kernel tid, runtime/os_linux.go) matches. */
+ * m.procid (its tid as the program knows it, runtime/os_linux.go: the
+ * kernel's under record, gorr's virtual one under run, the recorded one
+ * in replay) matches. */
 static struct thread *thread_of_m(struct session *s, struct thread *t, const struct go_layout *L,
 				  uint64_t m)
 {
@@ -383,7 +385,7 @@ static struct thread *thread_of_m(struct session *s, struct thread *t, const str
 
 	if (!m || thread_read(t, m + L->m_procid, &procid, 8))
 		return NULL;
-	return session_thread(s, (pid_t)procid);
+	return session_vthread(s, (pid_t)procid);
 }
 
 int goroutines_read(struct session *s, struct thread *t, struct goroutine **out, size_t *n,
@@ -436,8 +438,8 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 		g->parent = L->has_parentgoid ? (int64_t)u64(buf, L->g_parentgoid) : 0;
 		g->moves = L->has_trackingseq && L->g_trackingseq < L->g_size ? buf[L->g_trackingseq] : -1;
 		g->system = is_system(s, g->startpc);
-		g->pc = u64(buf, L->g_sched + L->gobuf_pc);
-		g->sp = u64(buf, L->g_sched + L->gobuf_sp);
+		g->pc = g->sched_pc = u64(buf, L->g_sched + L->gobuf_pc);
+		g->sp = g->sched_sp = u64(buf, L->g_sched + L->gobuf_sp);
 		if (status == G_SYSCALL) {
 			/* runtime/traceback.go: a goroutine in a syscall
 			 * unwinds from syscallpc/sp. */
@@ -473,6 +475,58 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
 	return 0;
 }
 
+/* g's stack: from where it is to be unwound, and on through
+ * runtime.systemstack's switch to its own stack (a goroutine's thread
+ * on the g0 stack, a goroutine waiting on its M: Go's tracebacks go on
+ * there too, runtime/traceback.go).  Before, the walk read the g0
+ * stack's word above systemstack as a return address and printed a
+ * frame "?() pc=0xc000088b80" (issue 16). */
+static int goroutine_pcs(struct session *s, struct thread *t, const struct goroutine *g,
+			 uint64_t *pcs, int max)
+{
+	int n;
+
+	if (g->pc == g->sched_pc && g->sp == g->sched_sp &&
+	    (n = backtrace_switched(s, t, g->sched_pc, g->sched_sp, pcs, max)))
+		return n;
+	n = backtrace_from(s, t, g->pc, g->sp, pcs, max);
+	if (g->pc != g->sched_pc && backtrace_through_switch(s, pcs, n))
+		n += backtrace_switched(s, t, g->sched_pc, g->sched_sp, pcs + n, max - n);
+	return n;
+}
+
+int goroutine_of_thread(struct session *s, struct thread *t, struct goroutine *out)
+{
+	struct sbuf why = SBUF_INIT;
+	struct goroutine *gs;
+	size_t n, i;
+	int err = -ENOENT;
+
+	if (!s->have_bin || !s->bin.is_go || goroutines_read(s, t, &gs, &n, &why)) {
+		sbuf_release(&why);
+		return -ENOENT;
+	}
+	for (i = 0; i < n && err; i++)
+		if (gs[i].status == G_RUNNING && gs[i].tid == t->vtid) {
+			*out = gs[i];
+			err = 0;
+		}
+	free(gs);
+	sbuf_release(&why);
+	return err;
+}
+
+void goroutine_thread_stack(struct sbuf *sb, struct session *s, struct thread *t)
+{
+	uint64_t pcs[BT_MAX];
+	struct goroutine g;
+	int n = backtrace_pcs(s, t, pcs, BT_MAX);
+
+	if (backtrace_through_switch(s, pcs, n) && goroutine_of_thread(s, t, &g) == 0)
+		n += backtrace_switched(s, t, g.sched_pc, g.sched_sp, pcs + n, BT_MAX - n);
+	backtrace_print_pcs(sb, s, pcs, n, 0);
+}
+
 void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
 		     const struct goroutine *g, int all)
 {
@@ -488,7 +542,7 @@ void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
 	if (g->tid)
 		sbuf_addf(sb, ", thread %d", (int)g->tid);
 	sbuf_adds(sb, "]:\n");
-	n = backtrace_from(s, t, g->pc, g->sp, pcs, BT_MAX);
+	n = goroutine_pcs(s, t, g, pcs, BT_MAX);
 	backtrace_print_pcs(sb, s, pcs, n, BT_GO_STYLE | (all ? 0 : BT_HIDE_RUNTIME));
 	/* runtime/traceback.go printcreatedby: not for goroutine 1, nor when
 	 * the runtime made it. */
@@ -524,7 +578,7 @@ int goroutine_on_stack(struct session *s, struct thread *t, const struct gorouti
 {
 	uint64_t pcs[BT_MAX];
 	struct gobin_loc loc;
-	int n = backtrace_from(s, t, g->pc, g->sp, pcs, BT_MAX), i;
+	int n = goroutine_pcs(s, t, g, pcs, BT_MAX), i;
 
 	for (i = 0; i < n; i++)
 		if (gobin_pc_lookup(&s->bin, i ? pcs[i] - 1 : pcs[i], &loc) == 0 &&

@@ -61,6 +61,9 @@ struct goroutine {
 	uint64_t gopc, startpc;
 	int64_t parent;		/* the creating goroutine's id, or 0 (before Go 1.21) */
 	uint64_t pc, sp;	/* where its stack is to be unwound from */
+	/* Its g.sched: where a running goroutine's own stack goes on when
+	 * its thread is on the g0 stack, in a runtime.systemstack call. */
+	uint64_t sched_pc, sched_sp;
 	pid_t tid;		/* the thread running it (G_RUNNING, G_SYSCALL) or 0 */
 	int system;		/* the runtime's own (runtime/traceback.go isSystemGoroutine) */
 	int moves;		/* its trackingSeq, or -1: changes when it ran */
@@ -88,6 +91,14 @@ int goroutines_read(struct session *s, struct thread *t, struct goroutine **out,
  * are the runtime's, or all is set), then "created by". */
 void goroutine_print(struct sbuf *sb, struct session *s, struct thread *t,
 		     const struct goroutine *g, int all);
+
+/* The goroutine t runs (G_RUNNING on t's M; its id is not the TLS g's
+ * while t is on its g0 stack); 0 or a negative errno. */
+int goroutine_of_thread(struct session *s, struct thread *t, struct goroutine *out);
+
+/* t's stack, as backtrace_print says it, and when t runs on its g0 stack
+ * for a goroutine (runtime.systemstack), on through that goroutine's. */
+void goroutine_thread_stack(struct sbuf *sb, struct session *s, struct thread *t);
 
 /* How many goroutines (as runtime.NumGoroutine counts them) and active
  * timers t's process has; timers is -1 when the layout does not say. */

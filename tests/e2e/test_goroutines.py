@@ -269,3 +269,36 @@ def test_sample_shows_the_timer_leak(ctx):
         assert r.stderr.count("gorr: sample at ") == 6, r.stderr
         d = ctx.gorr_cmd("dump", t, check_exit=0).stdout
         assert re.search(r"--- sample at 1h0m0\.\d+s: 3\d\d goroutines", d), d[-500:]
+
+
+@per_toolchain
+def test_stacks_go_on_through_the_system_stack(ctx):
+    """A thread in runtime.systemstack runs on its g0 stack for the
+    goroutine on its M.  The stack walk read g0's word above systemstack as
+    a return address: "?() pc=0x7fffffffe7b8" (the main thread's g0 is
+    the OS stack) or "?() pc=0xc000088b80" (another M's, in the heap), the
+    frame issue 16 saw in listings at exit; then, that frame refused, the
+    stack ended at systemstack and the report said goroutine 0.  Now the
+    walk goes on from the goroutine's g.sched (the switch systemstack
+    saved) to main.grow, as Go's tracebacks do; and in replay a running
+    goroutine's thread is found by its recorded id (m.procid), not the
+    live one."""
+    for stripped in (False, True):
+        t = ctx.path("ss.gorr")
+        ctx.gorr_cmd("record", "-q", "-o", t, "--", ctx.prog("sysstack", stripped), check_exit=0)
+        r = ctx.gorr_cmd("replay", "-q", "--continue", "--goroutines", "--break",
+                         "runtime.(*mheap).allocSpan", t, timeout=120)
+        assert r.returncode == 0 and r.stdout == "done 8\n", r
+        assert "?()" not in r.stderr, r.stderr[r.stderr.index("?()") - 2000:][:3000]
+        reports = r.stderr.split("gorr: breakpoint ")[1:]
+        # Each of the 50 slices is a large span: (*mheap).alloc from
+        # main.grow on the system stack.
+        mine = [x for x in reports if "(goroutine 1, on the system stack)" in x.splitlines()[0]
+                and "    main.grow(...)" in x]
+        assert len(mine) >= 50, (len(mine), len(reports), reports[-1][:2000])
+        for rep in mine:
+            stack = rep[rep.index("  stack:\n"):rep.index("goroutine 1 [")]
+            assert re.search(r"    runtime\.systemstack\(\.\.\.\)\n.*\n(.*\n)*    main\.grow\(\.\.\.\)\n"
+                             r"(.*\n)*    main\.main\(\.\.\.\)\n", stack), stack
+            g1 = rep[rep.index("goroutine 1 ["):]
+            assert re.match(r"goroutine 1 \[running, thread \d+\]:\nmain\.grow\(\.\.\.\)\n", g1), g1[:500]
