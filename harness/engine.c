@@ -6,6 +6,7 @@
 #include "harness/engine.h"
 #include "harness/core/breakpoint.h"
 #include "harness/core/condbp.h"
+#include "harness/core/count.h"
 #include "harness/core/ptrace.h"
 #include "harness/core/vdso.h"
 #include "harness/go/gocall.h"
@@ -572,9 +573,10 @@ static int leave_vdso_for(struct session *s, struct thread *t, int sig)
 	uint64_t more = 0;
 	int other = 0, k, n;
 
-	if (pt_getregs(t->tid, &regs) || !vdso_holds(s, regs.rip))
+	if (pt_getregs(t->tid, &regs) || (!vdso_holds(s, regs.rip) && !count_holds(s, regs.rip)))
 		return 0;
-	while ((k = vdso_leave(s, t, &regs, &other)) == 1) {
+	while ((k = count_holds(s, regs.rip) ? count_leave(s, t, &regs, &other) :
+		    vdso_leave(s, t, &regs, &other)) == 1) {
 		n = WSTOPSIG(other);
 		if (!WIFSTOPPED(other) || (other >> 16) || n == SIGTRAP || n == (SIGTRAP | 0x80) ||
 		    n > 64)
@@ -631,6 +633,13 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 		}
 		if (pt_getregs(t->tid, &regs))
 			return;
+		/* A counted lap: the counter ran out (harness/core/count.h). */
+		if (count_trapped(s, t, regs.rip - 1, &regs)) {
+			thread_setregs(t, &regs);
+			if (!sched_counted(s, t, &regs))
+				thread_resume(s, t);
+			return;
+		}
 		/* A conditional breakpoint's trampoline traps where the
 		 * thread was at its pc, with every register as there. */
 		cond = condbp_trapped(s, t, regs.rip - 1);
@@ -704,7 +713,7 @@ step_over:
 		}
 	}
 	/* (Not a fault: a step would only repeat it.) */
-	if (s->opts.fast_clock == VDSO_RECORD && !sig_is_fault(sig, si.si_code) &&
+	if ((s->opts.fast_clock == VDSO_RECORD || s->count) && !sig_is_fault(sig, si.si_code) &&
 	    leave_vdso_for(s, t, sig))
 		return;
 	virt_siginfo(s, &si);

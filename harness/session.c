@@ -5,6 +5,7 @@
 #include "harness/engine.h"
 #include "harness/core/ptrace.h"
 #include "harness/core/breakpoint.h"
+#include "harness/core/count.h"
 #include "harness/core/vdso.h"
 #include "harness/sched/detenv.h"
 #include "harness/base/sha256.h"
@@ -313,6 +314,7 @@ void session_release(struct session *s)
 	free(s->ports);
 	free(s->layout);
 	s->layout = NULL;
+	count_release(s);
 	bp_release(s);
 	free(s->bps);
 	free(s->tsc_sites);

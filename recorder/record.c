@@ -1221,6 +1221,10 @@ static int parse_run_options(int argc, char **argv, struct session_opts *o,
 			o->virtual_time = 0;
 			continue;
 		}
+		if (is_run && !strcmp(a, "--no-count")) {
+			o->counted = 0;
+			continue;
+		}
 		if (!is_run && !strcmp(a, "--no-fast-clock")) {
 			o->fast_clock = VDSO_SLOW;
 			o->fast_sys = VDSO_SLOW;
@@ -1300,6 +1304,9 @@ static const char run_usage[] =
 	"      --real-time     keep wall time: real clocks, sleeps take their time,\n"
 	"                      real getrandom and ids (the schedule still comes from\n"
 	"                      the seed)\n"
+	"      --no-count      do not count loop laps in the program: a computation\n"
+	"                      with no syscall is cut by a real-time interrupt, where\n"
+	"                      the machine's speed puts it (docs/ARCHITECTURE.md)\n"
 	CLI_SESSION_HELP
 	CLI_RUN_HELP
 	"  -h, --help          show this help\n";
@@ -1312,6 +1319,7 @@ int cmd_run(int argc, char **argv)
 
 	cli_session_defaults(&o);
 	o.virtual_time = 1;
+	o.counted = 1;
 	if (!parse_run_options(argc, argv, &o, &out, run_usage, 1, &code))
 		return code;
 	cli_session_seed(&o);

@@ -122,6 +122,11 @@ int bp_inject_syscall(struct session *s, struct thread *t, uint64_t pc, long nr,
 			*ret = (int64_t)call.rax;
 			break;
 		}
+		/* At an exec stop the first step only finishes execve: its
+		 * trap comes on the way out, before the first instruction
+		 * (arch/x86/entry/common.c, syscall_exit_work). */
+		if (call.rip == pc)
+			continue;
 		if (call.rip != pc + 5) {
 			err = -ENOTSUP;
 			break;

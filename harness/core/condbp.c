@@ -261,6 +261,24 @@ static int relocate(struct session *s, struct code *c, uint64_t pc, const unsign
 	return err;
 }
 
+int condbp_relocate(struct session *s, unsigned char *out, size_t cap, uint64_t base, uint64_t pc,
+		    const unsigned char *code, unsigned int len)
+{
+	struct code *c = xcalloc(1, sizeof(*c));
+	int err;
+
+	c->base = base;
+	err = relocate(s, c, pc, code, len, 1, 1);
+	if (!err && (c->full || c->n > cap))
+		err = -ENOSPC;
+	if (!err) {
+		memcpy(out, c->b, c->n);
+		err = (int)c->n;
+	}
+	free(c);
+	return err;
+}
+
 static int has(const uint64_t *v, size_t n, uint64_t x)
 {
 	return bsearch(&x, v, n, sizeof(*v), cmp_u64) != NULL;

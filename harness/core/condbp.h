@@ -63,6 +63,15 @@ int condbp_at(const struct session *s, const struct thread *t, uint64_t pc);
  * 0 or a negative errno. */
 int condbp_pass(struct session *s, struct thread *t);
 
+/* The instructions [pc, pc + len) (code: their bytes) copied to out (at
+ * most cap bytes, which land at base in the tracee) so that they do there
+ * what they did at pc (RIP-relative operands and a last relative jump
+ * adjusted), then a JMP back to pc + len.  The bytes written, or a
+ * negative errno: -ENOTSUP for what cannot move (calls, returns but a
+ * plain last one, syscalls, indirect jumps), -ENOSPC. */
+int condbp_relocate(struct session *s, unsigned char *out, size_t cap, uint64_t base, uint64_t pc,
+		    const unsigned char *code, unsigned int len);
+
 /* Pages of gorr's code near pc (within a rel32 jump) in t's process,
  * 2 MB below the lowest mapping of pc's file (this file's own two pages
  * there, others' right after them), with the 8 bytes sig at the end of

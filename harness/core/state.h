@@ -36,6 +36,7 @@
 struct fault_plan;
 struct go_layout;
 struct dpoint;
+struct count_state;
 
 /* The syscall a thread is in, from its seccomp stop to its completion. */
 struct sc_call {
@@ -223,6 +224,8 @@ struct session_opts {
 	/* enum vdso_mode of the syscall buffer (harness/vdso/page.h):
 	 * Go's non-blocking calls made without stops (record) */
 	int fast_sys;
+	/* Counted slices under virtual time (harness/core/count.h). */
+	int counted;
 };
 
 enum { PIN_AUTO = -1, PIN_NONE = -2 };
@@ -261,6 +264,7 @@ struct session {
 	size_t ndpoints;
 	pid_t dpoints_tgid;
 	unsigned char *g_seen;	/* ...goids seen at one (a bit each) */
+	struct count_state *count;	/* counted slices (harness/core/count.h) */
 	size_t g_seen_len;
 	struct thread *running;	/* the one thread resumed into the program */
 	struct thread *last_run;	/* the thread that ran last */

@@ -261,12 +261,14 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 	}
 	newproc = gobin_func_entry(b, "runtime.newproc");
 	qsort(targets, ntargets, sizeof(*targets), cmp_u64);
-	for (i = 0; i + 1 < b->nfunc; i++) {
-		const char *name = gobin_func_name(b, i, &entry), *file = NULL;
+	/* Every function, the last too (main.main in a Go 1.19 program:
+	 * its points were missed while the next entry bounded each). */
+	for (i = 0; i < b->nfunc; i++) {
+		const char *name = gobin_func_range(b, i, &entry, &next), *file = NULL;
 		cs_insn *insn = NULL;
 		size_t len, ni, j;
 
-		if (!name || !gobin_func_name(b, i + 1, &next) || next <= entry)
+		if (!name)
 			continue;
 		if (gobin_pc_lookup(b, entry, &loc) == 0)
 			file = loc.file;

@@ -106,6 +106,20 @@ const char *gobin_func_name(const struct gobin *b, uint64_t i, uint64_t *entry)
 	return func_name(b, foff);
 }
 
+const char *gobin_func_range(const struct gobin *b, uint64_t i, uint64_t *entry, uint64_t *end)
+{
+	const char *name = gobin_func_name(b, i, entry);
+	const unsigned char *ft;
+
+	/* The functab has nfunc + 1 entries, the last one's entry offset
+	 * the end of the text (runtime/symtab.go, moduledata.ftab): the
+	 * last function ends there. */
+	if (!name || !(ft = pcln_at(b, b->functab_off + 8 * (i + 1), 4)))
+		return NULL;
+	*end = b->text_start + le32(ft);
+	return *end > *entry ? name : NULL;
+}
+
 static int readvarint(const unsigned char **pp, const unsigned char *end, uint32_t *v)
 {
 	const unsigned char *p = *pp;

@@ -142,5 +142,8 @@ int gobin_read_vaddr(const struct gobin *b, uint64_t addr, void *buf, size_t siz
 
 /* Iterate over pclntab functions: index i < nfunc. */
 const char *gobin_func_name(const struct gobin *b, uint64_t i, uint64_t *entry);
+/* The same with the function's end: the next one's entry, or for the
+ * last the text's end (the functab's closing entry). */
+const char *gobin_func_range(const struct gobin *b, uint64_t i, uint64_t *entry, uint64_t *end);
 
 #endif

@@ -31,6 +31,7 @@
 #include "harness/go/goroutines.h"
 #include "harness/core/breakpoint.h"
 #include "harness/core/condbp.h"
+#include "harness/core/count.h"
 #include "harness/core/ptrace.h"
 #include "harness/core/vdso.h"
 #include "harness/base/util.h"
@@ -75,6 +76,15 @@ enum {
  * depends on the machine's speed. */
 #define VIRTUAL_INTERRUPT_NS (200 * 1000 * 1000)
 #define VSLICE_NS (10 * 1000 * 1000)		/* virtual time one timeslice takes */
+/* Where the program counts its loops' laps (harness/core/count.h), a
+ * slice ends at a counted lap, long before this: the interrupt is left
+ * for code with no counted loop (recursion, a loop no window fits). */
+#define COUNTED_INTERRUPT_NS (300 * 1000 * 1000)
+/* Laps of counted loops a slice may run: some 10-40 ms of a tight
+ * loop's time, under the interrupt's 200 ms; each such slice moves the
+ * virtual clock VSLICE_NS, as an interrupted one does. */
+#define COUNT_LAPS (1u << 22)
+
 /* A call that sleeps this long in the kernel while another thread could
  * run gives the token up (release_blocked). */
 #define BLOCKED_NS (50 * 1000 * 1000)
@@ -147,6 +157,8 @@ void sched_start_budget(struct session *s, struct thread *t)
 	}
 	t->sch.dp_count = 0;
 	t->sch.system_ticks = 0;
+	if (count_active(s, t))
+		count_arm(s, t, COUNT_LAPS);
 	t->sch.run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
 	t->sch.run_start_v = session_now(s);
 }
@@ -1206,9 +1218,11 @@ static void release_blocked(struct session *s, struct thread *t)
  * slice (`clock` in the trace). */
 #define SETTLE_INTERRUPT_NS (10 * 1000 * 1000)
 
-static int64_t interrupt_ns(const struct session *s)
+static int64_t interrupt_ns(const struct session *s, const struct thread *t)
 {
-	return s->exiting ? SETTLE_INTERRUPT_NS : VIRTUAL_INTERRUPT_NS;
+	if (s->exiting)
+		return SETTLE_INTERRUPT_NS;
+	return count_active(s, t) ? COUNTED_INTERRUPT_NS : VIRTUAL_INTERRUPT_NS;
 }
 
 void sched_tick(struct session *s)
@@ -1233,7 +1247,7 @@ void sched_tick(struct session *s)
 	 * one of them, on the virtual clock, and a real-time interrupt
 	 * would cut it at a point that depends on the machine's speed. */
 	if (s->opts.virtual_time ?
-	    real_now(CLOCK_MONOTONIC) - (int64_t)t->resumed_ns < interrupt_ns(s) :
+	    real_now(CLOCK_MONOTONIC) - (int64_t)t->resumed_ns < interrupt_ns(s, t) :
 	    real_now(CLOCK_MONOTONIC) - (int64_t)t->sch.run_start_ns < (int64_t)s->opts.slice_ns)
 		return;
 	if (s->opts.virtual_time) {
@@ -1254,7 +1268,7 @@ void sched_tick(struct session *s)
 			t->sch.cpu_mark = cpu;
 			return;
 		}
-		if (cpu - t->sch.cpu_mark < interrupt_ns(s))
+		if (cpu - t->sch.cpu_mark < interrupt_ns(s, t))
 			return;
 	}
 	if (!others_could_run(s))
@@ -1539,6 +1553,10 @@ static int leave_vdso(struct session *s, struct thread *t, struct user_regs_stru
 {
 	int other = 0;
 
+	/* Nor inside a counting trampoline (harness/core/count.h), which
+	 * replay does not have: back to the window, or past it. */
+	if (count_holds(s, regs->rip))
+		return count_leave(s, t, regs, &other) == 1 ? other : 0;
 	if (s->opts.fast_clock != VDSO_RECORD)
 		return 0;
 	return vdso_leave(s, t, regs, &other) == 1 ? other : 0;
@@ -1673,7 +1691,7 @@ int sched_slice(struct session *s, struct thread *t)
 	}
 	/* The steps above (a spin's lap, the way out of a frame, to where
 	 * a conditional breakpoint fits) can have gone into it. */
-	if (vdso_holds(s, regs.rip)) {
+	if (vdso_holds(s, regs.rip) || count_holds(s, regs.rip)) {
 		int other = leave_vdso(s, t, &regs);
 
 		if (other)
@@ -2149,13 +2167,13 @@ static int cmp_dpoint_pc(const void *key, const void *elem)
 	return pc < d->pc ? -1 : pc > d->pc;
 }
 
-void sched_exec(struct session *s, struct thread *t, int index)
+static void arm_dpoints(struct session *s, struct thread *t)
 {
 	const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
 	size_t i, j, armed = 0;
 	struct prng checks;
 
-	if (index != 0 || !k->dp_max || s->ndpoints)
+	if (!k->dp_max || s->ndpoints)
 		return;
 	if (dpoints_find(s, &s->dpoints, &s->ndpoints) || !s->ndpoints)
 		return;
@@ -2182,6 +2200,53 @@ void sched_exec(struct session *s, struct thread *t, int index)
 		s->dpoints = NULL;
 		s->ndpoints = 0;
 	}
+}
+
+void sched_exec(struct session *s, struct thread *t, int index)
+{
+	if (index != 0)
+		return;
+	arm_dpoints(s, t);
+	/* After the decision points' INT3s: no window takes their bytes. */
+	if (s->opts.virtual_time && s->opts.counted && !s->count) {
+		uint64_t *pcs = xmalloc((s->ndpoints + 1) * sizeof(*pcs));
+		size_t i;
+
+		for (i = 0; i < s->ndpoints; i++)
+			pcs[i] = s->dpoints[i].pc;
+		count_install(s, t, pcs, s->ndpoints);
+		free(pcs);
+		if (count_active(s, t))
+			count_arm(s, t, COUNT_LAPS);
+	}
+}
+
+int sched_counted(struct session *s, struct thread *t, struct user_regs_struct *regs)
+{
+	/* Not the thread with the CPU (a vfork child sharing the page), or
+	 * a forced GC's call under way: it goes on. */
+	if (t != s->running || (s->gc.tid && s->gc.tgid == t->tgid)) {
+		if (count_active(s, t))
+			count_arm(s, t, COUNT_LAPS);
+		return 0;
+	}
+	/* The laps took time, as an interrupted slice's did (sched_slice):
+	 * timers come due, and sysmon wakes to preempt a long computation. */
+	s->vclock += VSLICE_NS;
+	s->last_progress = s->vclock;	/* it computed */
+	if (!others_could_run(s)) {
+		sched_start_budget(s, t);
+		return 0;
+	}
+	t->sch.interrupt_pending = 0;
+	t->sch.slice_mem_len = 0;
+	t->sch.slice_loop = 0;
+	t->sch.dp_visit = dp_visit_at(s, t, regs->rip);
+	t->sch.by_clock = 0;
+	s->ops->slice(s, t, regs);
+	t->sch.dp_visit = 0;
+	yield(s, t);
+	return 1;
 }
 
 /* The armed decision point at pc in t's process, or NULL. */

@@ -118,6 +118,11 @@ int sched_dpoint_pass(struct session *s, struct thread *t, uint64_t pc);
  * timeslice there when its budget of points is spent.  1 when the slice
  * ended (t stays in its stop), 0 to step over and go on. */
 int sched_dpoint(struct session *s, struct thread *t, const struct user_regs_struct *regs);
+/* t trapped at a counted lap (harness/core/count.h), put back at the
+ * window (regs): its timeslice ends there when another thread can run
+ * (1: t is stopped and the caller leaves it), else the counter is set
+ * again and the caller resumes t (0). */
+int sched_counted(struct session *s, struct thread *t, struct user_regs_struct *regs);
 
 /* t, stopped on gorr's breakpoint at regs (rip back at it), makes its
  * goroutine yield to the other goroutines: goroutine_preempt (and, with

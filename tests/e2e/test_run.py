@@ -1,4 +1,5 @@
 """`gorr run`: one deterministic run in virtual time."""
+import difflib
 import os
 import re
 import subprocess
@@ -215,11 +216,12 @@ def test_hang_under_a_fast_ticker_is_reported_quickly(ctx):
 
 def test_clock_ended_slice_is_marked_and_warned(ctx):
     """Issue 11 item 3: a slice that ends where the real-time interrupt
-    found a computation (no syscall, no decision point) is marked in the
-    trace and `gorr run` warns once; a spin-wait, canonicalized, is not."""
+    found a computation with no counted lap (a recursion: no loop, no
+    syscall, no decision point) is marked in the trace and `gorr run`
+    warns once; a spin-wait, canonicalized, is not."""
     import json
-    trace = ctx.path("compute.gorr")
-    r = ctx.gorr_cmd("run", "--seed", "1", "-o", trace, "--", ctx.prog("compute"), timeout=120)
+    trace = ctx.path("fib.gorr")
+    r = ctx.gorr_cmd("run", "--seed", "1", "-o", trace, "--", ctx.prog("compute"), "fib", timeout=120)
     assert r.returncode == 0 and r.stdout == "true\n", r
     assert r.stderr.count("may not repeat exactly") == 1, r.stderr
     dump = ctx.gorr_cmd("dump", "--json", trace).stdout
@@ -227,6 +229,38 @@ def test_clock_ended_slice_is_marked_and_warned(ctx):
     trace = ctx.path("spin.gorr")
     r = ctx.gorr_cmd("run", "--seed", "1", "-o", trace, "--", ctx.prog("spin"), timeout=120)
     assert r.returncode == 0 and "may not repeat" not in r.stderr, r
+
+
+@per_toolchain
+def test_counted_slices_repeat_under_load(ctx):
+    """Issue 11 item 3, issue 15: a loop that computes for 0.75 s with no
+    syscall and no decision point has its laps counted in the program
+    (harness/core/count.h): its timeslices end at the 4,194,304th lap,
+    not where a real-time interrupt lands, so two runs of a seed give the
+    same trace, the second with the other CPU loaded, and no warning.
+    With --no-count (the gorr before) the interrupt ends them and gorr
+    warns that the run may not repeat.  The trace replays."""
+    import subprocess
+    prog = ctx.prog("compute")
+    dumps = []
+    for i in range(2):
+        load = subprocess.Popen(["sh", "-c", "while :; do :; done"]) if i else None
+        try:
+            t = ctx.path(f"count{i}.gorr")
+            r = ctx.gorr_cmd("run", "--seed", "3", "-o", t, "--", prog, timeout=120)
+        finally:
+            if load:
+                load.kill()
+                load.wait()
+        assert r.returncode == 0 and r.stdout == "true\n" and "may not repeat" not in r.stderr, r
+        dumps.append(ctx.gorr_cmd("dump", t).stdout)
+    assert dumps[0] == dumps[1], "".join(difflib.unified_diff(
+        dumps[0].splitlines(True), dumps[1].splitlines(True)))[:3000]
+    assert dumps[0].count("timeslice ends at") >= 20, dumps[0][-2000:]
+    rep = ctx.gorr_cmd("replay", "-q", ctx.path("count0.gorr"), timeout=120)
+    assert (rep.returncode, rep.stdout) == (0, "true\n"), rep
+    r = ctx.gorr_cmd("run", "--no-count", "--seed", "3", "--", prog, timeout=120)
+    assert r.returncode == 0 and "may not repeat" in r.stderr, r
 
 
 @per_toolchain

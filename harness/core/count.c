@@ -1,0 +1,543 @@
+/* Counted timeslices (harness/core/count.h). */
+#define _GNU_SOURCE
+#include "harness/core/count.h"
+#include "harness/core/breakpoint.h"
+#include "harness/core/condbp.h"
+#include "harness/core/ptrace.h"
+#include "harness/base/util.h"
+#include "harness/go/gobin.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE 4096ULL
+/* Below a non-PIE Go binary (0x400000) the place 2 MB down holds 512
+ * pages; condbp's two come first. */
+#define COUNT_PAGES_MAX 500
+#define FUNC_MAX (1u << 20)
+#define BODY_MAX 100		/* jrcxz reaches the trap stub over the body: rel8 */
+#define CTR_OFF 0		/* the counter, in the data page */
+#define SAVE_OFF 8		/* RCX while the trampoline counts */
+#define EFLAGS_TF 0x100
+#define EFLAGS_RF 0x10000
+#define LEAVE_STEPS 64
+
+static const char count_sig[8] = "gorrcnt";
+
+struct count_site {
+	uint64_t win;		/* the window: its start and length */
+	uint32_t len;
+	uint32_t off;		/* the trampoline, from the code pages' start */
+	uint32_t body;		/* ...its displaced instructions */
+	uint32_t trap;		/* ...its stub: mov rcx, [save]; int3 */
+	uint32_t end;
+};
+
+struct count_state {
+	pid_t tgid;
+	uint64_t data;		/* the data page */
+	uint64_t code;		/* the trampolines */
+	uint64_t code_len;
+	struct count_site *v;
+	size_t n;
+};
+
+/* Nothing in a window may fault (Go's nil checks fault on purpose, and
+ * sigpanic must find the frame of the pc they faulted at), write the
+ * stack, leave the straight line, or read what gorr emulates. */
+static int window_safe(const cs_insn *in)
+{
+	static const char *const bad[] = {
+		"call", "ret", "syscall", "sysenter", "int", "int3", "into", "int1", "ud0", "ud1",
+		"ud2", "hlt", "rdtsc", "rdtscp", "cpuid", "push", "pop", "pushfq", "popfq",
+		"leave", "enter", "xbegin", "xend", "xabort", "rdrand", "rdseed", "xgetbv",
+	};
+	const char *m = strchr(in->op_str, '[');
+	size_t i;
+
+	if (in->mnemonic[0] == 'j' || !strncmp(in->mnemonic, "loop", 4) ||
+	    !strncmp(in->mnemonic, "rep", 3) || !strncmp(in->mnemonic, "lock", 4))
+		return 0;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!strcmp(in->mnemonic, bad[i]))
+			return 0;
+	if (!m || !strcmp(in->mnemonic, "lea") || !strncmp(in->mnemonic, "nop", 3))
+		return 1;
+	/* The goroutine's own stack and the binary's data only (not fs: or
+	 * gs:, not a second memory operand). */
+	return (!strncmp(m, "[rsp", 4) || !strncmp(m, "[rip", 4)) && !strstr(in->op_str, "s:[") &&
+	       !strchr(m + 1, '[');
+}
+
+static int rel_jump(const cs_insn *in, uint64_t *to)
+{
+	if (in->mnemonic[0] != 'j' || strncmp(in->op_str, "0x", 2) || !strcmp(in->mnemonic, "jrcxz") ||
+	    !strcmp(in->mnemonic, "jecxz"))
+		return 0;
+	*to = strtoull(in->op_str, NULL, 16);
+	return 1;
+}
+
+static int has(const uint64_t *v, size_t n, uint64_t x)
+{
+	return n && bsearch(&x, v, n, sizeof(*v), cmp_u64) != NULL;
+}
+
+static int cmp_site(const void *a, const void *b)
+{
+	const struct count_site *x = a, *y = b;
+
+	return x->win < y->win ? -1 : x->win > y->win;
+}
+
+static void add_site(struct count_site **v, size_t *n, size_t *alloc, uint64_t win, uint64_t end)
+{
+	if (*n == *alloc) {
+		*alloc = *alloc ? 2 * *alloc : 1024;
+		*v = xrealloc(*v, *alloc * sizeof(**v));
+	}
+	memset(&(*v)[*n], 0, sizeof(**v));
+	(*v)[*n].win = win;
+	(*v)[(*n)++].len = (uint32_t)(end - win);
+}
+
+/* The windows of one function (insn: its ni instructions): for each back
+ * edge, whole instructions ending with it, at least 5 bytes, else from the
+ * loop's head on; a branch may lead only to a window's first instruction. */
+static void function_windows(const cs_insn *insn, size_t ni, uint64_t entry, uint64_t end,
+			     struct count_site **v, size_t *n, size_t *alloc)
+{
+	uint64_t *targets = xmalloc((ni + 1) * sizeof(*targets)), to;
+	size_t nt = 0, j, k;
+
+	for (j = 0; j < ni; j++) {
+		if (insn[j].mnemonic[0] == 'j' && strncmp(insn[j].op_str, "0x", 2))
+			goto out;	/* an indirect jump: a jump table's targets are unknown */
+		if ((insn[j].mnemonic[0] == 'j' || !strcmp(insn[j].mnemonic, "call")) &&
+		    !strncmp(insn[j].op_str, "0x", 2)) {
+			to = strtoull(insn[j].op_str, NULL, 16);
+			if (to >= entry && to < end)
+				targets[nt++] = to;
+		}
+	}
+	qsort(targets, nt, sizeof(*targets), cmp_u64);
+	for (j = 0; j < ni; j++) {
+		uint64_t size;
+
+		if (!rel_jump(&insn[j], &to) || to > insn[j].address || to < entry)
+			continue;
+		/* Ending with the back edge. */
+		size = insn[j].size;
+		for (k = j; size < 5 && k > 0; k--) {
+			if (insn[k - 1].address + insn[k - 1].size != insn[k].address ||
+			    has(targets, nt, insn[k].address) || !window_safe(&insn[k - 1]))
+				break;
+			size += insn[k - 1].size;
+		}
+		if (size >= 5) {
+			add_site(v, n, alloc, insn[k].address, insn[j].address + insn[j].size);
+			continue;
+		}
+		/* From the loop's head: every lap passes it too. */
+		for (k = 0; k < ni && insn[k].address != to; k++)
+			;
+		for (size = 0; k < ni && size < 5; k++) {
+			uint64_t dummy;
+
+			if ((size && has(targets, nt, insn[k].address)) ||
+			    (k > 0 && size && insn[k - 1].address + insn[k - 1].size != insn[k].address))
+				break;
+			if (rel_jump(&insn[k], &dummy)) {
+				size += insn[k].size;
+				k++;
+				break;
+			}
+			if (!window_safe(&insn[k]))
+				break;
+			size += insn[k].size;
+		}
+		if (size >= 5 && k > 0)
+			add_site(v, n, alloc, to, insn[k - 1].address + insn[k - 1].size);
+	}
+out:
+	free(targets);
+}
+
+/* The windows of every function of the binary, sorted, none overlapping. */
+static void find_windows(struct session *s, struct count_site **out, size_t *nout)
+{
+	const struct gobin *b = &s->bin;
+	struct count_site *v = NULL;
+	size_t n = 0, alloc = 0, i, k;
+	unsigned char *code = NULL;
+	size_t code_alloc = 0;
+
+
+	for (i = 0; i < b->nfunc; i++) {
+		uint64_t entry, next;
+		cs_insn *insn = NULL;
+		size_t len, ni;
+
+		if (!gobin_func_range(b, i, &entry, &next) || next - entry > FUNC_MAX)
+			continue;
+		len = (size_t)(next - entry);
+		if (len > code_alloc) {
+			code_alloc = len;
+			code = xrealloc(code, code_alloc);
+		}
+		if (gobin_read_vaddr(b, entry, code, len))
+			continue;
+		ni = cs_disasm(s->cs, code, len, entry, 0, &insn);
+		function_windows(insn, ni, entry, next, &v, &n, &alloc);
+		cs_free(insn, ni);
+	}
+	free(code);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_site);
+	for (i = 0, k = 0; i < n; i++)
+		if (!k || v[k - 1].win + v[k - 1].len <= v[i].win)
+			v[k++] = v[i];
+	*out = v;
+	*nout = k;
+}
+
+static void put32(unsigned char *p, int64_t v)
+{
+	int32_t x = (int32_t)v;
+
+	memcpy(p, &x, 4);
+}
+
+/* mov [rip+slot], rcx (store) or mov rcx, [rip+slot] at buf[at], which
+ * lands at addr. */
+static size_t mov_rcx(unsigned char *buf, size_t at, uint64_t addr, int store, uint64_t slot)
+{
+	buf[at] = 0x48;
+	buf[at + 1] = store ? 0x89 : 0x8b;
+	buf[at + 2] = 0x0d;
+	put32(buf + at + 3, (int64_t)(slot - (addr + 7)));
+	return 7;
+}
+
+/* Site v's trampoline into buf at off (landing at code + off); its
+ * length, or 0 when it cannot be made. */
+static size_t emit_site(struct session *s, struct count_site *v, const unsigned char *orig,
+			unsigned char *buf, size_t cap, uint64_t code, uint64_t data, size_t off)
+{
+	unsigned char body[256];
+	size_t at = off, jr;
+	int blen;
+
+	if (cap - off < 64 + sizeof(body))
+		return 0;
+	v->off = (uint32_t)off;
+	at += mov_rcx(buf, at, code + at, 1, data + SAVE_OFF);
+	at += mov_rcx(buf, at, code + at, 0, data + CTR_OFF);
+	memcpy(buf + at, "\x48\x8d\x49\xff", 4);	/* lea rcx, [rcx-1] */
+	at += 4;
+	at += mov_rcx(buf, at, code + at, 1, data + CTR_OFF);
+	jr = at;
+	buf[at] = 0xe3;					/* jrcxz trap */
+	at += 2;
+	at += mov_rcx(buf, at, code + at, 0, data + SAVE_OFF);
+	v->body = (uint32_t)at;
+	blen = condbp_relocate(s, body, sizeof(body), code + at, v->win, orig, v->len);
+	if (blen <= 0 || blen > BODY_MAX)
+		return 0;
+	memcpy(buf + at, body, (size_t)blen);
+	at += (size_t)blen;
+	v->trap = (uint32_t)at;
+	buf[jr + 1] = (unsigned char)(at - (jr + 2));
+	at += mov_rcx(buf, at, code + at, 0, data + SAVE_OFF);
+	buf[at++] = 0xcc;
+	/* Never reached: gorr puts a trapped thread back at the window. */
+	buf[at] = 0xe9;
+	put32(buf + at + 1, (int64_t)((code + v->body) - (code + at + 5)));
+	at += 5;
+	v->end = (uint32_t)at;
+	return at - off;
+}
+
+/* The trampolines made for a binary at a page, kept in gorr's cache by
+ * the binary's digest (gobin_cache_name, as the decision points are):
+ * capstone over every function and the relocation of each window were
+ * 20 ms of a hunt run's 40.  The file: a header, the sites, the code. */
+#define COUNT_CACHE_MAGIC "gorrcnt2"
+
+struct count_file {
+	char magic[8];
+	uint64_t page, n, used;
+};
+
+static int code_load(const struct gobin *b, uint64_t page, struct count_site **v, size_t *n,
+		     unsigned char **code, size_t *used)
+{
+	struct sbuf name = SBUF_INIT, data = SBUF_INIT;
+	struct count_file h;
+	int err = gobin_cache_name(b, "count", &name);
+
+	if (!err)
+		err = cache_read_all(name.buf, &data);
+	if (!err && (data.len < sizeof(h) || (memcpy(&h, data.buf, sizeof(h)), 0) ||
+		     memcmp(h.magic, COUNT_CACHE_MAGIC, 8) || h.page != page || !h.n ||
+		     h.n > data.len / sizeof(**v) ||
+		     data.len != sizeof(h) + h.n * sizeof(**v) + h.used))
+		err = -EPROTO;
+	if (!err) {
+		*n = (size_t)h.n;
+		*used = (size_t)h.used;
+		*v = xmalloc(*n * sizeof(**v));
+		memcpy(*v, data.buf + sizeof(h), *n * sizeof(**v));
+		*code = xmalloc(*used + 1);
+		memcpy(*code, data.buf + sizeof(h) + *n * sizeof(**v), *used);
+	}
+	sbuf_release(&data);
+	sbuf_release(&name);
+	return err;
+}
+
+static void code_store(const struct gobin *b, uint64_t page, const struct count_site *v, size_t n,
+		       const unsigned char *code, size_t used)
+{
+	struct sbuf name = SBUF_INIT, data = SBUF_INIT;
+	struct count_file h;
+
+	if (gobin_cache_name(b, "count", &name) == 0) {
+		memset(&h, 0, sizeof(h));
+		memcpy(h.magic, COUNT_CACHE_MAGIC, 8);
+		h.page = page;
+		h.n = n;
+		h.used = used;
+		sbuf_add(&data, &h, sizeof(h));
+		sbuf_add(&data, v, n * sizeof(*v));
+		sbuf_add(&data, code, used);
+		cache_write(name.buf, data.buf, data.len);
+	}
+	sbuf_release(&data);
+	sbuf_release(&name);
+}
+
+/* Every window's trampoline for the pages at page (the data page, then
+ * the code): the sites that have one, compacted, and the code. */
+static int build_code(struct session *s, uint64_t page, struct count_site **out, size_t *nout,
+		      unsigned char **code_out, size_t *used_out)
+{
+	struct count_site *v = NULL;
+	unsigned char *file = NULL, *code;
+	size_t n = 0, i, k, cap = (COUNT_PAGES_MAX - 1) * PAGE, used = 0;
+	uint64_t lo, hi;
+
+	find_windows(s, &v, &n);
+	if (!n) {
+		free(v);
+		return -ENOTSUP;
+	}
+	lo = v[0].win;
+	hi = v[n - 1].win + v[n - 1].len;
+	file = xmalloc((size_t)(hi - lo));
+	if (gobin_read_vaddr(&s->bin, lo, file, (size_t)(hi - lo))) {
+		free(file);
+		free(v);
+		return -ENOTSUP;
+	}
+	code = xmalloc(cap);
+	memset(code, 0xcc, cap);
+	for (i = 0, k = 0; i < n; i++) {
+		size_t len = emit_site(s, &v[i], file + (v[i].win - lo), code, cap, page + PAGE, page, used);
+
+		if (len) {
+			used += len;
+			v[k++] = v[i];
+		}
+	}
+	free(file);
+	if (!k) {
+		free(v);
+		free(code);
+		return -ENOTSUP;
+	}
+	*out = v;
+	*nout = k;
+	*code_out = code;
+	*used_out = used;
+	return 0;
+}
+
+int count_install(struct session *s, struct thread *t, const uint64_t *skip, size_t nskip)
+{
+	struct user_regs_struct regs;
+	struct count_state *st = NULL;
+	struct count_site *v = NULL;
+	unsigned char *text = NULL, *file = NULL, *code = NULL;
+	uint64_t lo, hi, page;
+	size_t n = 0, i, used = 0, patched = 0;
+	int err;
+
+	if (s->count || !s->have_bin || !s->bin.is_go || !s->bin.pcln || !s->cs_open ||
+	    !s->cs_detail_open)
+		return -ENOTSUP;
+	/* Position-independent executables load elsewhere than their
+	 * file's addresses (e_type ET_DYN, elf.h). */
+	if (!s->bin.file || s->bin.file_size < 18 || (s->bin.file[16] | s->bin.file[17] << 8) != 2)
+		return -ENOTSUP;
+	if (pt_getregs(t->tid, &regs))
+		return -ESRCH;
+	/* The pages first: the code's jumps depend on where it lies (for a
+	 * binary at its file's addresses, the same place every run). */
+	if ((err = condbp_near_page(s, t, regs.rip, s->bin.text_start, count_sig, COUNT_PAGES_MAX, &page)))
+		return err;
+	if (code_load(&s->bin, page, &v, &n, &code, &used)) {
+		if ((err = build_code(s, page, &v, &n, &code, &used)))
+			return err;
+		code_store(&s->bin, page, v, n, code, used);
+	}
+	lo = v[0].win;
+	hi = v[n - 1].win + v[n - 1].len;
+	text = xmalloc((size_t)(hi - lo));
+	file = xmalloc((size_t)(hi - lo));
+	err = -EFAULT;
+	if (mem_read(t->tid, lo, text, (size_t)(hi - lo)) ||
+	    gobin_read_vaddr(&s->bin, lo, file, (size_t)(hi - lo)))
+		goto out;
+	/* The JMPs, where the code is as in the file (not a decision
+	 * point's INT3, not a patched rdtsc) and no skip pc lies; the rest
+	 * of each window is INT3s, which nothing reaches (no branch leads
+	 * inside a window).  A site left out keeps its trampoline, unused. */
+	for (i = 0; i < n; i++) {
+		unsigned char *p = text + (v[i].win - lo);
+		size_t a = 0, b = nskip;
+
+		if (memcmp(p, file + (v[i].win - lo), v[i].len))
+			continue;
+		while (a < b) {
+			size_t mid = a + (b - a) / 2;
+
+			if (skip[mid] < v[i].win)
+				a = mid + 1;
+			else
+				b = mid;
+		}
+		if (a < nskip && skip[a] < v[i].win + v[i].len)
+			continue;
+		p[0] = 0xe9;
+		put32(p + 1, (int64_t)((page + PAGE + v[i].off) - (v[i].win + 5)));
+		memset(p + 5, 0xcc, v[i].len - 5);
+		patched++;
+	}
+	if (!patched) {
+		err = -ENOTSUP;
+		goto out;
+	}
+	if ((err = bp_code_write(s, t, page + PAGE, code, used)) ||
+	    (err = bp_code_write(s, t, lo, text, (size_t)(hi - lo))))
+		goto out;
+	st = xcalloc(1, sizeof(*st));
+	st->tgid = t->tgid;
+	st->data = page;
+	st->code = page + PAGE;
+	st->code_len = used;
+	st->v = v;
+	st->n = n;
+	v = NULL;
+	s->count = st;
+	err = 0;
+out:
+	free(v);
+	free(text);
+	free(file);
+	free(code);
+	return err;
+}
+
+int count_active(const struct session *s, const struct thread *t)
+{
+	return s->count && s->count->tgid == t->tgid;
+}
+
+int count_arm(struct session *s, struct thread *t, uint64_t laps)
+{
+	if (!count_active(s, t))
+		return -ENOTSUP;
+	return mem_write(t->tid, s->count->data + CTR_OFF, &laps, sizeof(laps));
+}
+
+int count_holds(const struct session *s, uint64_t pc)
+{
+	return s->count && pc >= s->count->code && pc < s->count->code + s->count->code_len;
+}
+
+/* The site whose trampoline holds pc. */
+static struct count_site *site_at(const struct session *s, uint64_t pc)
+{
+	const struct count_state *st = s->count;
+	size_t lo = 0, hi = st->n;
+	uint64_t off = pc - st->code;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->v[mid].end <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < st->n && st->v[lo].off <= off ? &st->v[lo] : NULL;
+}
+
+uint64_t count_trapped(struct session *s, struct thread *t, uint64_t trap,
+		       struct user_regs_struct *regs)
+{
+	struct count_site *v;
+
+	(void)t;
+	if (!count_holds(s, trap) || !(v = site_at(s, trap)) || trap != s->count->code + v->trap + 7)
+		return 0;
+	regs->rip = v->win;
+	return v->win;
+}
+
+int count_leave(struct session *s, struct thread *t, struct user_regs_struct *regs, int *other)
+{
+	struct count_site *v;
+	uint64_t off, rcx;
+	int k, err;
+
+	*other = 0;
+	if (!count_holds(s, regs->rip) || !(v = site_at(s, regs->rip)))
+		return 0;
+	off = regs->rip - s->count->code;
+	/* Before the displaced instructions, or in the trap stub: nothing
+	 * of the program's has run yet, back to the window's start with
+	 * RCX from its slot (at the first instruction it is RCX still). */
+	if (off < v->body || off >= v->trap) {
+		if (off != v->off) {
+			if ((err = mem_read(t->tid, s->count->data + SAVE_OFF, &rcx, sizeof(rcx))))
+				return err;
+			regs->rcx = rcx;
+		}
+		regs->rip = v->win;
+		return thread_setregs(t, regs);
+	}
+	/* In them: on until the JMP back (or the window's own jump) has
+	 * left. */
+	for (k = 0; k < LEAVE_STEPS && count_holds(s, regs->rip); k++) {
+		if ((err = pt_step(t->tid, other)))
+			return err;
+		if (*other)
+			return 1;
+		if ((err = pt_getregs(t->tid, regs)))
+			return err;
+		regs->eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
+	}
+	return count_holds(s, regs->rip) ? -ELOOP : 0;
+}
+
+void count_release(struct session *s)
+{
+	if (!s->count)
+		return;
+	free(s->count->v);
+	free(s->count);
+	s->count = NULL;
+}
