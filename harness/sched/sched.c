@@ -2207,15 +2207,23 @@ void sched_exec(struct session *s, struct thread *t, int index)
 	if (index != 0)
 		return;
 	arm_dpoints(s, t);
-	/* After the decision points' INT3s: no window takes their bytes. */
+	/* After the decision points' INT3s.  No window takes the bytes of
+	 * any decision point, armed or not: which windows there are then
+	 * depends on the binary alone, not on the chaos level or the seed's
+	 * draw of checks (a replay can patch the same ones). */
 	if (s->opts.virtual_time && s->opts.counted && !s->count) {
-		uint64_t *pcs = xmalloc((s->ndpoints + 1) * sizeof(*pcs));
-		size_t i;
+		struct dpoint *all = NULL;
+		size_t nall = 0, i;
+		uint64_t *pcs;
 
-		for (i = 0; i < s->ndpoints; i++)
-			pcs[i] = s->dpoints[i].pc;
-		count_install(s, t, pcs, s->ndpoints);
+		if (dpoints_find(s, &all, &nall))
+			nall = 0;
+		pcs = xmalloc((nall + 1) * sizeof(*pcs));
+		for (i = 0; i < nall; i++)
+			pcs[i] = all[i].pc;
+		count_install(s, t, pcs, nall);
 		free(pcs);
+		free(all);
 		if (count_active(s, t))
 			count_arm(s, t, COUNT_LAPS);
 	}
