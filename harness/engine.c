@@ -636,6 +636,23 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 		/* A counted lap: the counter ran out (harness/core/count.h). */
 		if (count_trapped(s, t, regs.rip - 1, &regs)) {
 			thread_setregs(t, &regs);
+			/* Replay: a slice's recorded lap, which its breakpoint
+			 * hook checks as at a breakpoint; no INT3 to step over
+			 * (the window's JMP counts the pass again). */
+			if (s->ops->pick && s->ops->breakpoint) {
+				int action = s->ops->breakpoint(s, t, regs.rip);
+
+				if (action == BP_TAKEN) {
+					resume_after_gc_step(s, t);
+				} else if (action == BP_STOP) {
+					t->rs = RS_READY;
+					if (s->running == t)
+						s->running = NULL;
+				} else {
+					thread_resume(s, t);
+				}
+				return;
+			}
 			if (!sched_counted(s, t, &regs))
 				thread_resume(s, t);
 			return;
@@ -731,6 +748,9 @@ static void on_stopped(struct session *s, struct thread *t, int status)
 
 	t->stopped = 1;
 	s->stops++;
+	/* The laps it ran (harness/core/count.h), before any hook looks. */
+	if (s->count)
+		count_note_stop(s, t);
 	/* A stop that lands between two instructions of gorr's vDSO (an
 	 * interrupt, a signal after an IRQ; not a syscall stop, which comes
 	 * before or after a SYSCALL) may find the image logging a read: its

@@ -5,6 +5,7 @@
 #include "harness/core/vdso.h"
 #include "harness/go/gocall.h"
 #include "harness/go/goroutines.h"
+#include "harness/core/count.h"
 #include "harness/cli.h"
 #include "inject/inject.h"
 #include "harness/base/util.h"
@@ -32,6 +33,9 @@ static struct recorder *rec(struct session *s)
 static void pack_common(struct recorder *r, msgpack_packer *pk, const char *type,
 			pid_t tid, size_t extra)
 {
+	/* A counted slice's laps run from its thread's previous event. */
+	if (r->s && r->s->count)
+		count_note_event(r->s, session_vthread(r->s, tid));
 	msgpack_pack_map(pk, 3 + extra);
 	mp_kstr(pk, "e", type);
 	mp_kuint(pk, "i", r->events);
@@ -75,7 +79,8 @@ static int write_header(struct recorder *r, struct session *s)
 	if (!getcwd(cwd, sizeof(cwd)))
 		strcpy(cwd, "");
 	clock_gettime(CLOCK_REALTIME, &now);
-	msgpack_pack_map(pk, 19 + (s->opts.fast_clock ? 1 : 0) + (s->opts.fast_sys ? 1 : 0));
+	msgpack_pack_map(pk, 19 + (s->opts.fast_clock ? 1 : 0) + (s->opts.fast_sys ? 1 : 0) +
+			 (s->opts.counted ? 1 : 0));
 	mp_kstr(pk, "magic", TRACE_MAGIC);
 	mp_kuint(pk, "version", TRACE_VERSION);
 	mp_kstr(pk, "gorr", GORR_VERSION);
@@ -116,6 +121,9 @@ static int write_header(struct recorder *r, struct session *s)
 		mp_kbool(pk, "fast_clock", 1);
 	if (s->opts.fast_sys)
 		mp_kbool(pk, "fast_sys", 1);
+	/* Replay counts laps too (harness/core/count.h). */
+	if (s->opts.counted)
+		mp_kbool(pk, "counted", 1);
 	return trace_commit(&r->w);
 }
 
@@ -125,6 +133,7 @@ int recorder_init(struct recorder *r, struct session *s, const char *path,
 	int err;
 
 	memset(r, 0, sizeof(*r));
+	r->s = s;
 	r->kind = kind;
 	/* A second early: a file's time has the kernel's coarse clock
 	 * (fs/inode.c current_time). */
@@ -903,10 +912,18 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	int has_stk = regs && !t->sch.dp_visit &&
 		      goroutine_stack_hash(s, t, regs, &stk, top, &top_len) == 0;
 
+	/* Ended at a counted lap (harness/core/count.h): the passes since
+	 * the thread's previous event, after which replay's counter traps
+	 * at this very place. */
+	uint64_t laps = t->count_slice ? t->count_laps : 0;
+
 	pk = trace_begin(&r->w);
 	pack_common(r, pk, "slice", t->vtid, (regs ? 2 : 0) + has_sse + 2 * has_stk + (has_g ? 1 : 0) +
 		    (t->sch.dp_preempting ? 1 : 0) + at_bp + (t->sch.dp_hold_ns ? 1 : 0) +
-		    (t->sch.dp_visit ? 1 : 0) + (t->sch.by_clock ? 1 : 0) + (t->sch.slice_loop ? 1 : 0));
+		    (t->sch.dp_visit ? 1 : 0) + (t->sch.by_clock ? 1 : 0) + (t->sch.slice_loop ? 1 : 0) +
+		    (laps ? 1 : 0));
+	if (laps)
+		mp_kuint(pk, "laps", laps);
 	if (regs) {
 		mp_kuint(pk, "pc", regs->rip);
 		mp_kbin(pk, "regs", regs, sizeof(*regs));
@@ -943,9 +960,9 @@ static void rec_slice(struct session *s, struct thread *t, const struct user_reg
 	if (t->sch.by_clock) {
 		mp_kbool(pk, "clock", 1);
 		if (!r->warned_clock && !s->opts.quiet)
-			warning("thread %d ran 200 ms without a syscall or a decision point; its "
-				"timeslice ended where the interrupt found it, so this run may not "
-				"repeat exactly with the same seed", (int)t->vtid);
+			warning("thread %d ran without a syscall, a decision point or a counted loop "
+				"lap for 200-300 ms; its timeslice ended where the interrupt found it, so "
+				"this run may not repeat exactly with the same seed", (int)t->vtid);
 		r->warned_clock = 1;
 	}
 	/* The goroutine that was running, for the reader. */
@@ -1322,6 +1339,8 @@ int cmd_run(int argc, char **argv)
 	o.counted = 1;
 	if (!parse_run_options(argc, argv, &o, &out, run_usage, 1, &code))
 		return code;
+	if (!o.virtual_time)
+		o.counted = 0;	/* --real-time: slices end by the clock anyway */
 	cli_session_seed(&o);
 	code = run_policy(&o, out, "run");
 	cli_session_release(&o);

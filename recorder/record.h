@@ -12,6 +12,7 @@
 #define GC_SITES 8
 
 struct recorder {
+	struct session *s;
 	struct trace_writer w;
 	uint64_t events;	/* events written after the header */
 	const char *kind;	/* "record" */

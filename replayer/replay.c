@@ -4,6 +4,7 @@
 #include "harness/go/backtrace.h"
 #include "harness/go/gocall.h"
 #include "harness/go/goroutines.h"
+#include "harness/core/count.h"
 #include "harness/core/breakpoint.h"
 #include "harness/core/condbp.h"
 #include "harness/core/ptrace.h"
@@ -95,6 +96,7 @@ struct replayer {
 	pid_t sliced_tid;	/* it stopped for a timeslice, as recorded */
 	int slice_bp;		/* breakpoint set for the current slice event */
 	int slice_cond;		/* it is a conditional one (harness/core/condbp.h) */
+	int slice_lap;		/* no breakpoint: the lap counter traps there (slice.laps) */
 	int slice_nocond;	/* one could not be armed for this slice */
 	uint64_t slice_pc;
 	pid_t slice_tid;
@@ -154,6 +156,7 @@ struct replayer {
 	/* The recording's clock reads through gorr's vDSO (header
 	 * fast_clock; harness/core/vdso.h): per thread, those still to be
 	 * read, in order; per process, whose of them its ring holds. */
+	int counted;		/* the run counted laps: so does the replay (count.h) */
 	int fast_clock;
 	struct vqueue {
 		pid_t tid;
@@ -995,7 +998,17 @@ static int arm_slice(struct replayer *r, struct session *s, struct thread *t)
 {
 	if (r->slice_bp)
 		return 0;
-	if (bp_insert(s, t, r->ev.pc)) {
+	r->slice_lap = 0;
+	if (r->ev.type == EV_SLICE && r->ev.laps && count_active(s, t)) {
+		/* Ended at a counted lap: the counter, set now that the
+		 * thread goes on from its previous event, traps at that very
+		 * pass (harness/core/count.h), wherever the loop is. */
+		if (count_arm(s, t, r->ev.laps)) {
+			diverge(r, s, t, "cannot count the laps to its recorded timeslice end");
+			return -1;
+		}
+		r->slice_lap = 1;
+	} else if (bp_insert(s, t, r->ev.pc)) {
 		diverge(r, s, t, "cannot be stopped at its recorded timeslice");
 		return -1;
 	}
@@ -1769,7 +1782,7 @@ static void arm_cond(struct replayer *r, struct session *s, struct thread *t)
 static int slice_end_here(struct replayer *r, struct session *s, struct thread *t, uint64_t pc,
 			  struct user_regs_struct *regs)
 {
-	int exact = r->ev.type == EV_SLICE && r->ev.visit;
+	int exact = r->ev.type == EV_SLICE && (r->ev.visit || r->ev.laps);
 
 	if (!r->slice_bp || r->slice_tid != t->tid || r->slice_pc != pc ||
 	    !(is_next_for(r, s, t, EV_SLICE) || (is_next_for(r, s, t, EV_FAULT) && is_gc_fault(&r->ev))))
@@ -1778,7 +1791,7 @@ static int slice_end_here(struct replayer *r, struct session *s, struct thread *
 	 * first. */
 	if ((r->fast_clock && vclock_pending(r, t)) || (r->fast_sys && vsys_pending(r, t)))
 		return 0;
-	if (++r->slice_hits != r->ev.visit && exact)
+	if (++r->slice_hits != r->ev.visit && exact && !r->ev.laps)
 		return 0;
 	if (r->ev.type == EV_SLICE && r->ev.loop && !exact && r->slice_hits == 1) {
 		int k = skip_loop(r, s, t, regs);
@@ -1795,7 +1808,8 @@ static int slice_end_here(struct replayer *r, struct session *s, struct thread *
 			return 1;
 	}
 	if (exact)
-		diverge(r, s, t, "reached its recorded timeslice end with other registers");
+		diverge(r, s, t, r->slice_lap ? "reached its recorded timeslice end (its counted lap) "
+			"with other registers" : "reached its recorded timeslice end with other registers");
 	r->slice_misses++;
 	if (!exact && !r->slice_cond && !r->slice_nocond && r->slice_misses >= COND_AFTER)
 		arm_cond(r, s, t);
@@ -1805,10 +1819,13 @@ static int slice_end_here(struct replayer *r, struct session *s, struct thread *
 /* The slice's breakpoint is gone: t reached its end. */
 static void slice_disarm(struct replayer *r, struct session *s, struct thread *t)
 {
-	if (r->slice_cond)
+	if (r->slice_lap)
+		count_arm(s, t, 0);
+	else if (r->slice_cond)
 		condbp_disarm(s, t);
 	else
 		bp_remove(s, t, r->slice_pc);
+	r->slice_lap = 0;
 	r->slice_bp = 0;
 	r->slice_cond = 0;
 }
@@ -2317,6 +2334,7 @@ static int read_header(struct replayer *r)
 	r->cpus = (int)mp_get_int(h, "cpus", 0);
 	r->fast_clock = mp_get(h, "fast_clock") != NULL;
 	r->fast_sys = r->fast_clock && mp_get(h, "fast_sys") != NULL;
+	r->counted = mp_get(h, "counted") != NULL;
 	dg = mp_get_raw(h, "exe_sha256", &n);
 	if (!r->argv || !r->argv[0] || !r->exe || !r->envp || !dg || n != 32) {
 		error("'%s' has an incomplete header: cannot replay it", r->path);
@@ -2432,11 +2450,23 @@ static void insert_user_breaks(struct replayer *r, struct session *s, struct thr
 {
 	size_t i, j;
 
-	for (i = 0; i < r->nbreaks; i++)
+	for (i = 0; i < r->nbreaks; i++) {
+		/* A place inside a loop's counting window (a replay of a
+		 * counted run, harness/core/count.h) is stopped at at the
+		 * window's start, a few instructions before it. */
+		for (j = 0; j < r->breaks[i].npcs; j++) {
+			uint64_t win = count_window_start(s, r->breaks[i].pcs[j]);
+
+			if (win)
+				r->breaks[i].pcs[j] = win;
+		}
+		if (r->breaks[i].npcs)
+			qsort(r->breaks[i].pcs, r->breaks[i].npcs, sizeof(uint64_t), cmp_u64);
 		for (j = 0; j < r->breaks[i].npcs; j++)
 			if (bp_insert(s, t, r->breaks[i].pcs[j]))
 				warning("cannot set breakpoint '%s' at %#" PRIx64,
 					r->breaks[i].spec, r->breaks[i].pcs[j]);
+	}
 }
 
 /* The trace reader and what it read from the header. */
@@ -2695,6 +2725,10 @@ int cmd_replay(int argc, char **argv)
 	o.seed = r.seed;
 	o.seed_given = 1;
 	o.fast_clock = r.fast_clock ? VDSO_REPLAY : VDSO_SLOW;
+	/* Under a debugger the program's code stays as it is (its stepping
+	 * would go through the trampolines): counted slices are then found
+	 * by their registers, as any other. */
+	o.counted = r.counted && r.gdb.fd < 0 && r.gdb_listen_fd < 0;
 	o.fast_sys = r.fast_sys ? VDSO_REPLAY : VDSO_SLOW;
 	o.quiet = 1;
 again:

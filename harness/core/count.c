@@ -41,6 +41,8 @@ struct count_state {
 	uint64_t code_len;
 	struct count_site *v;
 	size_t n;
+	unsigned char *on;	/* per site: its window is patched */
+	uint64_t last;		/* the counter when last read or set */
 };
 
 /* Nothing in a window may fault (Go's nil checks fault on purpose, and
@@ -84,6 +86,22 @@ static int has(const uint64_t *v, size_t n, uint64_t x)
 	return n && bsearch(&x, v, n, sizeof(*v), cmp_u64) != NULL;
 }
 
+/* Whether [from, to) holds one of the sorted pcs. */
+static int holds_any(const uint64_t *pcs, size_t n, uint64_t from, uint64_t to)
+{
+	size_t a = 0, b = n;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (pcs[mid] < from)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < n && pcs[a] < to;
+}
+
 static int cmp_site(const void *a, const void *b)
 {
 	const struct count_site *x = a, *y = b;
@@ -106,6 +124,7 @@ static void add_site(struct count_site **v, size_t *n, size_t *alloc, uint64_t w
  * edge, whole instructions ending with it, at least 5 bytes, else from the
  * loop's head on; a branch may lead only to a window's first instruction. */
 static void function_windows(const cs_insn *insn, size_t ni, uint64_t entry, uint64_t end,
+			     const uint64_t *skip, size_t nskip,
 			     struct count_site **v, size_t *n, size_t *alloc)
 {
 	uint64_t *targets = xmalloc((ni + 1) * sizeof(*targets)), to;
@@ -135,7 +154,7 @@ static void function_windows(const cs_insn *insn, size_t ni, uint64_t entry, uin
 				break;
 			size += insn[k - 1].size;
 		}
-		if (size >= 5) {
+		if (size >= 5 && !holds_any(skip, nskip, insn[k].address, insn[j].address + insn[j].size)) {
 			add_site(v, n, alloc, insn[k].address, insn[j].address + insn[j].size);
 			continue;
 		}
@@ -157,7 +176,7 @@ static void function_windows(const cs_insn *insn, size_t ni, uint64_t entry, uin
 				break;
 			size += insn[k].size;
 		}
-		if (size >= 5 && k > 0)
+		if (size >= 5 && k > 0 && !holds_any(skip, nskip, to, insn[k - 1].address + insn[k - 1].size))
 			add_site(v, n, alloc, to, insn[k - 1].address + insn[k - 1].size);
 	}
 out:
@@ -165,7 +184,8 @@ out:
 }
 
 /* The windows of every function of the binary, sorted, none overlapping. */
-static void find_windows(struct session *s, struct count_site **out, size_t *nout)
+static void find_windows(struct session *s, const uint64_t *skip, size_t nskip,
+			 struct count_site **out, size_t *nout)
 {
 	const struct gobin *b = &s->bin;
 	struct count_site *v = NULL;
@@ -189,7 +209,7 @@ static void find_windows(struct session *s, struct count_site **out, size_t *nou
 		if (gobin_read_vaddr(b, entry, code, len))
 			continue;
 		ni = cs_disasm(s->cs, code, len, entry, 0, &insn);
-		function_windows(insn, ni, entry, next, &v, &n, &alloc);
+		function_windows(insn, ni, entry, next, skip, nskip, &v, &n, &alloc);
 		cs_free(insn, ni);
 	}
 	free(code);
@@ -320,15 +340,15 @@ static void code_store(const struct gobin *b, uint64_t page, const struct count_
 
 /* Every window's trampoline for the pages at page (the data page, then
  * the code): the sites that have one, compacted, and the code. */
-static int build_code(struct session *s, uint64_t page, struct count_site **out, size_t *nout,
-		      unsigned char **code_out, size_t *used_out)
+static int build_code(struct session *s, uint64_t page, const uint64_t *skip, size_t nskip,
+		      struct count_site **out, size_t *nout, unsigned char **code_out, size_t *used_out)
 {
 	struct count_site *v = NULL;
 	unsigned char *file = NULL, *code;
 	size_t n = 0, i, k, cap = (COUNT_PAGES_MAX - 1) * PAGE, used = 0;
 	uint64_t lo, hi;
 
-	find_windows(s, &v, &n);
+	find_windows(s, skip, nskip, &v, &n);
 	if (!n) {
 		free(v);
 		return -ENOTSUP;
@@ -372,6 +392,7 @@ int count_install(struct session *s, struct thread *t, const uint64_t *skip, siz
 	unsigned char *text = NULL, *file = NULL, *code = NULL;
 	uint64_t lo, hi, page;
 	size_t n = 0, i, used = 0, patched = 0;
+	unsigned char *on = NULL;
 	int err;
 
 	if (s->count || !s->have_bin || !s->bin.is_go || !s->bin.pcln || !s->cs_open ||
@@ -388,7 +409,7 @@ int count_install(struct session *s, struct thread *t, const uint64_t *skip, siz
 	if ((err = condbp_near_page(s, t, regs.rip, s->bin.text_start, count_sig, COUNT_PAGES_MAX, &page)))
 		return err;
 	if (code_load(&s->bin, page, &v, &n, &code, &used)) {
-		if ((err = build_code(s, page, &v, &n, &code, &used)))
+		if ((err = build_code(s, page, skip, nskip, &v, &n, &code, &used)))
 			return err;
 		code_store(&s->bin, page, v, n, code, used);
 	}
@@ -396,6 +417,7 @@ int count_install(struct session *s, struct thread *t, const uint64_t *skip, siz
 	hi = v[n - 1].win + v[n - 1].len;
 	text = xmalloc((size_t)(hi - lo));
 	file = xmalloc((size_t)(hi - lo));
+	on = xcalloc(n, 1);
 	err = -EFAULT;
 	if (mem_read(t->tid, lo, text, (size_t)(hi - lo)) ||
 	    gobin_read_vaddr(&s->bin, lo, file, (size_t)(hi - lo)))
@@ -406,23 +428,14 @@ int count_install(struct session *s, struct thread *t, const uint64_t *skip, siz
 	 * inside a window).  A site left out keeps its trampoline, unused. */
 	for (i = 0; i < n; i++) {
 		unsigned char *p = text + (v[i].win - lo);
-		size_t a = 0, b = nskip;
 
-		if (memcmp(p, file + (v[i].win - lo), v[i].len))
-			continue;
-		while (a < b) {
-			size_t mid = a + (b - a) / 2;
-
-			if (skip[mid] < v[i].win)
-				a = mid + 1;
-			else
-				b = mid;
-		}
-		if (a < nskip && skip[a] < v[i].win + v[i].len)
+		if (memcmp(p, file + (v[i].win - lo), v[i].len) ||
+		    holds_any(skip, nskip, v[i].win, v[i].win + v[i].len))
 			continue;
 		p[0] = 0xe9;
 		put32(p + 1, (int64_t)((page + PAGE + v[i].off) - (v[i].win + 5)));
 		memset(p + 5, 0xcc, v[i].len - 5);
+		on[i] = 1;
 		patched++;
 	}
 	if (!patched) {
@@ -439,15 +452,37 @@ int count_install(struct session *s, struct thread *t, const uint64_t *skip, siz
 	st->code_len = used;
 	st->v = v;
 	st->n = n;
+	st->on = on;
 	v = NULL;
+	on = NULL;
 	s->count = st;
 	err = 0;
 out:
 	free(v);
+	free(on);
 	free(text);
 	free(file);
 	free(code);
 	return err;
+}
+
+uint64_t count_window_start(const struct session *s, uint64_t pc)
+{
+	const struct count_state *st = s->count;
+	size_t lo = 0, hi;
+
+	if (!st)
+		return 0;
+	hi = st->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->v[mid].win + st->v[mid].len <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < st->n && st->on[lo] && st->v[lo].win < pc ? st->v[lo].win : 0;
 }
 
 int count_active(const struct session *s, const struct thread *t)
@@ -457,9 +492,45 @@ int count_active(const struct session *s, const struct thread *t)
 
 int count_arm(struct session *s, struct thread *t, uint64_t laps)
 {
+	int err;
+
 	if (!count_active(s, t))
 		return -ENOTSUP;
-	return mem_write(t->tid, s->count->data + CTR_OFF, &laps, sizeof(laps));
+	/* Passes not looked at yet are the last runner's: t's, when the
+	 * scheduler arms it at a stop of t's. */
+	count_note_stop(s, t);
+	if ((err = mem_write(t->tid, s->count->data + CTR_OFF, &laps, sizeof(laps))))
+		return err;
+	s->count->last = laps;
+	return 0;
+}
+
+static int read_counter(struct session *s, struct thread *t, uint64_t *c)
+{
+	return mem_read(t->tid, s->count->data + CTR_OFF, c, sizeof(*c));
+}
+
+void count_note_stop(struct session *s, struct thread *t)
+{
+	uint64_t c;
+
+	/* Only the thread with the CPU counts: another one stopping (a
+	 * call that gave the CPU up returning) ran no lap meanwhile. */
+	if (!count_active(s, t) || t != s->running || read_counter(s, t, &c))
+		return;
+	t->count_laps += s->count->last - c;	/* mod 2^64: it counts down */
+	s->count->last = c;
+}
+
+void count_note_event(struct session *s, struct thread *t)
+{
+	uint64_t c;
+
+	if (!t || !count_active(s, t))
+		return;
+	if (read_counter(s, t, &c) == 0)
+		s->count->last = c;
+	t->count_laps = 0;
 }
 
 int count_holds(const struct session *s, uint64_t pc)
@@ -538,6 +609,7 @@ void count_release(struct session *s)
 	if (!s->count)
 		return;
 	free(s->count->v);
+	free(s->count->on);
 	free(s->count);
 	s->count = NULL;
 }

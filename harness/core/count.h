@@ -39,6 +39,10 @@ int count_arm(struct session *s, struct thread *t, uint64_t laps);
  * RCX before it trapped).  0 otherwise. */
 uint64_t count_trapped(struct session *s, struct thread *t, uint64_t trap,
 		       struct user_regs_struct *regs);
+/* When pc lies inside a patched window, past its first byte (where a JMP
+ * to the trampoline now is: an INT3 there would break it), the window's
+ * start; 0 otherwise. */
+uint64_t count_window_start(const struct session *s, uint64_t pc);
 /* Whether pc is in the trampolines. */
 int count_holds(const struct session *s, uint64_t pc);
 /* Bring t, stopped in a trampoline (an interrupt, a signal), back to the
@@ -47,6 +51,13 @@ int count_holds(const struct session *s, uint64_t pc);
  * is now), 1 when another stop came during a step (*other: its status),
  * or a negative errno. */
 int count_leave(struct session *s, struct thread *t, struct user_regs_struct *regs, int *other);
+/* Lap accounting for the trace (a counted slice says how many passes its
+ * thread made since its previous event, so that replay can stop at that
+ * very pass): t, the thread that had the CPU, stopped (the passes since
+ * the last look are its own); an event of t's is written (its count starts
+ * again from the counter as it is). */
+void count_note_stop(struct session *s, struct thread *t);
+void count_note_event(struct session *s, struct thread *t);
 void count_release(struct session *s);
 
 #endif

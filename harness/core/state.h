@@ -184,6 +184,10 @@ struct thread {
 	int ran_user;		/* its last resume let it run the program's code: PTRACE_CONT,
 				 * or PTRACE_SYSCALL from outside a call (to the next one) */
 	uint64_t resumed_ns;	/* real time it was last resumed (session.stamp_resumes) */
+	/* Counted laps (harness/core/count.h): passes of the program's
+	 * counting windows this thread made since its last event. */
+	uint64_t count_laps;
+	int count_slice;	/* the slice being written ended at a counted lap */
 	int set_ret;		/* at the exit stop: write call.ret into rax */
 	struct sc_call call;
 	struct sbuf inbuf;	/* bytes of call.in */

@@ -157,7 +157,8 @@ void sched_start_budget(struct session *s, struct thread *t)
 	}
 	t->sch.dp_count = 0;
 	t->sch.system_ticks = 0;
-	if (count_active(s, t))
+	/* Not in replay: it arms the counter for a slice's recorded laps. */
+	if (count_active(s, t) && !s->ops->pick)
 		count_arm(s, t, COUNT_LAPS);
 	t->sch.run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
 	t->sch.run_start_v = session_now(s);
@@ -2211,7 +2212,7 @@ void sched_exec(struct session *s, struct thread *t, int index)
 	 * any decision point, armed or not: which windows there are then
 	 * depends on the binary alone, not on the chaos level or the seed's
 	 * draw of checks (a replay can patch the same ones). */
-	if (s->opts.virtual_time && s->opts.counted && !s->count) {
+	if (s->opts.counted && !s->count) {
 		struct dpoint *all = NULL;
 		size_t nall = 0, i;
 		uint64_t *pcs;
@@ -2224,7 +2225,7 @@ void sched_exec(struct session *s, struct thread *t, int index)
 		count_install(s, t, pcs, nall);
 		free(pcs);
 		free(all);
-		if (count_active(s, t))
+		if (count_active(s, t) && !s->ops->pick)
 			count_arm(s, t, COUNT_LAPS);
 	}
 }
@@ -2251,7 +2252,9 @@ int sched_counted(struct session *s, struct thread *t, struct user_regs_struct *
 	t->sch.slice_loop = 0;
 	t->sch.dp_visit = dp_visit_at(s, t, regs->rip);
 	t->sch.by_clock = 0;
+	t->count_slice = 1;
 	s->ops->slice(s, t, regs);
+	t->count_slice = 0;
 	t->sch.dp_visit = 0;
 	yield(s, t);
 	return 1;

@@ -289,6 +289,7 @@ int trace_event_decode(const msgpack_object *o, struct trace_event *ev, uint64_t
 		ev->preempt = mp_get(o, "preempt") != NULL;
 		ev->at_bp = mp_get(o, "bp") != NULL;
 		ev->visit = mp_get_uint(o, "visit", 0);
+		ev->laps = mp_get_uint(o, "laps", 0);
 		ev->loop = mp_get(o, "loop") != NULL;
 		ev->loop_mem = get_blob(o, "loop");
 		break;

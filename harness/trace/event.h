@@ -103,6 +103,8 @@ struct trace_event {
 	int at_bp;		/* slice: at one of gorr's breakpoints, passed once after */
 	uint64_t visit;		/* slice: ends at this hit of pc since the thread's last event
 				 * (1.., 0 when the trace does not say: the first match) */
+	uint64_t laps;		/* slice: ends at this pass of the counting windows since the
+				 * thread's last event (harness/core/count.h), or 0 */
 	/* slice: ends at the head of a loop replay may skip ahead in
 	 * (harness/sched/loops.h); loop_mem: what the loop had stored */
 	int loop;

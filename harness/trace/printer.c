@@ -694,6 +694,8 @@ void print_event(struct sbuf *sb, const struct trace_event *ev,
 				  ev->preempt ? ", preempted" : "");
 		else if (ev->preempt)
 			sbuf_adds(sb, " (goroutine preempted)");
+		if (ev->laps)
+			sbuf_addf(sb, " at counted lap %" PRIu64, ev->laps);
 		sbuf_adds(sb, " ---");
 		break;
 	case EV_END:

@@ -264,6 +264,29 @@ def test_counted_slices_repeat_under_load(ctx):
 
 
 @per_toolchain
+def test_replay_stops_at_the_counted_lap(ctx):
+    """A spin whose registers are the same on every lap (`for !done { n++ }`
+    over globals, tests/progs/heaploop.go): only memory tells its laps
+    apart.  Its `gorr run` slices end at counted laps and say how many
+    (slice.laps); replay sets the program's lap counter to that many and
+    stops at that very pass.  A replay that looked for the slice by its
+    registers (the gorr before) stopped at the first lap that had them and
+    printed "false 0".  Two runs of a seed print the same n."""
+    prog = ctx.prog("heaploop")
+    outs = []
+    for i in range(2):
+        t = ctx.path(f"heap{i}.gorr")
+        r = ctx.gorr_cmd("run", "-q", "--seed", "1", "-o", t, "--", prog, timeout=120)
+        assert r.returncode == 0 and r.stdout.startswith("true "), r
+        outs.append(r.stdout)
+    assert outs[0] == outs[1], outs
+    dump = ctx.gorr_cmd("dump", ctx.path("heap0.gorr")).stdout
+    assert "at counted lap" in dump, dump[-2000:]
+    rep = ctx.gorr_cmd("replay", "-q", ctx.path("heap0.gorr"), timeout=120)
+    assert (rep.returncode, rep.stdout) == (0, outs[0]), rep
+
+
+@per_toolchain
 def test_gc_waiting_on_its_thread_is_no_hang(ctx):
     """The standard library's regexp tests under `gorr run --seed 1` (and
     4) were reported hung (124): the GC's goroutine waits in forEachP with
