@@ -531,9 +531,11 @@ static int inject_mmap(struct session *s, struct thread *t, uint64_t pc, uint64_
 int condbp_near_page(struct session *s, struct thread *t, uint64_t at, uint64_t pc,
 		     const char sig[8], int pages, uint64_t *addr)
 {
-	/* condbp's two pages first in the place, others after them: below
-	 * a non-PIE binary at 0x400000 there is room for one place only. */
-	uint64_t off = strcmp(sig, page_sig) ? 2 * PAGE : 0;
+	/* condbp's two pages first in the place, the syscall buffer's
+	 * trampoline page after them, the lap counter's pages (count.c,
+	 * "gorrcnt") after that: below a non-PIE binary at 0x400000 there
+	 * is room for one place only. */
+	uint64_t off = !strcmp(sig, page_sig) ? 0 : !strcmp(sig, "gorrcnt") ? 4 * PAGE : 2 * PAGE;
 	int have = 0, err;
 
 	if ((err = pick_page(t, pc, sig, off, (uint64_t)pages * PAGE, addr, &have)))

@@ -13,7 +13,8 @@
 
 #define PAGE 4096ULL
 /* Below a non-PIE Go binary (0x400000) the place 2 MB down holds 512
- * pages; condbp's two come first. */
+ * pages; condbp's two and the syscall buffer's come first (condbp.c
+ * condbp_near_page: these start 4 pages in). */
 #define COUNT_PAGES_MAX 500
 #define FUNC_MAX (1u << 20)
 #define BODY_MAX 100		/* jrcxz reaches the trap stub over the body: rel8 */
