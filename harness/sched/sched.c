@@ -80,10 +80,21 @@ enum {
  * slice ends at a counted lap, long before this: the interrupt is left
  * for code with no counted loop (recursion, a loop no window fits). */
 #define COUNTED_INTERRUPT_NS (300 * 1000 * 1000)
-/* Laps of counted loops a slice may run: some 10-40 ms of a tight
- * loop's time, under the interrupt's 200 ms; each such slice moves the
- * virtual clock VSLICE_NS, as an interrupted one does. */
-#define COUNT_LAPS (1u << 22)
+/* Laps of counted loops a slice may run: some 3-10 ms of a tight loop,
+ * 50 ms of a loop whose lap makes a select with default and a Lock,
+ * well under the interrupt's 300 ms, which would come first for laps of
+ * 300 ns; each such slice moves the virtual clock VSLICE_NS, as an
+ * interrupted one does.  While the exit waits for the goroutines to
+ * settle, a round is one slice of each (SETTLE_INTERRUPT_NS): fewer laps,
+ * and the interrupt later than theirs. */
+#define COUNT_LAPS (1u << 20)
+#define COUNT_LAPS_SETTLING (1u << 14)
+#define SETTLE_COUNTED_INTERRUPT_NS (100 * 1000 * 1000)
+
+static uint64_t count_laps(const struct session *s)
+{
+	return s->exiting ? COUNT_LAPS_SETTLING : COUNT_LAPS;
+}
 
 /* A call that sleeps this long in the kernel while another thread could
  * run gives the token up (release_blocked). */
@@ -159,7 +170,7 @@ void sched_start_budget(struct session *s, struct thread *t)
 	t->sch.system_ticks = 0;
 	/* Not in replay: it arms the counter for a slice's recorded laps. */
 	if (count_active(s, t) && !s->ops->pick)
-		count_arm(s, t, COUNT_LAPS);
+		count_arm(s, t, count_laps(s));
 	t->sch.run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
 	t->sch.run_start_v = session_now(s);
 }
@@ -1222,7 +1233,7 @@ static void release_blocked(struct session *s, struct thread *t)
 static int64_t interrupt_ns(const struct session *s, const struct thread *t)
 {
 	if (s->exiting)
-		return SETTLE_INTERRUPT_NS;
+		return count_active(s, t) ? SETTLE_COUNTED_INTERRUPT_NS : SETTLE_INTERRUPT_NS;
 	return count_active(s, t) ? COUNTED_INTERRUPT_NS : VIRTUAL_INTERRUPT_NS;
 }
 
@@ -2226,7 +2237,7 @@ void sched_exec(struct session *s, struct thread *t, int index)
 		free(pcs);
 		free(all);
 		if (count_active(s, t) && !s->ops->pick)
-			count_arm(s, t, COUNT_LAPS);
+			count_arm(s, t, count_laps(s));
 	}
 }
 
@@ -2236,7 +2247,7 @@ int sched_counted(struct session *s, struct thread *t, struct user_regs_struct *
 	 * a forced GC's call under way: it goes on. */
 	if (t != s->running || (s->gc.tid && s->gc.tgid == t->tgid)) {
 		if (count_active(s, t))
-			count_arm(s, t, COUNT_LAPS);
+			count_arm(s, t, count_laps(s));
 		return 0;
 	}
 	/* The laps took time, as an interrupted slice's did (sched_slice):

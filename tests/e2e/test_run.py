@@ -235,7 +235,7 @@ def test_clock_ended_slice_is_marked_and_warned(ctx):
 def test_counted_slices_repeat_under_load(ctx):
     """Issue 11 item 3, issue 15: a loop that computes for 0.75 s with no
     syscall and no decision point has its laps counted in the program
-    (harness/core/count.h): its timeslices end at the 4,194,304th lap,
+    (harness/core/count.h): its timeslices end at the 1,048,576th lap,
     not where a real-time interrupt lands, so two runs of a seed give the
     same trace, the second with the other CPU loaded, and no warning.
     With --no-count (the gorr before) the interrupt ends them and gorr
