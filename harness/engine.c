@@ -720,6 +720,14 @@ step_over:
 			return;
 		}
 	}
+	/* A fault in a counting trampoline's copy of the program's code is
+	 * the program's, at its own pc (harness/core/count.h). */
+	if (s->count && sig_is_fault(sig, si.si_code)) {
+		struct user_regs_struct regs;
+
+		if (pt_getregs(t->tid, &regs) == 0 && count_holds(s, regs.rip))
+			count_fault_pc(s, t, &regs);
+	}
 	if (sig == SIGSEGV) {
 		handled = detenv_tsc_trap(s, t, &si);
 		if (handled == -ESRCH)

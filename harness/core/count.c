@@ -46,9 +46,8 @@ struct count_state {
 	uint64_t last;		/* the counter when last read or set */
 };
 
-/* Nothing in a window may fault (Go's nil checks fault on purpose, and
- * sigpanic must find the frame of the pc they faulted at), write the
- * stack, leave the straight line, or read what gorr emulates. */
+/* Nothing in a window may write the stack, leave the straight line, or
+ * read what gorr emulates. */
 static int window_safe(const cs_insn *in)
 {
 	static const char *const bad[] = {
@@ -56,21 +55,18 @@ static int window_safe(const cs_insn *in)
 		"ud2", "hlt", "rdtsc", "rdtscp", "cpuid", "push", "pop", "pushfq", "popfq",
 		"leave", "enter", "xbegin", "xend", "xabort", "rdrand", "rdseed", "xgetbv",
 	};
-	const char *m = strchr(in->op_str, '[');
 	size_t i;
 
 	if (in->mnemonic[0] == 'j' || !strncmp(in->mnemonic, "loop", 4) ||
-	    !strncmp(in->mnemonic, "rep", 3) || !strncmp(in->mnemonic, "lock", 4))
+	    !strncmp(in->mnemonic, "rep", 3))
 		return 0;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (!strcmp(in->mnemonic, bad[i]))
 			return 0;
-	if (!m || !strcmp(in->mnemonic, "lea") || !strncmp(in->mnemonic, "nop", 3))
-		return 1;
-	/* The goroutine's own stack and the binary's data only (not fs: or
-	 * gs:, not a second memory operand). */
-	return (!strncmp(m, "[rsp", 4) || !strncmp(m, "[rip", 4)) && !strstr(in->op_str, "s:[") &&
-	       !strchr(m + 1, '[');
+	/* Memory operands may fault (Go's nil checks fault on purpose): a
+	 * fault in a trampoline is put back at the instruction's own
+	 * address before the signal goes on (count_fault_pc). */
+	return 1;
 }
 
 static int rel_jump(const cs_insn *in, uint64_t *to)
@@ -603,6 +599,48 @@ int count_leave(struct session *s, struct thread *t, struct user_regs_struct *re
 		regs->eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
 	}
 	return count_holds(s, regs->rip) ? -ELOOP : 0;
+}
+
+int count_fault_pc(struct session *s, struct thread *t, struct user_regs_struct *regs)
+{
+	const struct count_site *v;
+	unsigned char orig[64], body[256];
+	const uint8_t *po = orig, *pb = body;
+	size_t lo = 0, lb = 0, blen;
+	uint64_t ao, ab;
+	cs_insn *io, *ib;
+	int found = 0;
+
+	if (!count_holds(s, regs->rip) || !(v = site_at(s, regs->rip)) ||
+	    regs->rip < s->count->code + v->body || regs->rip >= s->count->code + v->trap ||
+	    v->len > sizeof(orig) || (blen = v->trap - v->body) > sizeof(body) ||
+	    gobin_read_vaddr(&s->bin, v->win, orig, v->len) ||
+	    mem_read(t->tid, s->count->code + v->body, body, blen))
+		return 0;
+	/* The displaced instructions, one for one with their copies (the
+	 * copies differ only in RIP-relative displacements and a last
+	 * jump's width): the copy rip is at stands for the original. */
+	lo = v->len;
+	lb = blen;
+	ao = v->win;
+	ab = s->count->code + v->body;
+	io = cs_malloc(s->cs_detail);
+	ib = cs_malloc(s->cs_detail);
+	while (lo && lb) {
+		uint64_t at_o = ao, at_b = ab;
+
+		if (!cs_disasm_iter(s->cs_detail, &po, &lo, &ao, io) ||
+		    !cs_disasm_iter(s->cs_detail, &pb, &lb, &ab, ib))
+			break;
+		if (at_b == regs->rip) {
+			regs->rip = at_o;
+			found = 1;
+			break;
+		}
+	}
+	cs_free(io, 1);
+	cs_free(ib, 1);
+	return found && thread_setregs(t, regs) == 0;
 }
 
 void count_release(struct session *s)

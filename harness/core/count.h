@@ -13,10 +13,10 @@
  * instructions and jumps back.  The trampoline keeps the flags (mov, lea
  * and jrcxz set none) and writes nothing to the stack; RCX is saved in
  * the data page (one slot: one thread of a process runs at a time).
- * Windows hold no memory operand but the stack's and RIP-relative ones
- * (a nil pointer's fault must happen at the program's own pc, where Go's
- * sigpanic finds the frame), no call, no branch target but their first
- * instruction, nothing gorr patches otherwise.
+ * Windows hold no call, no branch target but their first instruction,
+ * nothing gorr patches or emulates; a load there that faults (a nil
+ * pointer) is put back at the program's own pc before the signal goes
+ * on, where Go's sigpanic finds the frame (count_fault_pc).
  *
  * The scheduler sets the counter at each slice's start; a trap is the
  * slice's end, at the window's start with the registers there, the same
@@ -58,6 +58,11 @@ int count_leave(struct session *s, struct thread *t, struct user_regs_struct *re
  * again from the counter as it is). */
 void count_note_stop(struct session *s, struct thread *t);
 void count_note_event(struct session *s, struct thread *t);
+/* t faulted inside a trampoline's copy of a window (a nil pointer's
+ * load): put it at the original instruction's address, registers as they
+ * are (the instruction did not run), so that the signal's handler (Go's
+ * sigpanic) sees the program's own pc.  1 when moved, 0 otherwise. */
+int count_fault_pc(struct session *s, struct thread *t, struct user_regs_struct *regs);
 void count_release(struct session *s);
 
 #endif

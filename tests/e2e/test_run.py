@@ -287,6 +287,22 @@ def test_replay_stops_at_the_counted_lap(ctx):
 
 
 @per_toolchain
+def test_fault_in_a_counted_loop_is_the_programs(ctx):
+    """A counting window may hold loads that fault (a loop that runs off
+    the end of a list, tests/progs/nilwalk.go, with its own recover):
+    the fault happens in gorr's trampoline, and gorr puts the thread back
+    at the load's own address before the SIGSEGV goes on, so that Go's
+    sigpanic finds the frame and the recover takes the panic, 2000 times.
+    Without that, Go gave up: "unexpected return pc for runtime.sigpanic
+    called from" a trampoline address.  The trace replays."""
+    t = ctx.path("nil.gorr")
+    r = ctx.gorr_cmd("run", "-q", "--seed", "1", "-o", t, "--", ctx.prog("nilwalk"), timeout=120)
+    assert (r.returncode, r.stdout) == (0, "recovered 2000\n"), r
+    rep = ctx.gorr_cmd("replay", "-q", t, timeout=120)
+    assert (rep.returncode, rep.stdout) == (0, "recovered 2000\n"), rep
+
+
+@per_toolchain
 def test_gc_waiting_on_its_thread_is_no_hang(ctx):
     """The standard library's regexp tests under `gorr run --seed 1` (and
     4) were reported hung (124): the GC's goroutine waits in forEachP with
