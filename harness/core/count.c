@@ -125,7 +125,7 @@ static void function_windows(const cs_insn *insn, size_t ni, uint64_t entry, uin
 			     struct count_site **v, size_t *n, size_t *alloc)
 {
 	uint64_t *targets = xmalloc((ni + 1) * sizeof(*targets)), to;
-	size_t nt = 0, j, k;
+	size_t nt = 0, j, k, start;
 
 	for (j = 0; j < ni; j++) {
 		if (insn[j].mnemonic[0] == 'j' && strncmp(insn[j].op_str, "0x", 2))
@@ -155,26 +155,48 @@ static void function_windows(const cs_insn *insn, size_t ni, uint64_t entry, uin
 			add_site(v, n, alloc, insn[k].address, insn[j].address + insn[j].size);
 			continue;
 		}
-		/* From the loop's head: every lap passes it too. */
+		/* From the loop's head on: every lap that comes back by this
+		 * edge runs the straight line from there to the first jump
+		 * (calls on the way return), so a window anywhere on it
+		 * counts each lap.  The first run of 5 bytes of movable
+		 * instructions with no branch target after its first one (a
+		 * target only starts a window: tests/progs/pollexit.go's
+		 * select loop, whose head's second instruction is the loop's
+		 * entry). */
 		for (k = 0; k < ni && insn[k].address != to; k++)
 			;
-		for (size = 0; k < ni && size < 5; k++) {
+		for (size = 0, start = k; k < ni; k++) {
 			uint64_t dummy;
 
-			if ((size && has(targets, nt, insn[k].address)) ||
-			    (k > 0 && size && insn[k - 1].address + insn[k - 1].size != insn[k].address))
+			if (k > start && insn[k - 1].address + insn[k - 1].size != insn[k].address)
 				break;
-			if (rel_jump(&insn[k], &dummy)) {
-				size += insn[k].size;
-				k++;
+			if (has(targets, nt, insn[k].address) && k > start) {
+				start = k;
+				size = 0;
+			}
+			if (insn[k].mnemonic[0] == 'j') {
+				if (rel_jump(&insn[k], &dummy) && size + insn[k].size >= 5 &&
+				    !holds_any(skip, nskip, insn[start].address, insn[k].address + insn[k].size)) {
+					add_site(v, n, alloc, insn[start].address, insn[k].address + insn[k].size);
+					size = 0;
+				}
 				break;
 			}
-			if (!window_safe(&insn[k]))
-				break;
+			if (!window_safe(&insn[k]) ||
+			    holds_any(skip, nskip, insn[k].address, insn[k].address + insn[k].size)) {
+				/* Not in a window; the line goes on past a call. */
+				if (strcmp(insn[k].mnemonic, "call"))
+					break;
+				start = k + 1;
+				size = 0;
+				continue;
+			}
 			size += insn[k].size;
+			if (size >= 5) {
+				add_site(v, n, alloc, insn[start].address, insn[k].address + insn[k].size);
+				break;
+			}
 		}
-		if (size >= 5 && k > 0 && !holds_any(skip, nskip, to, insn[k - 1].address + insn[k - 1].size))
-			add_site(v, n, alloc, to, insn[k - 1].address + insn[k - 1].size);
 	}
 out:
 	free(targets);
