@@ -29,7 +29,7 @@ static const char usage[] =
 	"\n"
 	"environment: GORR_CACHE_DIR (default $XDG_CACHE_HOME/gorr or ~/.cache/gorr;\n"
 	"\"off\": none) keeps binaries' digests, the Go runtime layouts read from\n"
-	"their DWARF and their decision points.\n";
+	"their DWARF, their decision points and their loop-counting code.\n";
 
 struct command {
 	const char *name;

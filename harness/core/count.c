@@ -20,8 +20,6 @@
 #define BODY_MAX 100		/* jrcxz reaches the trap stub over the body: rel8 */
 #define CTR_OFF 0		/* the counter, in the data page */
 #define SAVE_OFF 8		/* RCX while the trampoline counts */
-#define EFLAGS_TF 0x100
-#define EFLAGS_RF 0x10000
 #define LEAVE_STEPS 64
 
 static const char count_sig[8] = "gorrcnt";
@@ -76,11 +74,6 @@ static int rel_jump(const cs_insn *in, uint64_t *to)
 		return 0;
 	*to = strtoull(in->op_str, NULL, 16);
 	return 1;
-}
-
-static int has(const uint64_t *v, size_t n, uint64_t x)
-{
-	return n && bsearch(&x, v, n, sizeof(*v), cmp_u64) != NULL;
 }
 
 /* Whether [from, to) holds one of the sorted pcs. */
@@ -147,7 +140,7 @@ static void function_windows(const cs_insn *insn, size_t ni, uint64_t entry, uin
 		size = insn[j].size;
 		for (k = j; size < 5 && k > 0; k--) {
 			if (insn[k - 1].address + insn[k - 1].size != insn[k].address ||
-			    has(targets, nt, insn[k].address) || !window_safe(&insn[k - 1]))
+			    holds_any(targets, nt, insn[k].address, insn[k].address + 1) || !window_safe(&insn[k - 1]))
 				break;
 			size += insn[k - 1].size;
 		}
@@ -170,7 +163,7 @@ static void function_windows(const cs_insn *insn, size_t ni, uint64_t entry, uin
 
 			if (k > start && insn[k - 1].address + insn[k - 1].size != insn[k].address)
 				break;
-			if (has(targets, nt, insn[k].address) && k > start) {
+			if (holds_any(targets, nt, insn[k].address, insn[k].address + 1) && k > start) {
 				start = k;
 				size = 0;
 			}
@@ -209,9 +202,7 @@ static void find_windows(struct session *s, const uint64_t *skip, size_t nskip,
 	const struct gobin *b = &s->bin;
 	struct count_site *v = NULL;
 	size_t n = 0, alloc = 0, i, k;
-	unsigned char *code = NULL;
-	size_t code_alloc = 0;
-
+	const unsigned char *code;
 
 	for (i = 0; i < b->nfunc; i++) {
 		uint64_t entry, next;
@@ -221,17 +212,12 @@ static void find_windows(struct session *s, const uint64_t *skip, size_t nskip,
 		if (!gobin_func_range(b, i, &entry, &next) || next - entry > FUNC_MAX)
 			continue;
 		len = (size_t)(next - entry);
-		if (len > code_alloc) {
-			code_alloc = len;
-			code = xrealloc(code, code_alloc);
-		}
-		if (gobin_read_vaddr(b, entry, code, len))
+		if (!(code = gobin_vaddr_ptr(b, entry, len)))
 			continue;
 		ni = cs_disasm(s->cs, code, len, entry, 0, &insn);
 		function_windows(insn, ni, entry, next, skip, nskip, &v, &n, &alloc);
 		cs_free(insn, ni);
 	}
-	free(code);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_site);
 	for (i = 0, k = 0; i < n; i++)
@@ -363,7 +349,8 @@ static int build_code(struct session *s, uint64_t page, const uint64_t *skip, si
 		      struct count_site **out, size_t *nout, unsigned char **code_out, size_t *used_out)
 {
 	struct count_site *v = NULL;
-	unsigned char *file = NULL, *code;
+	const unsigned char *file;
+	unsigned char *code;
 	size_t n = 0, i, k, cap = (COUNT_PAGES_MAX - 1) * PAGE, used = 0;
 	uint64_t lo, hi;
 
@@ -374,9 +361,7 @@ static int build_code(struct session *s, uint64_t page, const uint64_t *skip, si
 	}
 	lo = v[0].win;
 	hi = v[n - 1].win + v[n - 1].len;
-	file = xmalloc((size_t)(hi - lo));
-	if (gobin_read_vaddr(&s->bin, lo, file, (size_t)(hi - lo))) {
-		free(file);
+	if (!(file = gobin_vaddr_ptr(&s->bin, lo, (size_t)(hi - lo)))) {
 		free(v);
 		return -ENOTSUP;
 	}
@@ -390,7 +375,6 @@ static int build_code(struct session *s, uint64_t page, const uint64_t *skip, si
 			v[k++] = v[i];
 		}
 	}
-	free(file);
 	if (!k) {
 		free(v);
 		free(code);
@@ -408,7 +392,8 @@ int count_install(struct session *s, struct thread *t, const uint64_t *skip, siz
 	struct user_regs_struct regs;
 	struct count_state *st = NULL;
 	struct count_site *v = NULL;
-	unsigned char *text = NULL, *file = NULL, *code = NULL;
+	unsigned char *text = NULL, *code = NULL;
+	const unsigned char *file;
 	uint64_t lo, hi, page;
 	size_t n = 0, i, used = 0, patched = 0;
 	unsigned char *on = NULL;
@@ -435,11 +420,10 @@ int count_install(struct session *s, struct thread *t, const uint64_t *skip, siz
 	lo = v[0].win;
 	hi = v[n - 1].win + v[n - 1].len;
 	text = xmalloc((size_t)(hi - lo));
-	file = xmalloc((size_t)(hi - lo));
 	on = xcalloc(n, 1);
 	err = -EFAULT;
 	if (mem_read(t->tid, lo, text, (size_t)(hi - lo)) ||
-	    gobin_read_vaddr(&s->bin, lo, file, (size_t)(hi - lo)))
+	    !(file = gobin_vaddr_ptr(&s->bin, lo, (size_t)(hi - lo))))
 		goto out;
 	/* The JMPs, where the code is as in the file (not a decision
 	 * point's INT3, not a patched rdtsc) and no skip pc lies; the rest
@@ -480,7 +464,6 @@ out:
 	free(v);
 	free(on);
 	free(text);
-	free(file);
 	free(code);
 	return err;
 }
@@ -611,15 +594,9 @@ int count_leave(struct session *s, struct thread *t, struct user_regs_struct *re
 	}
 	/* In them: on until the JMP back (or the window's own jump) has
 	 * left. */
-	for (k = 0; k < LEAVE_STEPS && count_holds(s, regs->rip); k++) {
-		if ((err = pt_step(t->tid, other)))
+	for (k = 0; k < LEAVE_STEPS && count_holds(s, regs->rip); k++)
+		if ((err = thread_step(t, regs, other)))
 			return err;
-		if (*other)
-			return 1;
-		if ((err = pt_getregs(t->tid, regs)))
-			return err;
-		regs->eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
-	}
 	return count_holds(s, regs->rip) ? -ELOOP : 0;
 }
 

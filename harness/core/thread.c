@@ -32,6 +32,23 @@ int thread_setregs(struct thread *t, const struct user_regs_struct *regs)
 	return pt_setregs(t->tid, regs);
 }
 
+#define EFLAGS_TF 0x100
+#define EFLAGS_RF 0x10000
+
+int thread_step(struct thread *t, struct user_regs_struct *regs, int *other)
+{
+	int err;
+
+	if ((err = pt_step(t->tid, other)))
+		return err;
+	if (*other)
+		return 1;
+	if ((err = pt_getregs(t->tid, regs)))
+		return err;
+	regs->eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
+	return 0;
+}
+
 void regs_set_arg(struct user_regs_struct *regs, int i, uint64_t v)
 {
 	switch (i) {

@@ -27,6 +27,10 @@ int thread_read(void *thread, uint64_t addr, void *buf, size_t len);
 int thread_write(struct thread *t, uint64_t addr, const void *buf, size_t len);
 int thread_getregs(struct thread *t, struct user_regs_struct *regs);
 int thread_setregs(struct thread *t, const struct user_regs_struct *regs);
+/* One instruction of t's: 0 with regs as after it (the trap flag and RF
+ * the step left cleared), 1 when another stop came instead (*other: its
+ * wait status: a syscall, a signal, an exit), or a negative errno. */
+int thread_step(struct thread *t, struct user_regs_struct *regs, int *other);
 /* t's SSE state: xmm0-xmm15 (256 bytes) then mxcsr (4), as a timeslice
  * end is told apart from an earlier lap with the same general registers
  * (sha256, json); 0 or a negative errno. */

@@ -52,8 +52,6 @@ int vdso_holds(const struct session *s, uint64_t pc)
 }
 
 #define VDSO_STEPS 512	/* more than any path through the image takes */
-#define EFLAGS_TF 0x100
-#define EFLAGS_RF 0x10000
 
 /* t is inside the syscall buffer's code (its page's sys_busy is set):
  * it runs on to where it leaves, the program's SYSCALL (the buffer's
@@ -98,15 +96,9 @@ int vdso_leave(struct session *s, struct thread *t, struct user_regs_struct *reg
 	    mem_read(t->tid, vdso_page_addr() + offsetof(struct vdso_page, sys_busy), &busy,
 		     sizeof(busy)) == 0 && busy)
 		return run_out_of_buffer(s, t, regs, other);
-	for (k = 0; k < VDSO_STEPS && vdso_holds(s, regs->rip); k++) {
-		if ((err = pt_step(t->tid, other)))
+	for (k = 0; k < VDSO_STEPS && vdso_holds(s, regs->rip); k++)
+		if ((err = thread_step(t, regs, other)))
 			return err;
-		if (*other)
-			return 1;
-		if ((err = pt_getregs(t->tid, regs)))
-			return err;
-		regs->eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
-	}
 	return vdso_holds(s, regs->rip) ? -ELOOP : 0;
 }
 

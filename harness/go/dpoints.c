@@ -230,8 +230,7 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 	uint64_t *targets = NULL, i, entry, next, newproc;
 	size_t ntargets = 0, nv = 0, alloc = 0, k;
 	struct dpoint *v = NULL;
-	unsigned char *code = NULL;
-	size_t code_alloc = 0;
+	const unsigned char *code;
 
 	*out = NULL;
 	*n = 0;
@@ -275,11 +274,7 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 		if (!dpoints_user_func(name, file, goroot))
 			continue;
 		len = (size_t)(next - entry);
-		if (len > code_alloc) {
-			code_alloc = len;
-			code = xrealloc(code, code_alloc);
-		}
-		if (gobin_read_vaddr(b, entry, code, len))
+		if (!(code = gobin_vaddr_ptr(b, entry, len)))
 			continue;
 		ni = cs_disasm(s->cs, code, len, entry, 0, &insn);
 		for (j = 0; j < ni; j++) {
@@ -301,7 +296,6 @@ int dpoints_find(struct session *s, struct dpoint **out, size_t *n)
 		}
 		cs_free(insn, ni);
 	}
-	free(code);
 	free(targets);
 	/* qsort's array must not be NULL even when empty (C11 7.22.5). */
 	if (nv)

@@ -113,7 +113,7 @@ const char *gobin_func_range(const struct gobin *b, uint64_t i, uint64_t *entry,
 
 	/* The functab has nfunc + 1 entries, the last one's entry offset
 	 * the end of the text (runtime/symtab.go, moduledata.ftab): the
-	 * last function ends there. */
+	 * last function ends there (as gobin_pc_lookup's loc.end). */
 	if (!name || !(ft = pcln_at(b, b->functab_off + 8 * (i + 1), 4)))
 		return NULL;
 	*end = b->text_start + le32(ft);
@@ -624,7 +624,7 @@ const struct gobin_sym *gobin_symbol(const struct gobin *b, const char *name)
 	return NULL;
 }
 
-int gobin_read_vaddr(const struct gobin *b, uint64_t addr, void *buf, size_t size)
+const unsigned char *gobin_vaddr_ptr(const struct gobin *b, uint64_t addr, size_t size)
 {
 	size_t i;
 
@@ -633,12 +633,20 @@ int gobin_read_vaddr(const struct gobin *b, uint64_t addr, void *buf, size_t siz
 
 		if (addr >= s->vaddr && size <= s->filesz &&
 		    addr - s->vaddr <= s->filesz - size &&
-		    s->offset + (addr - s->vaddr) + size <= b->file_size) {
-			memcpy(buf, b->file + s->offset + (addr - s->vaddr), size);
-			return 0;
-		}
+		    s->offset + (addr - s->vaddr) + size <= b->file_size)
+			return b->file + s->offset + (addr - s->vaddr);
 	}
-	return -EFAULT;
+	return NULL;
+}
+
+int gobin_read_vaddr(const struct gobin *b, uint64_t addr, void *buf, size_t size)
+{
+	const unsigned char *p = gobin_vaddr_ptr(b, addr, size);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(buf, p, size);
+	return 0;
 }
 
 static int load_symtab(struct gobin *b, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)

@@ -61,7 +61,7 @@ struct gobin {
 };
 
 /* The name of gorr's cache file (util.h cache_read_all) that keeps what kind
- * ("layout", "dpoints") says about this binary: kind-DIGEST-BUILD (BUILD:
+ * ("layout", "dpoints", "count") says about this binary: kind-DIGEST-BUILD (BUILD:
  * this gorr's, cache_add_build).  -ENOENT when the binary has no digest
  * (a gobin opened by hand). */
 int gobin_cache_name(const struct gobin *b, const char *kind, struct sbuf *name);
@@ -139,6 +139,9 @@ size_t gobin_line_pcs(const struct gobin *b, const char *file, int line,
 const struct gobin_sym *gobin_symbol(const struct gobin *b, const char *name);
 /* Read size bytes of initialised data at a virtual address; 0 or -EFAULT. */
 int gobin_read_vaddr(const struct gobin *b, uint64_t addr, void *buf, size_t size);
+/* The same bytes where they lie, in the mapped file (as long as the gobin
+ * lives), or NULL. */
+const unsigned char *gobin_vaddr_ptr(const struct gobin *b, uint64_t addr, size_t size);
 
 /* Iterate over pclntab functions: index i < nfunc. */
 const char *gobin_func_name(const struct gobin *b, uint64_t i, uint64_t *entry);

@@ -1299,12 +1299,7 @@ void sched_tick(struct session *s)
  * hand to the event loop. */
 static int step(struct thread *t, struct user_regs_struct *regs, int *other)
 {
-	if (pt_step(t->tid, other) || *other)
-		return -1;
-	if (thread_getregs(t, regs))
-		return -1;
-	regs->eflags &= ~(unsigned long long)(EFLAGS_TF | EFLAGS_RF);
-	return 0;
+	return thread_step(t, regs, other) ? -1 : 0;
 }
 
 /* The loop the canonicalizer found: one lap's pcs (in the order run),
