@@ -608,7 +608,7 @@ static int leave_vdso_for(struct session *s, struct thread *t, int sig)
 static void on_signal_stop(struct session *s, struct thread *t, int sig)
 {
 	siginfo_t si;
-	uint64_t cond;
+	uint64_t cond, lap;
 	int handled;
 
 	/* Before the first exec the only signals are gorr's own start-up
@@ -633,44 +633,25 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 		}
 		if (pt_getregs(t->tid, &regs))
 			return;
-		/* A counted lap: the counter ran out (harness/core/count.h). */
-		if (count_trapped(s, t, regs.rip - 1, &regs)) {
-			thread_setregs(t, &regs);
-			/* Replay: a slice's recorded lap, which its breakpoint
-			 * hook checks as at a breakpoint; no INT3 to step over
-			 * (the window's JMP counts the pass again). */
-			if (s->ops->pick && s->ops->breakpoint) {
-				int action = s->ops->breakpoint(s, t, regs.rip);
-
-				if (action == BP_TAKEN) {
-					resume_after_gc_step(s, t);
-				} else if (action == BP_STOP) {
-					t->rs = RS_READY;
-					if (s->running == t)
-						s->running = NULL;
-				} else {
-					thread_resume(s, t);
-				}
-				return;
-			}
-			if (!sched_counted(s, t, &regs))
-				thread_resume(s, t);
-			return;
-		}
-		/* A conditional breakpoint's trampoline traps where the
-		 * thread was at its pc, with every register as there. */
-		cond = condbp_trapped(s, t, regs.rip - 1);
-		if (cond || bp_at(s, t, regs.rip - 1)) {
-			uint64_t pc = cond ? cond : regs.rip - 1;
+		/* A counted lap: the counter ran out (harness/core/count.h),
+		 * rip put back at the window.  A conditional breakpoint's
+		 * trampoline traps where the thread was at its pc, with every
+		 * register as there. */
+		lap = count_trapped(s, t, regs.rip - 1, &regs);
+		cond = lap ? 0 : condbp_trapped(s, t, regs.rip - 1);
+		if (lap || cond || bp_at(s, t, regs.rip - 1)) {
+			uint64_t pc = lap ? lap : cond ? cond : regs.rip - 1;
 			int status = 0, action = BP_GO_ON;
 
 			regs.rip = pc;
 			thread_setregs(t, &regs);
 			/* Its timeslice ended here last time: every hook has
 			 * seen this hit already. */
-			if (sched_dpoint_pass(s, t, pc))
+			if (!lap && sched_dpoint_pass(s, t, pc))
 				goto step_over;
-			if (s->ops->breakpoint)
+			/* A lap is the scheduler's own under run; replay's hook
+			 * checks a slice's recorded lap there. */
+			if (s->ops->breakpoint && (!lap || s->ops->pick))
 				action = s->ops->breakpoint(s, t, pc);
 			if (action == BP_TAKEN) {
 				resume_after_gc_step(s, t);
@@ -681,6 +662,13 @@ static void on_signal_stop(struct session *s, struct thread *t, int sig)
 				t->rs = RS_READY;
 				if (s->running == t)
 					s->running = NULL;
+				return;
+			}
+			/* No INT3 to step over: the window's JMP counts the
+			 * pass again. */
+			if (lap) {
+				if (s->ops->pick || !sched_counted(s, t, &regs))
+					thread_resume(s, t);
 				return;
 			}
 			/* A decision point of the scheduler's (under --chaos):
