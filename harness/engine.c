@@ -573,7 +573,12 @@ static int leave_vdso_for(struct session *s, struct thread *t, int sig)
 	uint64_t more = 0;
 	int other = 0, k, n;
 
-	if (pt_getregs(t->tid, &regs) || (!vdso_holds(s, regs.rip) && !count_holds(s, regs.rip)))
+	/* Gorr's vDSO only under record, where its path is record's own; a
+	 * replay's thread takes the signal where it is, as the recording's
+	 * did (stepped on, the replay's thread made the image's stopping
+	 * call again and again: tests/progs/killchild's SIGCHLD). */
+	if (pt_getregs(t->tid, &regs) || (!count_holds(s, regs.rip) &&
+					  (!vdso_holds(s, regs.rip) || s->opts.fast_clock != VDSO_RECORD)))
 		return 0;
 	while ((k = count_holds(s, regs.rip) ? count_leave(s, t, &regs, &other) :
 		    vdso_leave(s, t, &regs, &other)) == 1) {

@@ -1209,6 +1209,10 @@ static const char record_usage[] =
 	"                      and zero-timeout epoll waits on non-blocking fds go\n"
 	"                      through gorr's syscall buffer without a stop; off\n"
 	"                      with --no-fast-clock, --inject, --chaos, --sample)\n"
+	"      --no-count      do not count loop laps in the program: a computation's\n"
+	"                      timeslice ends where the interrupt finds it, and replay\n"
+	"                      looks for that place by its registers (counting costs\n"
+	"                      tight loops up to 2.5x; docs/ARCHITECTURE.md)\n"
 	CLI_SESSION_HELP
 	"  -h, --help          show this help\n";
 
@@ -1238,7 +1242,7 @@ static int parse_run_options(int argc, char **argv, struct session_opts *o,
 			o->virtual_time = 0;
 			continue;
 		}
-		if (is_run && !strcmp(a, "--no-count")) {
+		if (!strcmp(a, "--no-count")) {
 			o->counted = 0;
 			continue;
 		}
@@ -1289,6 +1293,7 @@ int cmd_record(int argc, char **argv)
 	cli_session_defaults(&o);
 	o.fast_clock = VDSO_RECORD;
 	o.fast_sys = VDSO_RECORD;
+	o.counted = 1;
 	if (!parse_run_options(argc, argv, &o, &out, record_usage, 0, &code))
 		return code;
 	if (o.fast_clock && o.plan && plan_names_clock(o.plan))

@@ -234,6 +234,11 @@ static void put32(unsigned char *p, int64_t v)
 	memcpy(p, &x, 4);
 }
 
+/* A trampoline's offset from which its pass is in the counter: after
+ * mov [save], rcx; mov rcx, [ctr]; lea rcx, [rcx-1]; mov [ctr], rcx
+ * (emit_site), at the jrcxz. */
+#define COUNTED_AT (7 + 7 + 4 + 7)
+
 /* mov [rip+slot], rcx (store) or mov rcx, [rip+slot] at buf[at], which
  * lands at addr. */
 static size_t mov_rcx(unsigned char *buf, size_t at, uint64_t addr, int store, uint64_t slot)
@@ -263,6 +268,8 @@ static size_t emit_site(struct session *s, struct count_site *v, const unsigned 
 	at += 4;
 	at += mov_rcx(buf, at, code + at, 1, data + CTR_OFF);
 	jr = at;
+	if (jr - off != COUNTED_AT)
+		return 0;	/* count_leave's reading of the layout */
 	buf[at] = 0xe3;					/* jrcxz trap */
 	at += 2;
 	at += mov_rcx(buf, at, code + at, 0, data + SAVE_OFF);
@@ -526,12 +533,15 @@ void count_note_stop(struct session *s, struct thread *t)
 
 void count_note_event(struct session *s, struct thread *t)
 {
-	uint64_t c;
-
 	if (!t || !count_active(s, t))
 		return;
-	if (read_counter(s, t, &c) == 0)
-		s->count->last = c;
+	/* The passes since the last look are the runner's, which may be
+	 * another thread, running on while gorr writes t's event (a call
+	 * of t's that gave the CPU up returning): they stay its own. */
+	if (s->running && s->running != t)
+		count_note_stop(s, s->running);
+	else
+		count_note_stop(s, t);
 	t->count_laps = 0;
 }
 
@@ -570,6 +580,27 @@ uint64_t count_trapped(struct session *s, struct thread *t, uint64_t trap,
 	return v->win;
 }
 
+/* t's pass, stored in the counter, is taken back (count_leave): the
+ * counter one up, and the pass off t's laps when the stop credited it
+ * (count_note_stop, which left last at the counter's value). */
+static int uncount(struct session *s, struct thread *t)
+{
+	uint64_t c;
+	int err;
+
+	if ((err = read_counter(s, t, &c)))
+		return err;
+	c++;
+	if ((err = mem_write(t->tid, s->count->data + CTR_OFF, &c, sizeof(c))))
+		return err;
+	if (s->count->last == c - 1) {
+		s->count->last = c;
+		if (t == s->running && t->count_laps)
+			t->count_laps--;
+	}
+	return 0;
+}
+
 int count_leave(struct session *s, struct thread *t, struct user_regs_struct *regs, int *other)
 {
 	struct count_site *v;
@@ -584,6 +615,15 @@ int count_leave(struct session *s, struct thread *t, struct user_regs_struct *re
 	 * of the program's has run yet, back to the window's start with
 	 * RCX from its slot (at the first instruction it is RCX still). */
 	if (off < v->body || off >= v->trap) {
+		/* Past the counter's store, the window's JMP would count this
+		 * pass a second time, which a run without this stop does not
+		 * (replay has no interrupts: under record, where they end
+		 * slices, replay stopped one lap early, "with other
+		 * registers"): it comes off again.  A counter at 0 (the trap
+		 * stub, or the jrcxz about to take it) is 1 again, and the
+		 * JMP brings it to the trap. */
+		if (off >= v->off + COUNTED_AT && (err = uncount(s, t)))
+			return err;
 		if (off != v->off) {
 			if ((err = mem_read(t->tid, s->count->data + SAVE_OFF, &rcx, sizeof(rcx))))
 				return err;

@@ -120,6 +120,7 @@ struct sched_thread {
 	size_t slice_mem_len;
 	int slice_loop;		/* ...and that is one (slice_mem may be empty) */
 	int system_ticks;	/* interrupts that found it on a system stack since its budget began */
+	int count_waiting;	/* record: its budget spent, it ends at its next counted lap */
 	int dp_preempting;	/* the slice that ends now also preempts its goroutine */
 	int64_t dp_hold_ns;	/* ...and holds its thread this long */
 };

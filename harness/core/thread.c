@@ -78,6 +78,27 @@ int thread_signal(struct thread *t, int sig)
 	return syscall(SYS_tgkill, t->tgid, t->tid, sig) < 0 ? -errno : 0;
 }
 
+int thread_sigpending(const struct thread *t, uint64_t *pending, uint64_t *blocked)
+{
+	char path[64], line[256];
+	unsigned long long pnd = 0, shd = 0, blk = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "SigPnd: %llx", &pnd);
+		sscanf(line, "ShdPnd: %llx", &shd);
+		sscanf(line, "SigBlk: %llx", &blk);
+	}
+	fclose(f);
+	*pending = pnd | shd;
+	*blocked = blk;
+	return 0;
+}
+
 void thread_emulate(struct thread *t, int64_t ret)
 {
 	t->call.emulated = 1;

@@ -41,6 +41,10 @@ int thread_sse(struct thread *t, unsigned char out[THREAD_SSE_LEN]);
 void regs_set_arg(struct user_regs_struct *regs, int i, uint64_t v);
 /* Send sig to t (tgkill); 0 or a negative errno. */
 int thread_signal(struct thread *t, int sig);
+/* The signals pending for t, its own and its process's, and those it
+ * blocks (SigPnd | ShdPnd, SigBlk: fs/proc/array.c), as masks with bit
+ * sig - 1; 0 or a negative errno. */
+int thread_sigpending(const struct thread *t, uint64_t *pending, uint64_t *blocked);
 
 /* The session's clock, which is the program's CLOCK_MONOTONIC and the
  * scheduler's: the virtual clock under gorr run (session.vclock, which

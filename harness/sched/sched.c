@@ -91,8 +91,13 @@ enum {
 #define COUNT_LAPS_SETTLING (1u << 14)
 #define SETTLE_COUNTED_INTERRUPT_NS (100 * 1000 * 1000)
 
+/* Under record the counter only counts (0: no trap for 2^64 laps): a
+ * slice ends by its real-time budget, and the interrupt that says so
+ * lets the thread run on to its next counted lap (sched_slice). */
 static uint64_t count_laps(const struct session *s)
 {
+	if (!s->opts.virtual_time)
+		return 0;
 	return s->exiting ? COUNT_LAPS_SETTLING : COUNT_LAPS;
 }
 
@@ -168,6 +173,7 @@ void sched_start_budget(struct session *s, struct thread *t)
 	}
 	t->sch.dp_count = 0;
 	t->sch.system_ticks = 0;
+	t->sch.count_waiting = 0;
 	/* Not in replay: it arms the counter for a slice's recorded laps. */
 	if (count_active(s, t) && !s->ops->pick)
 		count_arm(s, t, count_laps(s));
@@ -1620,6 +1626,21 @@ int sched_slice(struct session *s, struct thread *t)
 		if (other)
 			return other;
 	}
+	/* Under record, in a process that counts its laps (harness/core/
+	 * count.h): the slice ends at the thread's next counted lap rather
+	 * than here, a place replay finds by the lap's count in one stop,
+	 * where registers alone repeat lap after lap (a loop over memory:
+	 * compress/gzip's, math/big's; the runtime's scans on a system
+	 * stack).  Code that reaches no counted lap by the next tick (a
+	 * recursion, a loop no window fits) ends its slice the way below. */
+	if (!s->opts.virtual_time && count_active(s, t) && !(s->gc.tid && s->gc.tgid == t->tgid)) {
+		if (!t->sch.count_waiting && count_arm(s, t, 1) == 0) {
+			t->sch.count_waiting = 1;
+			thread_resume(s, t);
+			return 0;
+		}
+		count_arm(s, t, 0);
+	}
 	/* On a system stack (g0 or the signal stack: goroutine id 0) the
 	 * runtime's own code runs: the GC's stack scans and mark work, the
 	 * scheduler.  Its registers repeat from one call to the next (the
@@ -1889,25 +1910,12 @@ static int idle_wait(struct session *s, int64_t deadline)
 	return stop_pending();
 }
 
-/* Deliverable signals pending for a thread, from /proc (SigPnd, ShdPnd,
- * SigBlk in fs/proc/array.c). */
+/* Deliverable signals pending for a thread. */
 static int has_deliverable_signal(struct thread *t)
 {
-	char path[64], line[256];
-	unsigned long long pnd = 0, shd = 0, blk = 0;
-	FILE *f;
+	uint64_t pnd, blk;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "SigPnd: %llx", &pnd);
-		sscanf(line, "ShdPnd: %llx", &shd);
-		sscanf(line, "SigBlk: %llx", &blk);
-	}
-	fclose(f);
-	return ((pnd | shd) & ~blk) != 0;
+	return thread_sigpending(t, &pnd, &blk) == 0 && (pnd & ~blk) != 0;
 }
 
 /* A signal is pending for a parked thread: its call ends with EINTR so
@@ -2247,8 +2255,10 @@ int sched_counted(struct session *s, struct thread *t, struct user_regs_struct *
 	}
 	/* The laps took time, as an interrupted slice's did (sched_slice):
 	 * timers come due, and sysmon wakes to preempt a long computation. */
-	s->vclock += VSLICE_NS;
-	s->last_progress = s->vclock;	/* it computed */
+	if (s->opts.virtual_time) {
+		s->vclock += VSLICE_NS;
+		s->last_progress = s->vclock;	/* it computed */
+	}
 	if (!others_could_run(s)) {
 		sched_start_budget(s, t);
 		return 0;

@@ -85,31 +85,47 @@ def test_tight_loops_replay_and_always_end(ctx):
     decode) and sort are found by a conditional breakpoint the tracee
     checks itself (harness/core/condbp.c): before it, array's replay ran
     into --stuck-after 60s, crc's took 17-30 s.  A replay that cannot
-    find its next event ends within --stuck-after."""
+    find its next event ends within --stuck-after.
+
+    Since record counts loop laps (harness/core/count.c), these slices
+    end at a counted lap, which replay reaches in one stop; the ways
+    above are what `--no-count` recordings (and code no lap counts) still
+    take, and both are tested here."""
     env = dict(os.environ, GOMAXPROCS="4")
     for mode in ("count", "store", "nested", "sha256", "json", "array", "crc", "sort"):
-        trace = ctx.path(mode + ".gorr")
-        rec = ctx.gorr_cmd("record", "-q", "-o", trace, "--", ctx.prog("tightloop"), mode, env=env)
-        assert rec.returncode == 0, (mode, rec)
-        for _ in range(2 if mode in ("count", "store") else 1):
-            rep = replay(ctx, trace, "--stuck-after", "20s", timeout=90)
-            assert (rep.stdout, rep.returncode) == (rec.stdout, 0), (mode, rec, rep)
+        for counted in (True, False):
+            trace = ctx.path(mode + ("" if counted else "-nc") + ".gorr")
+            rec = ctx.gorr_cmd("record", "-q", "-o", trace, *([] if counted else ["--no-count"]),
+                               "--", ctx.prog("tightloop"), mode, env=env)
+            assert rec.returncode == 0, (mode, rec)
+            laps = ctx.gorr_cmd("dump", trace).stdout.count("at counted lap")
+            # json's main goroutine may finish before the worker's
+            # slice: one slice at least in the loop, counted or not.
+            assert (laps >= 1) == counted, (mode, counted, laps)
+            for _ in range(2 if mode in ("count", "store") else 1):
+                rep = replay(ctx, trace, "--stuck-after", "20s", timeout=90)
+                assert (rep.stdout, rep.returncode) == (rec.stdout, 0), (mode, counted, rec, rep)
     # A slice the replay cannot reach ends in time: nested's slice end
     # (its inner loop's exit, passed once per outer lap, for ever: the
     # flag is only set once the slice has ended) with every general
     # register but rsp and rip edited (user_regs_struct words 0-14).
     edited = ctx.path("edited.gorr")
-    edit_slice(ctx.path("nested.gorr"), edited, "regs", range(15 * 8))
+    edit_slice(ctx.path("nested-nc.gorr"), edited, "regs", range(15 * 8))
     rep = replay(ctx, edited, "--stuck-after", "2s", timeout=60)
     assert rep.returncode == 125 and "without reaching it" in rep.stderr, rep
     # The SSE registers count too: the same slice with only its "sse"
     # edited (xmm0's first byte) is passed with matching general
     # registers, and not taken.
-    edit_slice(ctx.path("nested.gorr"), edited, "sse", range(1))
+    edit_slice(ctx.path("nested-nc.gorr"), edited, "sse", range(1))
     # (the INT3 then the conditional breakpoint's trampoline compare
     # them: harness/core/condbp.c)
     rep = replay(ctx, edited, "--stuck-after", "8s", timeout=90)
     assert rep.returncode == 125 and "without reaching it" in rep.stderr, rep
+    # A counted slice whose registers were edited is reached at its lap
+    # and reported there, at once.
+    edit_slice(ctx.path("nested.gorr"), edited, "regs", range(15 * 8))
+    rep = replay(ctx, edited, "--stuck-after", "20s", timeout=60)
+    assert rep.returncode == 125 and "(its counted lap) with other registers" in rep.stderr, rep
     bad = replay(ctx, trace, "--stuck-after", "soon")
     assert bad.returncode == 2 and "'--stuck-after' needs a duration" in bad.stderr, bad
 
