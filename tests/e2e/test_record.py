@@ -267,6 +267,33 @@ def test_default_trace_name_never_overwrites(ctx):
     assert st.st_mode & 0o777 == 0o600, oct(st.st_mode)
 
 
+@per_toolchain
+def test_lap_counter_is_shared_with_gorr(ctx):
+    """The lap counter's page (harness/core/count.c share_data) is a
+    memfd that gorr maps too, so that reading the counter at each stop
+    and setting it at each slice's start costs no process_vm_readv or
+    writev.  The program maps it over the page through an fd it opens and
+    closes again: its mappings show the memfd, its fd table does not, and
+    --no-count has no such page."""
+    for opts in ([], ["--no-count"]):
+        trace = ctx.path("m.gorr")
+        p = subprocess.Popen([ctx.gorr, "record", "-q", "-o", trace, *opts, "--",
+                              ctx.prog("sleeper")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ctx.tmp)
+        try:
+            line = p.stdout.readline().decode()
+            assert line.startswith("pid "), line
+            pid = int(line.split()[1])
+            with open(f"/proc/{pid}/maps") as f:
+                maps = [l for l in f if "gorr-count" in l]
+            fds = [os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")]
+        finally:
+            p.kill()
+            p.wait(timeout=10)
+        assert len(maps) == (0 if opts else 1), (opts, maps)
+        assert not [f for f in fds if "gorr-count" in f], fds
+
+
 def test_sigkill_of_gorr_kills_tracee_and_keeps_trace(ctx):
     trace = ctx.path("k.gorr")
     p = subprocess.Popen([ctx.gorr, "record", "-q", "-o", trace, "--", ctx.prog("sleeper")],
