@@ -65,8 +65,9 @@ static int parse_pclntab(struct gobin *b)
 	 * no longer stored as it requires a relocation"); the module's text
 	 * starts at the .text section, as debug/gosym assumes too. */
 	b->text_start = le64(h + 24);
+	b->text_in_header = b->text_start != 0;
 	if (!b->text_start)
-		b->text_start = b->text_addr;
+		b->text_start = b->text_addr;	/* find_gofunc may know better */
 	b->funcname_off = le64(h + 32);
 	b->cu_off = le64(h + 40);
 	b->filetab_off = le64(h + 48);
@@ -745,6 +746,21 @@ static void read_buildinfo(struct gobin *b, const unsigned char *p, size_t n)
 	}
 }
 
+/* Whether addr lies in the .text section's first page or past it, in
+ * an executable segment (where a module's text may start). */
+static int text_holds(const struct gobin *b, uint64_t addr)
+{
+	size_t i;
+
+	if (addr < b->text_addr)
+		return 0;
+	for (i = 0; i < b->nsegs; i++)
+		if (b->segs[i].exec && addr >= b->segs[i].vaddr &&
+		    addr < b->segs[i].vaddr + b->segs[i].filesz)
+			return 1;
+	return 0;
+}
+
 /* moduledata.gofunc, the base of funcdata offsets.  runtime.
  * firstmoduledata is static data the linker fills (runtime/symtab.go
  * moduledata): pcHeader, then six slices (the first funcnametab), ...,
@@ -758,6 +774,16 @@ static void find_gofunc(struct gobin *b)
 {
 	size_t w = b->pcln_magic == PCLN_GO118 ? 38 : 40, i;
 	const struct gobin_sym *sym;
+	/* Go 1.26's pcHeader has no textStart (parse_pclntab took the
+	 * .text section's address): moduledata.text says where the module's
+	 * text starts, which in an externally linked (cgo) binary is past
+	 * the C code that .text begins with (crt1's _start, frame_dummy:
+	 * os.test's runtime.text is 0x100 into .text), and every function
+	 * was 0x100 early: gorr's loop-counting JMPs landed in the middle of
+	 * runtime.Cleanup.Stop's instructions (os's tests died of SIGTRAP
+	 * under run and record).  cmd/internal/objfile takes runtime.text
+	 * for the same reason. */
+	int no_text = !b->text_in_header;
 
 	for (i = 0; i < b->nsegs && b->pcln_addr; i++) {
 		const struct gobin_seg *sg = &b->segs[i];
@@ -775,8 +801,12 @@ static void find_gofunc(struct gobin *b)
 			uint64_t gofunc;
 
 			if (le64(m) != b->pcln_addr || le64(m + 8) != b->pcln_addr + b->funcname_off ||
-			    le64(m + 8 * 22) != b->text_start)
+			    (!no_text && le64(m + 8 * 22) != b->text_start))
 				continue;
+			if (no_text && !text_holds(b, le64(m + 8 * 22)))
+				continue;
+			if (no_text)
+				b->text_start = le64(m + 8 * 22);
 			gofunc = le64(m + 8 * w);
 			if (gobin_read_vaddr(b, gofunc, &byte, 1) == 0) {
 				b->gofunc = gofunc;
@@ -784,6 +814,8 @@ static void find_gofunc(struct gobin *b)
 			}
 		}
 	}
+	if (no_text && (sym = gobin_symbol(b, "runtime.text")) && text_holds(b, sym->addr))
+		b->text_start = sym->addr;
 	sym = gobin_symbol(b, "go:func.*");
 	if (!sym)
 		sym = gobin_symbol(b, "go.func.*");
@@ -855,6 +887,7 @@ int gobin_open(struct gobin *b, const char *path)
 				b->segs[b->nsegs].filesz = ph.p_filesz;
 				b->segs[b->nsegs].offset = ph.p_offset;
 				b->segs[b->nsegs].writable = (ph.p_flags & PF_W) != 0;
+				b->segs[b->nsegs].exec = (ph.p_flags & PF_X) != 0;
 				b->nsegs++;
 			}
 		}

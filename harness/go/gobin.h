@@ -25,6 +25,7 @@ struct gobin {
 	int stripped;		/* no .symtab */
 	char go_version[64];	/* "go1.26.8", or "" */
 	uint64_t text_addr;	/* .text section address */
+	int text_in_header;	/* the pclntab says where the text starts (Go < 1.26) */
 
 	/* pclntab, a copy of the section's bytes */
 	unsigned char *pcln;
@@ -50,6 +51,7 @@ struct gobin {
 	struct gobin_seg {
 		uint64_t vaddr, filesz, offset;
 		int writable;	/* PF_W: static data the linker filled */
+		int exec;	/* PF_X: code */
 	} *segs;
 	size_t nsegs;
 	unsigned char *file;	/* the whole file, mapped */
