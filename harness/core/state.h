@@ -121,6 +121,7 @@ struct sched_thread {
 	int slice_loop;		/* ...and that is one (slice_mem may be empty) */
 	int system_ticks;	/* interrupts that found it on a system stack since its budget began */
 	int count_waiting;	/* record: its budget spent, it ends at its next counted lap */
+	uint64_t started_window; /* session.idle_window when it last started */
 	int dp_preempting;	/* the slice that ends now also preempts its goroutine */
 	int64_t dp_hold_ns;	/* ...and holds its thread this long */
 };
@@ -294,6 +295,7 @@ struct session {
 	uint64_t idle_hash;	/* the blocked goroutines when last counted */
 	uint64_t idle_next;	/* idle_calls at the next count */
 	int idle_same;		/* counts in a row that found them the same */
+	uint64_t idle_window;	/* counts made: the window a thread last started in */
 	uint64_t hang_calls;	/* the hang: this many calls with no goroutine moving */
 	int64_t last_progress;	/* virtual time of the last I/O or CPU work */
 	struct prng random_rng;	/* getrandom under virtual time */

@@ -1008,6 +1008,29 @@ int sched_exit(struct session *s, struct thread *t)
  * two counts, nothing but timers moved: a hang. */
 #define IDLE_CALLS 10000
 
+/* A thread woken (a futex wake, a signal; not a timer that came due,
+ * which is what a hang under timers does, nor a thread merely ready:
+ * Go 1.19's tickerhang keeps one that never runs) that has not run
+ * since the last count: the window saw too few of
+ * the scheduler's picks to say that nothing moves.  math/big's tests
+ * under run (Go 1.26): the GC's thread, woken in forEachP, was left out
+ * by the random pick three times while another thread spun 20 ms of
+ * clock reads per slice in casgstatus's wait for that GC: 30,000 calls,
+ * "hang" (status 124) in a run that goes on. */
+static int thread_starved(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->norder; i++) {
+		struct thread *w = s->order[i];
+
+		if (w->sch.started_window != s->idle_window && w != s->running &&
+		    w->rs == RS_WAITING && w->sch.has_deadline && w->sch.deadline == INT64_MIN)
+			return 1;
+	}
+	return 0;
+}
+
 static void idle_call(struct session *s)
 {
 	struct thread *t = session_thread(s, s->leader);
@@ -1039,6 +1062,9 @@ static void idle_call(struct session *s)
 			h = fnv1a(h, &gs[i].pc, sizeof(gs[i].pc));
 			h = fnv1a(h, &moves, sizeof(moves));
 		}
+		if (blocked && thread_starved(s))
+			blocked = 0;
+		s->idle_window++;
 		s->idle_same = blocked && n && h == s->idle_hash ? s->idle_same + 1 : 0;
 		s->idle_hash = blocked ? h : 0;
 		if (s->idle_same >= 2) {
@@ -1797,6 +1823,7 @@ static int wait_over(struct session *s, struct thread *w, int64_t now)
 /* Start t: finish its parked call if that is over, and resume it. */
 static void start(struct session *s, struct thread *t)
 {
+	t->sch.started_window = s->idle_window;
 	/* Its "runs" event comes now, if any (sched_dpoint). */
 	sched_stopped(s, t);
 	if (t != s->last_run) {

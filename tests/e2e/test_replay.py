@@ -99,9 +99,10 @@ def test_tight_loops_replay_and_always_end(ctx):
                                "--", ctx.prog("tightloop"), mode, env=env)
             assert rec.returncode == 0, (mode, rec)
             laps = ctx.gorr_cmd("dump", trace).stdout.count("at counted lap")
-            # json's main goroutine may finish before the worker's
-            # slice: one slice at least in the loop, counted or not.
-            assert (laps >= 1) == counted, (mode, counted, laps)
+            # Counted slices only when counting; json's main goroutine
+            # may finish before the worker's slice ends (none at all).
+            assert laps == 0 if not counted else (laps >= 1 or mode == "json"), \
+                (mode, counted, laps)
             for _ in range(2 if mode in ("count", "store") else 1):
                 rep = replay(ctx, trace, "--stuck-after", "20s", timeout=90)
                 assert (rep.stdout, rep.returncode) == (rec.stdout, 0), (mode, counted, rec, rep)
