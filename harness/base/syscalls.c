@@ -34,6 +34,7 @@
 #define YL SF_YIELD
 #define DE SF_DIRENTS
 #define CW SF_CWD
+#define UL SF_UNLINK
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX

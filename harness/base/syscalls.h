@@ -157,6 +157,11 @@ enum {
 	 * (os/exec's Cmd.Dir: syscall/exec_linux.go chdirs in the child
 	 * before execve). */
 	SF_CWD = 1 << 28,
+	/* May remove the file its last path names (its DIRFD before it,
+	 * if any): unlink, rmdir, unlinkat, and rename's target.  Under
+	 * run that file's inode number may come back for another file
+	 * (harness/sched/virt.c forgets its virtual number). */
+	SF_UNLINK = 1 << 29,
 };
 
 struct sc_desc {

@@ -353,6 +353,22 @@ def test_inode_numbers_are_virtual(ctx):
 
 
 @per_toolchain
+def test_removed_files_inode_numbers_are_not_given_again(ctx):
+    """The file system may give a removed file's inode number to the next
+    file (ext4 at once, tmpfs never, and either depending on what else
+    it does): under run the next file got the removed one's virtual
+    number when the real one came back and a new one otherwise, and
+    path/filepath's tests (Go 1.26) gave two traces for one seed that
+    differed only in getdents64's d_ino.  A removed file's number now
+    leaves the map (harness/sched/virt.c forget_removed): the second
+    file of tests/progs/inoreuse.go never has the first one's number."""
+    prog = ctx.prog("inoreuse")
+    for seed in ("1", "2"):
+        r = ctx.gorr_cmd("run", "-q", "--seed", seed, "--", prog)
+        assert (r.returncode, r.stdout) == (0, "same inode: false\n"), r
+
+
+@per_toolchain
 def test_child_processes_under_chaos_end_and_repeat(ctx):
     """A vfork child that chaos delays (its parent waits in clone) must
     let virtual time move on: the gorr before this hung in 6 of 6 runs of
