@@ -351,6 +351,10 @@ struct session {
 	 * program's binary (no ASLR), 0 until one is made. */
 	uint64_t vdso_tramp;
 	uint64_t vdso_site;	/* the patched SYSCALL's address */
+	/* VDSO_VIRTUAL: the clock last written into a process's page
+	 * (vdso_sync_clock), to write it only when it changed */
+	pid_t vnow_tgid;
+	int64_t vnow_val, vnow_limit;
 	unsigned char *vdso_sysbuf;	/* VDSO_SYSRING bytes: a drain's copy of the ring */
 
 	/* Breakpoints (harness/core/breakpoint.c). */

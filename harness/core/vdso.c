@@ -175,8 +175,14 @@ int vdso_map(struct session *s, struct thread *t, int mode, uint64_t *ehdr)
 	head.magic = VDSO_MAGIC;
 	head.mode = (uint32_t)mode;
 	head.sys_mode = (uint32_t)s->opts.fast_sys;
+	head.vnow = s->vclock;
+	head.vreal = s->vclock_realtime_base;
+	head.vlimit = s->vclock;	/* the first read stops: gorr sets it */
 	if ((err = mem_write(t->tid, vdso_page_addr(), &head, offsetof(struct vdso_page, ent))))
 		return err;
+	s->vnow_tgid = t->tgid;
+	s->vnow_val = s->vclock;
+	s->vnow_limit = s->vclock;
 	*ehdr = VDSO_BASE;
 	return 0;
 }
@@ -429,12 +435,34 @@ static struct thread *clock_reader(struct session *s, struct thread *t)
 	return t->ran_user ? t : NULL;
 }
 
+/* The image logs reads in its ring for gorr to take at its stops. */
+static int logs_reads(const struct session *s)
+{
+	return s->opts.fast_clock == VDSO_RECORD || s->opts.fast_clock == VDSO_VIRTUAL;
+}
+
 int vdso_inside(struct session *s, struct thread *t)
 {
 	struct user_regs_struct regs;
 
-	return s->opts.fast_clock == VDSO_RECORD && pt_getregs(t->tid, &regs) == 0 &&
-	       vdso_holds(s, regs.rip);
+	return logs_reads(s) && pt_getregs(t->tid, &regs) == 0 && vdso_holds(s, regs.rip);
+}
+
+void vdso_sync_clock(struct session *s, struct thread *t, int64_t limit)
+{
+	int64_t v[3];
+
+	if (s->opts.fast_clock != VDSO_VIRTUAL ||
+	    (t->tgid == s->vnow_tgid && s->vclock == s->vnow_val && limit == s->vnow_limit))
+		return;
+	v[0] = s->vclock;
+	v[1] = s->vclock_realtime_base;
+	v[2] = limit;
+	if (mem_write(t->tid, vdso_page_addr() + VDSO_VNOW_OFF, v, sizeof(v)) == 0) {
+		s->vnow_tgid = t->tgid;
+		s->vnow_val = s->vclock;
+		s->vnow_limit = limit;
+	}
 }
 
 /* seq a comes before seq b (the counter wraps) */
@@ -451,7 +479,7 @@ void vdso_drain(struct session *s, struct thread *t)
 	uint32_t n = 0, i = 0, len = 0, off = 0;
 	int err;
 
-	if (s->opts.fast_clock != VDSO_RECORD || !s->ops->vclock || !(by = clock_reader(s, t)))
+	if (!logs_reads(s) || !s->ops->vclock || !(by = clock_reader(s, t)))
 		return;
 	if (s->opts.fast_sys == VDSO_RECORD)
 		sys = s->vdso_sysbuf ? s->vdso_sysbuf : (s->vdso_sysbuf = xmalloc(VDSO_SYSRING));
@@ -477,6 +505,10 @@ void vdso_drain(struct session *s, struct thread *t)
 			s->ops->vsyscall(s, by, rec);
 		off += rec->size;
 	}
+	/* Its page's clock went on 1 us a read, as session.vclock did for
+	 * each read taken (sched_vclock_read): still in step. */
+	if (s->opts.fast_clock == VDSO_VIRTUAL && n && t->tgid == s->vnow_tgid)
+		s->vnow_val += 1000 * (int64_t)n;
 }
 
 /* The header and the first entries in one read: most stops find a few. */

@@ -33,6 +33,12 @@ int vdso_leave(struct session *s, struct thread *t, struct user_regs_struct *reg
  * AT_SYSINFO_EHDR), or a negative errno (-EEXIST: something is there
  * already; the program then has no vDSO, as without this). */
 int vdso_map(struct session *s, struct thread *t, int mode, uint64_t *ehdr);
+/* VDSO_VIRTUAL (gorr run): before t runs, its process's page gets the
+ * virtual clock (session.vclock and the realtime base), which its reads
+ * answer and move on 1 us each, and limit, the clock from which a read
+ * stops (t's timeslice spent); vdso_drain's reads then bring
+ * session.vclock to the same place (the scheduler's accounting). */
+void vdso_sync_clock(struct session *s, struct thread *t, int64_t limit);
 
 /* The filter bpf[0, *len) with, in front, the exceptions for the image's
  * clock_gettime and, when fast_sys, for its buffered calls: a new array

@@ -156,10 +156,22 @@ static int64_t slice_budget(const struct session *s, const struct thread *t)
 	return s->opts.chaos && t->chaos.budget_ns ? t->chaos.budget_ns : (int64_t)s->opts.slice_ns;
 }
 
+/* gorr's vDSO under run (VDSO_VIRTUAL): t's process's clock, and the
+ * clock at which its timeslice is spent, where a read stops as each
+ * read's stop did before: a thread spinning on Gosched (runtime.GC's
+ * wait for the sweepers, casgstatus's read in each) gave the CPU up at
+ * its budget; without the limit it ran to its 1,048,576th counted lap,
+ * about a second (a forced GC under run took a minute). */
+static void sync_vdso(struct session *s, struct thread *t)
+{
+	vdso_sync_clock(s, t, t->sch.run_start_v + slice_budget(s, t));
+}
+
 void sched_spend_budget(struct session *s, struct thread *t)
 {
 	t->sch.run_start_ns = 0;
 	t->sch.run_start_v = session_now(s) - slice_budget(s, t);
+	sync_vdso(s, t);
 }
 
 void sched_start_budget(struct session *s, struct thread *t)
@@ -179,6 +191,7 @@ void sched_start_budget(struct session *s, struct thread *t)
 		count_arm(s, t, count_laps(s));
 	t->sch.run_start_ns = (uint64_t)real_now(CLOCK_MONOTONIC);
 	t->sch.run_start_v = session_now(s);
+	sync_vdso(s, t);
 }
 
 /* CLOCK_REALTIME (and the like) minus the scheduler's clock. */
@@ -1081,6 +1094,14 @@ static void idle_call(struct session *s)
  * sockets or devices are progress; futexes, sleeps, clock reads and
  * polls that found nothing are what an idle Go runtime does (sysmon, the
  * forced-GC helper, timers). */
+void sched_vclock_read(struct session *s)
+{
+	if (!s->opts.virtual_time)
+		return;
+	s->vclock += 1000;
+	idle_call(s);
+}
+
 void sched_note_call(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
@@ -1088,6 +1109,7 @@ void sched_note_call(struct session *s, struct thread *t)
 	if (!s->opts.virtual_time)
 		return;
 	s->vclock += 1000;
+	sync_vdso(s, t);
 	if (!d || (d->flags & (SF_FUTEX | SF_SLEEP | SF_CLOCKREAD | SF_SENDSIG)) ||
 	    ((d->flags & SF_POLL) && t->call.ret <= 0)) {
 		idle_call(s);
@@ -1596,7 +1618,7 @@ static int leave_vdso(struct session *s, struct thread *t, struct user_regs_stru
 	 * replay does not have: back to the window, or past it. */
 	if (count_holds(s, regs->rip))
 		return count_leave(s, t, regs, &other) == 1 ? other : 0;
-	if (s->opts.fast_clock != VDSO_RECORD)
+	if (s->opts.fast_clock != VDSO_RECORD && s->opts.fast_clock != VDSO_VIRTUAL)
 		return 0;
 	return vdso_leave(s, t, regs, &other) == 1 ? other : 0;
 }
@@ -1870,6 +1892,7 @@ static void start(struct session *s, struct thread *t)
 	t->rs = RS_RUNNING;
 	s->running = t;
 	sched_start_budget(s, t);
+	sync_vdso(s, t);
 	thread_resume(s, t);
 }
 

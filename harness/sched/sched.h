@@ -70,6 +70,9 @@ int sched_entry(struct session *s, struct thread *t);
 int sched_exit(struct session *s, struct thread *t);
 /* Under virtual time: note that the program did real work at this call. */
 void sched_note_call(struct session *s, struct thread *t);
+/* A clock read gorr's vDSO answered from the virtual clock without a
+ * stop (VDSO_VIRTUAL, taken at a stop): 1 us, as a completed call. */
+void sched_vclock_read(struct session *s);
 void sched_thread_gone(struct session *s, struct thread *t);
 /* A call that sends signals completed: parked threads with a signal
  * pending end their calls with EINTR. */

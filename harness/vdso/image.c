@@ -85,6 +85,36 @@ static long read_clock(int nr, int clk, uint64_t ptr, struct kts *out)
 		p->head++;
 		return r;
 	}
+	if (p->mode == VDSO_VIRTUAL) {
+		int64_t v;
+
+		/* full, or the timeslice spent: this call stops */
+		if (p->head >= VDSO_RING || p->vnow >= p->vlimit)
+			return -1000;
+		switch (clk) {	/* as harness/sched/virt.c emulate_clock */
+		case 0: case 5: case 8: case 11:	/* REALTIME, _COARSE, _ALARM, TAI */
+			v = p->vnow + p->vreal;
+			break;
+		case 1: case 4: case 6: case 7: case 9:	/* MONOTONIC, _RAW, _COARSE, BOOTTIME, _ALARM */
+			v = p->vnow;
+			break;
+		default:
+			return -1000;	/* a CPU clock: gorr answers at the stop */
+		}
+		p->vnow += 1000;
+		out->sec = v / 1000000000;
+		out->nsec = v % 1000000000;
+		e = &p->ent[p->head];
+		e->nr = nr;
+		e->clk = clk;
+		e->ret = 0;
+		e->ptr = ptr;
+		e->sec = out->sec;
+		e->nsec = out->nsec;
+		e->seq = p->seq++;
+		p->head++;
+		return 0;
+	}
 	if (p->mode == VDSO_REPLAY) {
 		if (p->head >= p->fill)
 			return -1000;	/* the replay stops at the call and says so */

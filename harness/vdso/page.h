@@ -23,6 +23,10 @@ enum vdso_mode {
 	VDSO_SLOW = 0,		/* every read is a syscall that stops */
 	VDSO_RECORD = 1,	/* real reads, logged in the ring */
 	VDSO_REPLAY = 2,	/* reads answered from the ring */
+	/* gorr run: reads answered from the virtual clock in the header
+	 * (vnow, set by gorr before a thread runs; 1 us more per read, as
+	 * a completed call moves it) and logged in the ring as record's */
+	VDSO_VIRTUAL = 3,
 };
 
 /* One clock read: clock_gettime(clk, ptr), gettimeofday(ptr, ...) or
@@ -60,7 +64,12 @@ struct vdso_page {
 	uint32_t sys_head;
 	uint32_t sys_busy;	/* a thread is in the buffered call's code */
 	uint32_t sys_fill;	/* replay: bytes gorr put in the syscall ring */
-	uint32_t pad[7];
+	uint32_t pad0;
+	int64_t vnow;		/* virtual: CLOCK_MONOTONIC's next answer (ns) */
+	int64_t vreal;		/* virtual: CLOCK_REALTIME minus CLOCK_MONOTONIC */
+	/* virtual: from this vnow on a read stops, where the scheduler sees
+	 * the thread's timeslice spent, as every read's stop let it */
+	int64_t vlimit;
 	struct vdso_ent ent[VDSO_RING];
 };
 
@@ -117,12 +126,14 @@ struct vdso_sysout {
 #define VDSO_STACK 16384
 #define VDSO_DATA_SIZE 348160
 #define SYS_BUSY_OFF 28		/* offsetof(struct vdso_page, sys_busy) */
+#define VDSO_VNOW_OFF 40	/* offsetof(struct vdso_page, vnow) */
 
 _Static_assert(VDSO_STACK_OFF == VDSO_SYSRING_OFF + VDSO_SYSRING, "the page's layout");
 _Static_assert(VDSO_DATA_SIZE == VDSO_STACK_OFF + VDSO_STACK, "the page's layout");
 _Static_assert(sizeof(struct vdso_sysconf) <= VDSO_PAGE, "the conf page");
 _Static_assert(__builtin_offsetof(struct vdso_page, sys_busy) == SYS_BUSY_OFF, "sys_busy");
 _Static_assert(__builtin_offsetof(struct vdso_page, ent) == 64, "the page's header");
+_Static_assert(__builtin_offsetof(struct vdso_page, vnow) == VDSO_VNOW_OFF, "vnow");
 _Static_assert(sizeof(struct vdso_page) <= VDSO_CONF_OFF, "the header and the clock ring");
 _Static_assert(VDSO_SYSRING_OFF == VDSO_CONF_OFF + VDSO_PAGE, "the page's layout");
 
