@@ -353,6 +353,32 @@ def test_inode_numbers_are_virtual(ctx):
 
 
 @per_toolchain
+def test_clock_reads_without_stops_under_run(ctx):
+    """Under run (no --chaos) gorr's vDSO answers clock reads from the
+    virtual clock in the program (VDSO_VIRTUAL): the trace has them as
+    `(vdso)` reads, two runs of a seed give one trace and the same
+    values, and the trace replays to them.  Under --chaos every read
+    stays a stop (emulated), as the hunts were measured."""
+    prog = ctx.prog("clocks")
+    outs, dumps = [], []
+    for i in range(2):
+        t = ctx.path(f"vclk{i}.gorr")
+        r = ctx.gorr_cmd("run", "-q", "--seed", "1", "-o", t, "--", prog)
+        assert r.returncode == 0, r
+        outs.append(r.stdout)
+        dumps.append(ctx.gorr_cmd("dump", t).stdout)
+    assert outs[0] == outs[1] and dumps[0] == dumps[1]
+    assert dumps[0].count("(vdso)") > 1000 and "clock_gettime(CLOCK_MONOTONIC" in dumps[0], \
+        dumps[0][-1000:]
+    rep = ctx.gorr_cmd("replay", "-q", ctx.path("vclk0.gorr"), timeout=60)
+    assert (rep.returncode, rep.stdout) == (0, outs[0]), rep
+    t = ctx.path("vclk-chaos.gorr")
+    r = ctx.gorr_cmd("run", "-q", "--seed", "1", "--chaos", "1", "-o", t, "--", prog)
+    d = ctx.gorr_cmd("dump", t).stdout
+    assert r.returncode == 0 and "(vdso)" not in d and "(emulated)" in d, d[-1000:]
+
+
+@per_toolchain
 def test_removed_files_inode_numbers_are_not_given_again(ctx):
     """The file system may give a removed file's inode number to the next
     file (ext4 at once, tmpfs never, and either depending on what else
