@@ -578,8 +578,7 @@ static int leave_vdso_for(struct session *s, struct thread *t, int sig)
 	 * did (stepped on, the replay's thread made the image's stopping
 	 * call again and again: tests/progs/killchild's SIGCHLD). */
 	if (pt_getregs(t->tid, &regs) || (!count_holds(s, regs.rip) &&
-					  (!vdso_holds(s, regs.rip) || (s->opts.fast_clock != VDSO_RECORD &&
-									s->opts.fast_clock != VDSO_VIRTUAL))))
+					  (!vdso_holds(s, regs.rip) || !vdso_logs_reads(s))))
 		return 0;
 	while ((k = count_holds(s, regs.rip) ? count_leave(s, t, &regs, &other) :
 		    vdso_leave(s, t, &regs, &other)) == 1) {
@@ -732,8 +731,7 @@ step_over:
 		}
 	}
 	/* (Not a fault: a step would only repeat it.) */
-	if ((s->opts.fast_clock == VDSO_RECORD || s->opts.fast_clock == VDSO_VIRTUAL || s->count) &&
-	    !sig_is_fault(sig, si.si_code) &&
+	if ((vdso_logs_reads(s) || s->count) && !sig_is_fault(sig, si.si_code) &&
 	    leave_vdso_for(s, t, sig))
 		return;
 	virt_siginfo(s, &si);

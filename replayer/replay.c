@@ -760,7 +760,6 @@ static int runs_for_real(const struct sc_desc *d)
 }
 
 static int check_event_break(struct replayer *r, struct session *s, struct thread *by);
-static int is_synchronous(const struct trace_event *ev);
 
 /* The exec next in the trace runs a file the recording made (its bytes
  * are in the event): when nothing is at its path, the file is put there
@@ -895,13 +894,6 @@ static int rp_syscall_entry(struct session *s, struct thread *t)
 			put_image(r);
 		return ENTRY_RUN_EXIT;
 	}
-	/* The recording's thread took a signal before this call (a real
-	 * child's SIGCHLD that the kernel gave to sysmon as its nanosleep
-	 * returned, while the replay's thread ran on from there before the
-	 * child's exit was replayed): it waits, and pick_next takes the
-	 * call back and sends the signal (rewind_held_call). */
-	if (r->ev.type == EV_SIGNAL && !is_synchronous(&r->ev))
-		return ENTRY_HOLD;
 	if (r->ev.type != EV_SYSCALL || !call_matches(r, t)) {
 		diverge_call(r, s, t);
 		return ENTRY_HOLD;
@@ -1094,16 +1086,17 @@ static int remade_held(struct replayer *r, struct session *s, struct thread *t)
 	return 1;
 }
 
-/* Whether an event breakpoint (--break @N) waits at the next event. */
-static int event_break_next(const struct replayer *r)
+/* The event breakpoint (--break event:N) that waits at the next event,
+ * not hit yet: its index, or -1. */
+static ssize_t event_break_next(const struct replayer *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->nbreaks; i++)
 		if (r->breaks[i].kind == BRK_EVENT && r->breaks[i].event == r->ev.index &&
 		    !r->breaks[i].hits)
-			return 1;
-	return 0;
+			return (ssize_t)i;
+	return -1;
 }
 
 /* t goes on without asking pick (arm_next): the clock reads and
@@ -1121,7 +1114,7 @@ static void queue_fast(struct replayer *r, struct session *s, struct thread *t)
 	if (r->seek != SEEK_NONE)
 		return;
 	while (r->have && r->ev.type == EV_SYSCALL && thread_of(r, s, r->ev.tid) == t &&
-	       !event_break_next(r)) {
+	       event_break_next(r) < 0) {
 		if (r->ev.vdso)
 			queue_vclock(r, s);
 		else if (r->ev.fast && r->fast_sys)
@@ -2009,22 +2002,16 @@ static int rp_breakpoint(struct session *s, struct thread *t, uint64_t pc)
  * its thread (or on by, the thread an exit event stands for). */
 static int check_event_break(struct replayer *r, struct session *s, struct thread *by)
 {
-	size_t i;
+	ssize_t i;
 	struct thread *t;
+	char why[600];
 
-	if (!r->have)
+	if (!r->have || (i = event_break_next(r)) < 0 || !(t = by ? by : thread_of(r, s, r->ev.tid)))
 		return 0;
-	for (i = 0; i < r->nbreaks; i++)
-		if (r->breaks[i].kind == BRK_EVENT && r->breaks[i].event == r->ev.index &&
-		    !r->breaks[i].hits && (t = by ? by : thread_of(r, s, r->ev.tid))) {
-			char why[600];
-
-			r->breaks[i].hits++;
-			snprintf(why, sizeof(why), "breakpoint %s (before it)", r->breaks[i].spec);
-			report_stop(r, s, t, why);
-			return r->stopped;
-		}
-	return 0;
+	r->breaks[i].hits++;
+	snprintf(why, sizeof(why), "breakpoint %s (before it)", r->breaks[i].spec);
+	report_stop(r, s, t, why);
+	return r->stopped;
 }
 
 static struct thread *pick_next(struct session *s);

@@ -618,10 +618,8 @@ void count_note_event(struct session *s, struct thread *t)
 	/* The passes since the last look are the runner's, which may be
 	 * another thread, running on while gorr writes t's event (a call
 	 * of t's that gave the CPU up returning): they stay its own. */
-	if (s->running && s->running != t)
+	if (s->running)
 		count_note_stop(s, s->running);
-	else
-		count_note_stop(s, t);
 	t->count_laps = 0;
 }
 

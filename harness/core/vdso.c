@@ -435,8 +435,7 @@ static struct thread *clock_reader(struct session *s, struct thread *t)
 	return t->ran_user ? t : NULL;
 }
 
-/* The image logs reads in its ring for gorr to take at its stops. */
-static int logs_reads(const struct session *s)
+int vdso_logs_reads(const struct session *s)
 {
 	return s->opts.fast_clock == VDSO_RECORD || s->opts.fast_clock == VDSO_VIRTUAL;
 }
@@ -445,7 +444,7 @@ int vdso_inside(struct session *s, struct thread *t)
 {
 	struct user_regs_struct regs;
 
-	return logs_reads(s) && pt_getregs(t->tid, &regs) == 0 && vdso_holds(s, regs.rip);
+	return vdso_logs_reads(s) && pt_getregs(t->tid, &regs) == 0 && vdso_holds(s, regs.rip);
 }
 
 void vdso_sync_clock(struct session *s, struct thread *t, int64_t limit)
@@ -479,7 +478,7 @@ void vdso_drain(struct session *s, struct thread *t)
 	uint32_t n = 0, i = 0, len = 0, off = 0;
 	int err;
 
-	if (!logs_reads(s) || !s->ops->vclock || !(by = clock_reader(s, t)))
+	if (!vdso_logs_reads(s) || !s->ops->vclock || !(by = clock_reader(s, t)))
 		return;
 	if (s->opts.fast_sys == VDSO_RECORD)
 		sys = s->vdso_sysbuf ? s->vdso_sysbuf : (s->vdso_sysbuf = xmalloc(VDSO_SYSRING));

@@ -39,6 +39,10 @@ int vdso_map(struct session *s, struct thread *t, int mode, uint64_t *ehdr);
  * stops (t's timeslice spent); vdso_drain's reads then bring
  * session.vclock to the same place (the scheduler's accounting). */
 void vdso_sync_clock(struct session *s, struct thread *t, int64_t limit);
+/* Whether the image answers reads in the program and logs them in its
+ * ring for gorr to take at its stops (VDSO_RECORD, VDSO_VIRTUAL): its
+ * path there is not replay's, so no stop may end a slice inside it. */
+int vdso_logs_reads(const struct session *s);
 
 /* The filter bpf[0, *len) with, in front, the exceptions for the image's
  * clock_gettime and, when fast_sys, for its buffered calls: a new array

@@ -1090,10 +1090,6 @@ static void idle_call(struct session *s)
 	sbuf_release(&why);
 }
 
-/* Each completed call moves virtual time by 1 us.  Calls that touch files,
- * sockets or devices are progress; futexes, sleeps, clock reads and
- * polls that found nothing are what an idle Go runtime does (sysmon, the
- * forced-GC helper, timers). */
 void sched_vclock_read(struct session *s)
 {
 	if (!s->opts.virtual_time)
@@ -1102,6 +1098,10 @@ void sched_vclock_read(struct session *s)
 	idle_call(s);
 }
 
+/* Each completed call moves virtual time by 1 us.  Calls that touch files,
+ * sockets or devices are progress; futexes, sleeps, clock reads and
+ * polls that found nothing are what an idle Go runtime does (sysmon, the
+ * forced-GC helper, timers). */
 void sched_note_call(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
@@ -1618,7 +1618,7 @@ static int leave_vdso(struct session *s, struct thread *t, struct user_regs_stru
 	 * replay does not have: back to the window, or past it. */
 	if (count_holds(s, regs->rip))
 		return count_leave(s, t, regs, &other) == 1 ? other : 0;
-	if (s->opts.fast_clock != VDSO_RECORD && s->opts.fast_clock != VDSO_VIRTUAL)
+	if (!vdso_logs_reads(s))
 		return 0;
 	return vdso_leave(s, t, regs, &other) == 1 ? other : 0;
 }
@@ -1891,8 +1891,7 @@ static void start(struct session *s, struct thread *t)
 	t->sch.wait = W_NONE;
 	t->rs = RS_RUNNING;
 	s->running = t;
-	sched_start_budget(s, t);
-	sync_vdso(s, t);
+	sched_start_budget(s, t);	/* ...and its process's clock (sync_vdso) */
 	thread_resume(s, t);
 }
 

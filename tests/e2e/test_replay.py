@@ -398,8 +398,10 @@ def test_child_signal_taken_in_gorrs_vdso_replays(ctx):
     signal inside gorr's vDSO for one to step out of) stepped the thread
     into the image's stopping read again and again, or diverged at that
     read: 3 of 8 Go 1.19 recordings.  The signal is taken where it comes
-    (engine.c leave_vdso_for, record only), and a call reached before the
-    recorded signal waits to be taken back."""
+    (engine.c leave_vdso_for, record only).  And the kernel's SIGCHLD,
+    merged with the one replay sends (a pending standard signal is not
+    queued twice), stands for it (replay.c sigchld_merged; without it 0
+    of 16 replayed)."""
     prog = ctx.prog("killchild")
     for i in range(8):
         trace = ctx.path(f"kc{i}.gorr")
