@@ -340,7 +340,7 @@ static void on_clone_event(struct session *s, struct thread *t, int event)
 	/* A forked child's copy of the syscall buffer's fd permissions is
 	 * its parent's; the scheduler knows none of its fds yet, and would
 	 * not withdraw them when they close. */
-	if (kind == CLONE_KIND_FORK && s->opts.fast_sys == VDSO_RECORD)
+	if (kind == CLONE_KIND_FORK && vdso_buffers_calls(s->opts.fast_sys))
 		vdso_fd_forget(c, 0, VDSO_FD_MAX - 1);
 	s->ops->clone(s, t, c, kind);
 	if (kind == CLONE_KIND_VFORK) {

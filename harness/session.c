@@ -251,11 +251,13 @@ int session_init(struct session *s, const struct session_opts *o,
 	err = build_filter(s);
 	if (!err)
 		err = export_bpf(s);
-	if (!err && o->fast_clock == VDSO_RECORD) {
+	/* The image's own calls go through: record's clock reads, the
+	 * buffered calls (run's clock reads make none). */
+	if (!err && (o->fast_clock == VDSO_RECORD || vdso_buffers_calls(o->fast_sys))) {
 		struct sock_filter *f;
 		unsigned short n;
 
-		err = vdso_filter(s->bpf, s->bpf_len, o->fast_sys == VDSO_RECORD, &f, &n);
+		err = vdso_filter(s->bpf, s->bpf_len, vdso_buffers_calls(o->fast_sys), &f, &n);
 		if (!err) {
 			free(s->bpf);
 			s->bpf = f;

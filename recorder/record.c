@@ -307,6 +307,7 @@ static void rec_vsyscall(struct session *s, struct thread *t, const struct vdso_
 
 	if (o && (o->addr != sr->args[1] || sizeof(*sr) + sizeof(*o) + o->len > sr->size))
 		o = NULL;	/* not the shape's: vdso_drain checked the sizes */
+	sched_note_buffered(s, sr->nr, sr->ret);	/* gorr run: the call moved the clock */
 	pack_short(pk, "b", t->vtid, 3 + (o ? 1 : 0) + other_pc);
 	mp_kint(pk, "n", sr->nr);
 	mp_str(pk, "a");
@@ -1354,6 +1355,11 @@ int cmd_run(int argc, char **argv)
 	 * fault rules on clock calls. */
 	if (o.virtual_time && !o.chaos && !(o.plan && plan_names_clock(o.plan)))
 		o.fast_clock = VDSO_VIRTUAL;
+	/* And Go's calls that cannot block through the syscall buffer, as
+	 * record's, each moving the page's clock as a stop would; fault
+	 * rules and samples act at stops. */
+	if (o.fast_clock == VDSO_VIRTUAL && !o.plan && !o.sample_ns)
+		o.fast_sys = VDSO_VIRTUAL;
 	cli_session_seed(&o);
 	code = run_policy(&o, out, "run");
 	cli_session_release(&o);

@@ -440,6 +440,11 @@ int vdso_logs_reads(const struct session *s)
 	return s->opts.fast_clock == VDSO_RECORD || s->opts.fast_clock == VDSO_VIRTUAL;
 }
 
+int vdso_buffers_calls(int fast_sys)
+{
+	return fast_sys == VDSO_RECORD || fast_sys == VDSO_VIRTUAL;
+}
+
 int vdso_inside(struct session *s, struct thread *t)
 {
 	struct user_regs_struct regs;
@@ -475,12 +480,12 @@ void vdso_drain(struct session *s, struct thread *t)
 	struct vdso_ent ent[VDSO_RING];
 	unsigned char *sys = NULL;
 	struct thread *by;
-	uint32_t n = 0, i = 0, len = 0, off = 0;
+	uint32_t n = 0, i = 0, len = 0, off = 0, calls = 0;
 	int err;
 
 	if (!vdso_logs_reads(s) || !s->ops->vclock || !(by = clock_reader(s, t)))
 		return;
-	if (s->opts.fast_sys == VDSO_RECORD)
+	if (vdso_buffers_calls(s->opts.fast_sys))
 		sys = s->vdso_sysbuf ? s->vdso_sysbuf : (s->vdso_sysbuf = xmalloc(VDSO_SYSRING));
 	err = vdso_take(t, ent, &n, sys, &len);
 	if (err && err != -ESRCH)
@@ -503,11 +508,13 @@ void vdso_drain(struct session *s, struct thread *t)
 		if (s->ops->vsyscall)
 			s->ops->vsyscall(s, by, rec);
 		off += rec->size;
+		calls++;
 	}
-	/* Its page's clock went on 1 us a read, as session.vclock did for
-	 * each read taken (sched_vclock_read): still in step. */
-	if (s->opts.fast_clock == VDSO_VIRTUAL && n && t->tgid == s->vnow_tgid)
-		s->vnow_val += 1000 * (int64_t)n;
+	/* Its page's clock went on 1 us a read and a buffered call, as
+	 * session.vclock did for each taken (sched_vclock_read,
+	 * sched_note_buffered): still in step. */
+	if (s->opts.fast_clock == VDSO_VIRTUAL && n + calls && t->tgid == s->vnow_tgid)
+		s->vnow_val += 1000 * (int64_t)(n + calls);
 }
 
 /* The header and the first entries in one read: most stops find a few. */

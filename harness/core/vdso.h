@@ -43,6 +43,11 @@ void vdso_sync_clock(struct session *s, struct thread *t, int64_t limit);
  * ring for gorr to take at its stops (VDSO_RECORD, VDSO_VIRTUAL): its
  * path there is not replay's, so no stop may end a slice inside it. */
 int vdso_logs_reads(const struct session *s);
+/* Whether the image makes Go's buffered calls itself and logs them
+ * (fast_sys VDSO_RECORD, or VDSO_VIRTUAL under run), for gorr to take
+ * at its stops; a mode of opts alone, so that the filter can ask it
+ * before the session is up. */
+int vdso_buffers_calls(int fast_sys);
 
 /* The filter bpf[0, *len) with, in front, the exceptions for the image's
  * clock_gettime and, when fast_sys, for its buffered calls: a new array

@@ -342,7 +342,7 @@ static void fd_fast(struct session *s, struct thread *t, struct fd_known *k)
 {
 	unsigned int bits = 0;
 
-	if (s->opts.fast_sys != VDSO_RECORD)
+	if (!vdso_buffers_calls(s->opts.fast_sys))
 		return;
 	if (k->nonblock)
 		bits = VDSO_FD_READ | (k->tty == 0 ? VDSO_FD_WRITE : 0);
@@ -1102,16 +1102,13 @@ void sched_vclock_read(struct session *s)
  * sockets or devices are progress; futexes, sleeps, clock reads and
  * polls that found nothing are what an idle Go runtime does (sysmon, the
  * forced-GC helper, timers). */
-void sched_note_call(struct session *s, struct thread *t)
+static void count_call(struct session *s, long nr, int64_t ret)
 {
-	const struct sc_desc *d = sc_lookup(t->call.nr);
+	const struct sc_desc *d = sc_lookup(nr);
 
-	if (!s->opts.virtual_time)
-		return;
 	s->vclock += 1000;
-	sync_vdso(s, t);
 	if (!d || (d->flags & (SF_FUTEX | SF_SLEEP | SF_CLOCKREAD | SF_SENDSIG)) ||
-	    ((d->flags & SF_POLL) && t->call.ret <= 0)) {
+	    ((d->flags & SF_POLL) && ret <= 0)) {
 		idle_call(s);
 		return;
 	}
@@ -1121,6 +1118,20 @@ void sched_note_call(struct session *s, struct thread *t)
 		s->idle_next = IDLE_CALLS;
 		s->idle_same = 0;
 	}
+}
+
+void sched_note_call(struct session *s, struct thread *t)
+{
+	if (!s->opts.virtual_time)
+		return;
+	count_call(s, t->call.nr, t->call.ret);
+	sync_vdso(s, t);
+}
+
+void sched_note_buffered(struct session *s, long nr, int64_t ret)
+{
+	if (s->opts.virtual_time)
+		count_call(s, nr, ret);
 }
 
 void sched_process_exited(struct session *s)

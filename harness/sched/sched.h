@@ -73,6 +73,9 @@ void sched_note_call(struct session *s, struct thread *t);
 /* A clock read gorr's vDSO answered from the virtual clock without a
  * stop (VDSO_VIRTUAL, taken at a stop): 1 us, as a completed call. */
 void sched_vclock_read(struct session *s);
+/* gorr run: a call of the syscall buffer taken at a stop (vdso_drain),
+ * which the image counted in its page's clock as sched_note_call does. */
+void sched_note_buffered(struct session *s, long nr, int64_t ret);
 void sched_thread_gone(struct session *s, struct thread *t);
 /* A call that sends signals completed: parked threads with a signal
  * pending end their calls with EINTR. */

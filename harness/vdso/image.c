@@ -366,7 +366,10 @@ int impl_sys(struct sysregs *r)
 		return 0;
 	if (p->sys_mode == VDSO_REPLAY)
 		return replay_sys(p, ring, r, nr, a);
-	if (p->sys_mode != VDSO_RECORD || nr >= VDSO_NR_MAX)
+	if ((p->sys_mode != VDSO_RECORD && p->sys_mode != VDSO_VIRTUAL) || nr >= VDSO_NR_MAX)
+		return 0;
+	/* gorr run: the timeslice spent, this call stops (as read_clock) */
+	if (p->sys_mode == VDSO_VIRTUAL && p->vnow >= p->vlimit)
 		return 0;
 	shape = c->shape[nr];
 	switch (shape) {
@@ -416,6 +419,8 @@ int impl_sys(struct sysregs *r)
 	rec->ret = ret;
 	copy(rec->args, a, sizeof(a));
 	p->sys_head += (uint32_t)size;
+	if (p->sys_mode == VDSO_VIRTUAL)
+		p->vnow += 1000;	/* as a completed call's stop (sched_note_call) */
 	r->rax = (uint64_t)ret;
 	return 1;
 }

@@ -25,7 +25,9 @@ enum vdso_mode {
 	VDSO_REPLAY = 2,	/* reads answered from the ring */
 	/* gorr run: reads answered from the virtual clock in the header
 	 * (vnow, set by gorr before a thread runs; 1 us more per read, as
-	 * a completed call moves it) and logged in the ring as record's */
+	 * a completed call moves it) and logged in the ring as record's;
+	 * as sys_mode: calls made and logged as record's, each moving vnow
+	 * 1 us, none once vnow reaches vlimit */
 	VDSO_VIRTUAL = 3,
 };
 

@@ -379,6 +379,34 @@ def test_clock_reads_without_stops_under_run(ctx):
 
 
 @per_toolchain
+def test_buffered_calls_under_run(ctx):
+    """Under run (no --chaos, no fault rules) Go's reads, writes and
+    zero-timeout epoll waits on non-blocking sockets go through the
+    syscall buffer as under record (sys_mode VDSO_VIRTUAL), each moving
+    the virtual clock 1 us as its stop did: the trace has them as
+    `(buffered)` calls, two runs of a seed give one trace, the trace
+    replays to the output, and a fault plan keeps every call a stop."""
+    prog = ctx.prog("netio")
+    outs, dumps = [], []
+    for i in range(2):
+        t = ctx.path(f"vsys{i}.gorr")
+        r = ctx.gorr_cmd("run", "-q", "--seed", "3", "-o", t, "--", prog, "300")
+        assert r.returncode == 0, r
+        outs.append(r.stdout)
+        dumps.append(ctx.gorr_cmd("dump", t).stdout)
+    assert outs[0] == outs[1] and dumps[0] == dumps[1]
+    assert dumps[0].count("(buffered)") > 300 and re.search(r"\] read\(.*\(buffered\)", dumps[0]), \
+        dumps[0][-1000:]
+    rep = ctx.gorr_cmd("replay", "-q", ctx.path("vsys0.gorr"), timeout=60)
+    assert (rep.returncode, rep.stdout) == (0, outs[0]), rep
+    t = ctx.path("vsys-plan.gorr")
+    r = ctx.gorr_cmd("run", "-q", "--seed", "3", "--inject", "nanosleep:delay=1ms", "-o", t,
+                     "--", prog, "300")
+    d = ctx.gorr_cmd("dump", t).stdout
+    assert (r.returncode, r.stdout) == (0, outs[0]) and "(buffered)" not in d, (r, d[-1000:])
+
+
+@per_toolchain
 def test_removed_files_inode_numbers_are_not_given_again(ctx):
     """The file system may give a removed file's inode number to the next
     file (ext4 at once, tmpfs never, and either depending on what else
