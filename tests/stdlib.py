@@ -9,11 +9,13 @@ events (`gorr dump`).  A package that fails natively is listed and
 skipped with its reason.  Prints one line per package and toolchain and
 closes with "N passed, N failed, N skipped".
 
-Usage: stdlib.py [--quick] [--timeout S] [PKG...]
+Usage: stdlib.py [--quick] [--timeout S] [--records N] [PKG...]
   GORR (default ./gorr), GORR_GO_TOOLCHAINS (colon-separated go binaries,
   default /usr/local/go/bin/go:/usr/lib/go-1.19/bin/go).
   --quick: the subset `make check` could afford (bufio sort errors
   unicode/utf8 context).
+  --records N: record and replay each package N times (default 1): issue
+  15 asks for 3 of 3; the time printed is the slowest record and replay.
 """
 import os
 import subprocess
@@ -46,7 +48,7 @@ def dump(trace):
     return out if rc == 0 else None
 
 
-def one(go, version, pkg, work, timeout):
+def one(go, version, pkg, work, timeout, records=1):
     """(status, detail): status PASS, FAIL or SKIP."""
     goroot = os.path.dirname(os.path.dirname(go))
     src = os.path.join(goroot, "src", pkg)
@@ -61,18 +63,23 @@ def one(go, version, pkg, work, timeout):
     if rc != 0:
         return "SKIP", "fails natively (status %s): %s" % (rc, (out + err).decode(errors="replace").strip()[-160:])
     trace = os.path.join(work, "t.gorr")
-    rc_r, out_r, err_r, t_rec = run([GORR, "record", "-q", "-o", trace, "--"] + args, cwd=src, timeout=timeout)
-    if rc_r is None:
-        return "FAIL", "record timed out after %d s" % timeout
-    if rc_r != 0:
-        return "FAIL", "record: status %s: %s" % (rc_r, err_r.decode(errors="replace").strip()[-200:])
-    rc_p, out_p, err_p, t_rep = run([GORR, "replay", trace], cwd=src, timeout=timeout)
-    if rc_p is None:
-        return "FAIL", "replay timed out after %d s (record %.2f s)" % (timeout, t_rec)
-    if (rc_p, out_p) != (rc_r, out_r):
-        return "FAIL", "replay status %s, output %s: %s" % (
-            rc_p, "same" if out_p == out_r else "differs",
-            err_p.decode(errors="replace").strip().splitlines()[:3])
+    t_rec = t_rep = 0.0
+    for k in range(records):
+        rc_r, out_r, err_r, took_r = run([GORR, "record", "-q", "-o", trace, "--"] + args, cwd=src,
+                                         timeout=timeout)
+        nth = " (recording %d of %d)" % (k + 1, records) if records > 1 else ""
+        if rc_r is None:
+            return "FAIL", "record timed out after %d s%s" % (timeout, nth)
+        if rc_r != 0:
+            return "FAIL", "record: status %s%s: %s" % (rc_r, nth, err_r.decode(errors="replace").strip()[-200:])
+        rc_p, out_p, err_p, took_p = run([GORR, "replay", trace], cwd=src, timeout=timeout)
+        if rc_p is None:
+            return "FAIL", "replay timed out after %d s (record %.2f s)%s" % (timeout, took_r, nth)
+        if (rc_p, out_p) != (rc_r, out_r):
+            return "FAIL", "replay status %s, output %s%s: %s" % (
+                rc_p, "same" if out_p == out_r else "differs", nth,
+                err_p.decode(errors="replace").strip().splitlines()[:3])
+        t_rec, t_rep = max(t_rec, took_r), max(t_rep, took_p)
     dumps, t_run, warned = [], 0.0, False
     for i in range(2):
         t = os.path.join(work, "run%d.gorr" % i)
@@ -100,12 +107,14 @@ def one(go, version, pkg, work, timeout):
         return "FAIL", "two runs with seed 1 gave different traces%s%s" % (first,
             " (gorr warned: a timeslice ended by the real-time interrupt, code with no "
             "syscall and no decision point for 200 ms)" if warned else "")
-    return "PASS", "native %.2f s, record %.2f s, replay %.2f s, run %.2f s" % (native, t_rec, t_rep, t_run)
+    return "PASS", "native %.2f s, record %.2f s, replay %.2f s (%.2fx), run %.2f s" % (
+        native, t_rec, t_rep, t_rep / t_rec if t_rec else 0.0, t_run)
 
 
 def main():
     argv = sys.argv[1:]
     timeout = 300
+    records = 1
     pkgs = []
     while argv:
         a = argv.pop(0)
@@ -113,6 +122,8 @@ def main():
             pkgs += QUICK
         elif a == "--timeout":
             timeout = int(argv.pop(0))
+        elif a == "--records":
+            records = int(argv.pop(0))
         elif a in ("-h", "--help"):
             print(__doc__)
             return 0
@@ -128,7 +139,7 @@ def main():
             version = subprocess.run([go, "version"], capture_output=True, text=True,
                                      env=dict(os.environ, GOTOOLCHAIN="local")).stdout.split()[2]
             for pkg in pkgs:
-                status, detail = one(go, version, pkg, work, timeout)
+                status, detail = one(go, version, pkg, work, timeout, records)
                 counts[status] += 1
                 print("%s stdlib/%s[%s]: %s" % (status, pkg, version, detail), flush=True)
     print("%d passed, %d failed, %d skipped" % (counts["PASS"], counts["FAIL"], counts["SKIP"]))
