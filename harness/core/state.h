@@ -100,10 +100,18 @@ struct sched_thread {
 	uint64_t exits_seen;	/* W_CHILD: session.process_exits when the call began */
 	int poll_arg;		/* the timeout's argument index */
 	int poll_rewritten;	/* its timeout register is 0 for this run of the call */
-	int poll_rewound;	/* parked back at its syscall instruction */
+	int poll_rewound;	/* parked back at its syscall instruction (W_POLL, W_FD) */
 	int retrying;		/* its next seccomp stop is the same call again */
 	int yield_now;		/* it called sched_yield: its timeslice ends */
 	int blocked;		/* its call blocked in the kernel; others ran meanwhile */
+	/* A write run in parts with O_NONBLOCK on its blocking pipe or
+	 * socket (sched.c write_what_fits): gorr's duplicate of the fd plus
+	 * 1 while a part runs (0: none), the file's flags to give back at
+	 * its exit, and the program's buffer, count and bytes written so
+	 * far (nb_len 0: no such write). */
+	int nb_dup1;
+	int nb_flags;
+	uint64_t nb_buf, nb_len, nb_done;
 
 	/* Decision points (harness/go/dpoints.h). */
 	uint64_t dp_count;	/* hit in this timeslice */

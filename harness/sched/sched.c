@@ -847,13 +847,106 @@ static int poll_entry(struct session *s, struct thread *t, int retry)
 	return -1;
 }
 
+/* Under run: a blocking pipe or socket that polls writable has room
+ * for some bytes, not for every write: a write bigger than its room
+ * blocks in the kernel after a part until the reader, a thread gorr
+ * holds, reads; the call then returned when the kernel said
+ * (release_blocked), and same-seed runs differed (math/big's tests: a
+ * `go` child writes 109 KB of output to its parent's pipe).  So gorr
+ * makes the blocking write itself, in parts: each part runs with
+ * O_NONBLOCK on the file, and the kernel writes what fits and returns
+ * that count (fs/pipe.c pipe_write; net/core/stream.c for sockets);
+ * while bytes remain, the call is rewound with the rest (buffer and
+ * count moved on) and waits for POLLOUT, as the blocked call waited for
+ * the reader.  What fits depends only on the program's own writes and
+ * reads, which the schedule orders.  The program sees one write that
+ * returns its whole count (or, after an error, what was written), the
+ * trace one call with its own arguments.  The file's flags come back at
+ * each part's exit stop.  write(2) only (writev and the socket calls
+ * keep the old way); not for gorr's own stdout and stderr (whose file
+ * gorr and its parent share), nor under record (real time: the call's
+ * blocking is recorded as it happens). */
+static void write_what_fits(struct session *s, struct thread *t)
+{
+	int fd = (int)t->call.args[0], dfd, fl;
+	struct stat st;
+
+	if (!s->opts.virtual_time || t->call.nr != SYS_write || t->call.args[2] == 0 ||
+	    sched_fd_tty(s, t, fd) != 0 || (dfd = dup_fd(s, t, fd)) < 0)
+		return;
+	if (fstat(dfd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+	    (fl = fcntl(dfd, F_GETFL)) >= 0 && !(fl & O_NONBLOCK) &&
+	    fcntl(dfd, F_SETFL, fl | O_NONBLOCK) == 0) {
+		t->sch.nb_dup1 = dfd + 1;
+		t->sch.nb_flags = fl;
+		if (!t->sch.nb_len) {	/* its first part */
+			t->sch.nb_buf = t->call.args[1];
+			t->sch.nb_len = t->call.args[2];
+			t->sch.nb_done = 0;
+		}
+		return;
+	}
+	close(dfd);
+}
+
+/* At the exit of a part write_what_fits made: 1 when the call was
+ * rewound for its next part and parked until the fd is writable. */
+static int wrote_what_fit(struct session *s, struct thread *t)
+{
+	struct user_regs_struct regs;
+	int64_t ret = t->call.ret;
+
+	fcntl(t->sch.nb_dup1 - 1, F_SETFL, t->sch.nb_flags);
+	close(t->sch.nb_dup1 - 1);
+	t->sch.nb_dup1 = 0;
+	if (ret > 0)
+		t->sch.nb_done += (uint64_t)ret;
+	if (thread_getregs(t, &regs)) {
+		t->sch.nb_len = 0;
+		return 0;
+	}
+	if ((ret == -EAGAIN || ret > 0) && t->sch.nb_done < t->sch.nb_len) {
+		regs.rsi = t->sch.nb_buf + t->sch.nb_done;
+		regs.rdx = t->sch.nb_len - t->sch.nb_done;
+		regs.rip -= 2;
+		regs.rax = (uint64_t)t->call.nr;
+		thread_setregs(t, &regs);
+		t->in_syscall = 0;
+		t->sch.has_deadline = 0;
+		t->sch.wait_fd = (int)t->call.args[0];
+		t->sch.wait_events = POLLOUT;
+		t->sch.poll_rewound = 1;	/* not shown to the policy again */
+		park(s, t, W_FD);
+		return 1;
+	}
+	/* Done: the program's own arguments back, the bytes written (or
+	 * the error, when none were), and the call's event as one call. */
+	if (t->sch.nb_done)
+		ret = (int64_t)t->sch.nb_done;
+	regs.rsi = t->sch.nb_buf;
+	regs.rdx = t->sch.nb_len;
+	regs.rax = (uint64_t)ret;
+	thread_setregs(t, &regs);
+	t->call.args[1] = t->sch.nb_buf;
+	t->call.args[2] = t->sch.nb_len;
+	t->call.ret = ret;
+	t->call.nin = sc_capture_inputs(t->call.nr, t->call.args, thread_read, t, s->opts.strsize,
+					t->call.in, &t->inbuf);
+	t->sch.nb_len = 0;
+	return 0;
+}
+
 static int fd_entry(struct session *s, struct thread *t)
 {
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 	short events = d->flags & SF_FDIN ? POLLIN : POLLOUT;
 
-	if (fd_ready(s, t, (int)t->call.args[0], events, 1))
+	t->sch.retrying = 0;
+	if (fd_ready(s, t, (int)t->call.args[0], events, 1)) {
+		if (events == POLLOUT)
+			write_what_fits(s, t);
 		return ENTRY_RUN_EXIT;
+	}
 	t->sch.has_deadline = 0;
 	t->sch.wait_fd = (int)t->call.args[0];
 	t->sch.wait_events = events;
@@ -967,6 +1060,8 @@ int sched_exit(struct session *s, struct thread *t)
 	const struct sc_desc *d = sc_lookup(t->call.nr);
 	int opts_argi, none;
 
+	if (t->sch.nb_dup1)
+		return wrote_what_fit(s, t);
 	if (t->sch.poll_rewritten && d) {
 		/* Events, an error, or its timeout is over: done.  Nothing
 		 * after all: it waits again for readiness or the deadline. */
@@ -1156,6 +1251,12 @@ void sched_thread_gone(struct session *s, struct thread *t)
 	free(t->sch.dp_touched);
 	t->sch.dp_visits = t->sch.dp_touched = NULL;
 	t->sch.dp_ntouched = 0;
+	if (t->sch.nb_dup1) {	/* died in a part: the file's flags back */
+		fcntl(t->sch.nb_dup1 - 1, F_SETFL, t->sch.nb_flags);
+		close(t->sch.nb_dup1 - 1);
+		t->sch.nb_dup1 = 0;
+	}
+	t->sch.nb_len = 0;
 	if (s->running == t)
 		s->running = NULL;
 	if (s->last_run == t)
@@ -1880,7 +1981,8 @@ static void start(struct session *s, struct thread *t)
 		/* Held at a decision point (sched_dpoint): it goes on from
 		 * there, passing the breakpoint once. */
 		t->sch.has_deadline = 0;
-	} else if (t->rs == RS_WAITING && t->sch.wait == W_POLL && t->sch.poll_rewound) {
+	} else if (t->rs == RS_WAITING && (t->sch.wait == W_POLL || t->sch.wait == W_FD) &&
+		   t->sch.poll_rewound) {
 		/* Rewound to its syscall instruction (sched_exit): resumed,
 		 * it makes the call again and gorr looks again. */
 		t->sch.poll_rewound = 0;

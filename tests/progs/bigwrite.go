@@ -4,16 +4,37 @@
 // writable, the write returns only once the reader took most of it, as
 // the standard library's os tests splice into a pty), and the open of a
 // FIFO, which waits for its other end's open (fs/fifo.c).
+//
+// With "child", it runs itself as a child process that writes 300 KB to
+// its stdout, a blocking pipe, in one write while the parent reads it
+// (os/exec Output), as math/big's tests run the go command: the write
+// does not fit in the pipe, so under gorr run it is made in parts.
 package main
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "child" {
+		b := make([]byte, 300<<10)
+		for i := range b {
+			b[i] = byte(i * 7)
+		}
+		n, err := syscall.Write(1, b)
+		fmt.Fprintln(os.Stderr, "child wrote", n, err)
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "parent" {
+		out, err := exec.Command(os.Args[0], "child").Output()
+		fmt.Printf("parent read %d bytes %x %v\n", len(out), sha256.Sum256(out), err)
+		return
+	}
 	var p [2]int
 	if err := syscall.Pipe(p[:]); err != nil {
 		panic(err)
