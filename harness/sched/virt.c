@@ -188,6 +188,55 @@ static void translate_ports_out(struct session *s, struct thread *t, const struc
 	}
 }
 
+/* Netlink: a socket's port id is its process's real pid (the kernel's
+ * autobind, net/netlink/af_netlink.c netlink_autobind), and getsockname
+ * and every reply's nlmsg_pid carry it (Go's syscall.NetlinkRIB, under
+ * net.Interfaces, compares the two): the program sees its virtual pid
+ * there too.  Same-seed runs of the os tests differed in those bytes.
+ * The addresses the kernel wrote, and a netlink recvfrom's messages
+ * (struct nlmsghdr: len at 0, pid at 12, each aligned to 4). */
+#define AF_NETLINK_ 16
+
+static void translate_netlink_out(struct session *s, struct thread *t, const struct sc_desc *d)
+{
+	unsigned char buf[65536];
+	int i, netlink = 0;
+	size_t off, len;
+
+	if (t->call.ret < 0)
+		return;
+	for (i = 0; i < d->nargs; i++) {
+		struct { uint16_t family, pad; uint32_t pid; } nl;
+
+		if (d->args[i] != A_SA_OUT || !t->call.args[i] ||
+		    thread_read(t, t->call.args[i], &nl, sizeof(nl)) || nl.family != AF_NETLINK_)
+			continue;
+		netlink = 1;
+		if ((pid_t)nl.pid > 0 && virt_pid(s, (pid_t)nl.pid) != (pid_t)nl.pid) {
+			nl.pid = (uint32_t)virt_pid(s, (pid_t)nl.pid);
+			thread_write(t, t->call.args[i] + 4, &nl.pid, 4);
+		}
+	}
+	if (!netlink || d->args[1] != A_OBUF || !t->call.ret)
+		return;
+	len = (size_t)t->call.ret < sizeof(buf) ? (size_t)t->call.ret : sizeof(buf);
+	if (thread_read(t, t->call.args[1], buf, len))
+		return;
+	for (off = 0; off + 16 <= len;) {
+		uint32_t mlen, pid;
+
+		memcpy(&mlen, buf + off, 4);
+		memcpy(&pid, buf + off + 12, 4);
+		if ((pid_t)pid > 0 && virt_pid(s, (pid_t)pid) != (pid_t)pid) {
+			pid = (uint32_t)virt_pid(s, (pid_t)pid);
+			thread_write(t, t->call.args[1] + off + 12, &pid, 4);
+		}
+		if (mlen < 16)
+			break;
+		off += (mlen + 3) & ~3u;
+	}
+}
+
 /* Translate the call's id arguments in its registers; 1 when any changed. */
 static int translate_args(struct session *s, struct thread *t, const struct sc_desc *d)
 {
@@ -455,6 +504,7 @@ void virt_exit(struct session *s, struct thread *t)
 	}
 	t->virt.args_translated = 0;
 	translate_ports_out(s, t, d);
+	translate_netlink_out(s, t, d);
 	translate_inos_out(s, t, d);
 	/* waitid's siginfo names the child (si_pid at offset 16). */
 	for (i = 0; i < d->nargs; i++)

@@ -66,6 +66,26 @@ def test_virtual_world(ctx):
 
 
 @per_toolchain
+def test_netlink_port_is_the_virtual_pid(ctx):
+    """A netlink socket's port id is its process's pid: under run, the
+    virtual one in getsockname and in each reply's nlmsg_pid (virt.c
+    translate_netlink_out).  Before, the real pid showed through: the
+    program saw a port that was not its pid, and same-seed runs of the
+    standard library's os tests differed in net.Interfaces' replies."""
+    want = "interfaces: true <nil>\nport is my pid: true\n"
+    dumps = []
+    for i in range(2):
+        t = ctx.path(f"netlink{i}.gorr")
+        r = run(ctx, "netlink", 1, trace=t)
+        assert r.stdout == want, r
+        dumps.append(ctx.gorr_cmd("dump", t).stdout)
+    assert dumps[0] == dumps[1], "\n".join(list(difflib.unified_diff(
+        dumps[0].splitlines(), dumps[1].splitlines(), lineterm="", n=0))[:12])
+    rep = ctx.gorr_cmd("replay", "-q", ctx.path("netlink0.gorr"), timeout=60)
+    assert (rep.returncode, rep.stdout) == (0, want), rep
+
+
+@per_toolchain
 def test_sleeps_take_no_time(ctx):
     start = time.monotonic()
     r = run(ctx, "sleeper200", 1, check_exit=0)
