@@ -47,6 +47,17 @@ def timed(cmd):
     return elapsed
 
 
+def clock_reads(trace):
+    """The clock reads in a trace (clk events), or None without msgpack."""
+    try:
+        import msgpack
+    except ImportError:
+        return None
+    with open(trace, "rb") as f:
+        return sum(1 for o in msgpack.Unpacker(f, raw=False, strict_map_key=False)
+                   if isinstance(o, dict) and o.get("e") == "clk")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=5, help="runs per mode (default 5)")
@@ -60,6 +71,7 @@ def main():
     try:
         http = build(tmp, os.path.join(ROOT, "examples", "httploop", "main.go"), "httploop")
         pp = build(tmp, os.path.join(ROOT, "tests", "bench", "pingpong.go"), "pingpong")
+        floor = build(tmp, os.path.join(ROOT, "tests", "bench", "clockfloor.go"), "clockfloor")
         scale = 5 if args.quick else 1
         workloads = {
             "http": [http, str(2000 // scale)],
@@ -118,6 +130,18 @@ def main():
                 print(f"  gorr-run / baseline-run: {med['gorr-run']/med['baseline-run']:.3f}x")
             print(f"  trace: {events if events is not None else '?'} events, {size/1024:.0f} KiB,"
                   f" {events/med['gorr-record']:.0f} events/s" if events else "")
+            reads = clock_reads(trace)
+            if reads:
+                # A recorded read is a real clock_gettime syscall (the
+                # kernel's vDSO needs rdtsc, which gorr traps): the floor
+                # under the recording, natively measured, pinned.
+                out = subprocess.run(["taskset", "-c", cpu, floor], capture_output=True,
+                                     text=True).stdout.split()
+                vdso_ns, sys_ns = float(out[0]), float(out[1])
+                print(f"  clock reads: {reads}; a read costs {vdso_ns:.0f} ns through the"
+                      f" kernel's vDSO, {sys_ns:.0f} ns as a syscall: {reads*sys_ns/1e6:.1f} ms"
+                      f" of syscalls under record, {reads*sys_ns/1e9/med['native-pinned']:.2f}x"
+                      f" native-pinned")
             print()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
