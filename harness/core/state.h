@@ -82,7 +82,7 @@ struct sched_thread {
 	int interrupt_pending;	/* PTRACE_INTERRUPT sent for a timeslice */
 	uint64_t run_start_ns;	/* real time its timeslice started */
 	uint64_t cpu_mark_for;	/* the resume cpu_mark was taken for */
-	int64_t cpu_mark;	/* its process's CPU time then (sched_tick) */
+	int64_t cpu_mark;	/* its process's CPU time then (sched_tick); record: when its slice began to wait for a counted lap */
 	int64_t run_start_v;	/* the scheduler's clock then (virtual under run) */
 
 	/* A parked call (RS_WAITING). */
