@@ -478,21 +478,86 @@ static void flush_deferred_exits(struct session *s)
 	s->ndexits = 0;
 }
 
+static void defer_exit(struct session *s, struct thread *t, int wstatus)
+{
+	s->dexits = xrealloc(s->dexits, (s->ndexits + 1) * sizeof(*s->dexits));
+	s->dexits[s->ndexits].copy = *t;
+	memset(&s->dexits[s->ndexits].copy.inbuf, 0, sizeof(t->inbuf));
+	s->dexits[s->ndexits].copy.next = NULL;
+	s->dexits[s->ndexits].wstatus = wstatus;
+	s->ndexits++;
+}
+
+/* Whether sig, delivered now with the disposition process tgid has for
+ * it, ends the process: neither caught nor ignored there (SigCgt,
+ * SigIgn of /proc/TGID/status), and its default action is not to
+ * ignore it (SIGCHLD, SIGCONT, SIGURG, SIGWINCH) nor to stop (kernel/
+ * signal.c get_signal: then do_group_exit or do_coredump). */
+static int sig_kills(pid_t tgid, int sig)
+{
+	unsigned long long ign = ~0ULL, cgt = ~0ULL;
+	char path[64], line[256];
+	FILE *f;
+
+	if (sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH ||
+	    sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU || sig < 1 || sig > 64)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tgid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "SigIgn:", 7))
+			ign = strtoull(line + 7, NULL, 16);
+		else if (!strncmp(line, "SigCgt:", 7))
+			cgt = strtoull(line + 7, NULL, 16);
+	}
+	fclose(f);
+	return !((ign | cgt) & (1ULL << (sig - 1)));
+}
+
+/* t is resumed with a signal that ends its process: the kernel kills
+ * every thread, and their exits reach gorr in its order, one by one,
+ * while gorr could run other threads in between, another process's or,
+ * before the kill reached it, one of the dying process's own (a child
+ * of the standard library's os tests killed by SIGPIPE gave two traces
+ * for one seed).  Nothing runs until every thread of the process has
+ * told its exit, and the exits are logged together in creation order,
+ * as an exec's are (flush_killed). */
+static void kill_process(struct session *s, struct thread *t)
+{
+	size_t i;
+
+	for (i = 0; i < s->norder; i++) {
+		struct thread *o = s->order[i];
+
+		if (o->tgid != t->tgid || o->rs == RS_DYING || o->loop.doomed)
+			continue;
+		o->loop.killed = 1;
+		await_set(s, &o->loop.await_exit);
+	}
+}
+
+/* The exits of a killed process, once all its threads have told them. */
+static void flush_killed(struct session *s, pid_t tgid)
+{
+	size_t i;
+
+	for (i = 0; i < s->norder; i++)
+		if (s->order[i]->tgid == tgid && s->order[i]->loop.killed &&
+		    s->order[i]->rs != RS_DYING)
+			return;
+	flush_deferred_exits(s);
+}
+
 static void on_exit_event(struct session *s, struct thread *t)
 {
 	unsigned long msg = 0;
 
 	if (!t->loop.doomed && pt_geteventmsg(t->tid, &msg) == 0 && s->exec_count) {
-		if (sibling_in_exec(s, t)) {
-			s->dexits = xrealloc(s->dexits, (s->ndexits + 1) * sizeof(*s->dexits));
-			s->dexits[s->ndexits].copy = *t;
-			memset(&s->dexits[s->ndexits].copy.inbuf, 0, sizeof(t->inbuf));
-			s->dexits[s->ndexits].copy.next = NULL;
-			s->dexits[s->ndexits].wstatus = (int)msg;
-			s->ndexits++;
-		} else {
+		if (sibling_in_exec(s, t) || t->loop.killed)
+			defer_exit(s, t, (int)msg);
+		else
 			s->ops->thread_exit(s, t, (int)msg);
-		}
 	}
 	await_done(s, &t->loop.await_exit);
 	await_done(s, &t->loop.await_first);
@@ -506,6 +571,8 @@ static void on_exit_event(struct session *s, struct thread *t)
 	t->want_exit = 0;
 	t->resume_sig = 0;
 	sched_thread_gone(s, t);
+	if (t->loop.killed)
+		flush_killed(s, t->tgid);
 	thread_resume(s, t);
 }
 
@@ -738,6 +805,8 @@ step_over:
 	t->resume_sig = s->ops->signal(s, t, &si);
 	if (t->resume_sig)
 		pt_setsiginfo(t->tid, &si);
+	if (t->resume_sig && sig_kills(t->tgid, t->resume_sig))
+		kill_process(s, t);
 	/* Delivery is part of the thread's run: it goes on. */
 	if (t->rs == RS_RUNNING || t->rs == RS_KERNEL || t->rs == RS_DYING)
 		thread_resume(s, t);
@@ -843,13 +912,22 @@ static void on_gone(struct session *s, pid_t pid, int status)
 		 * replay, which sends such kills while every thread is
 		 * stopped, never saw the exits of a killed child's threads
 		 * (the standard library's os tests, Go 1.19). */
-		if (t->rs != RS_DYING && !t->loop.doomed && s->exec_count)
-			s->ops->thread_exit(s, t, status);
+		int killed = t->loop.killed;
+		pid_t tgid = t->tgid;
+
+		if (t->rs != RS_DYING && !t->loop.doomed && s->exec_count) {
+			if (killed)
+				defer_exit(s, t, status);
+			else
+				s->ops->thread_exit(s, t, status);
+		}
 		await_done(s, &t->loop.await_exit);
 		await_done(s, &t->loop.await_first);
 		if (s->running == t)
 			s->running = NULL;
 		engine_forget_thread(s, pid);
+		if (killed)
+			flush_killed(s, tgid);
 	}
 	sched_process_exited(s);
 }

@@ -155,6 +155,7 @@ struct virt_thread {
 struct loop_thread {
 	pid_t vfork_parent;	/* a vfork child: its parent waits for exec/exit */
 	int doomed;		/* killed by its process's exit_group: exit already logged */
+	int killed;		/* its process is being killed by a signal (engine.c kill_process) */
 	int await_first;	/* session.awaiting counts its first stop */
 	int await_exit;		/* session.awaiting counts its PTRACE_EVENT_EXIT */
 	int startup_call;	/* gorr's own execve of the program: not logged */

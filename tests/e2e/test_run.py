@@ -504,6 +504,36 @@ def test_big_write_to_a_blocking_pipe_repeats(ctx):
 
 
 @per_toolchain
+def test_child_killed_by_a_signal_repeats(ctx):
+    """Children killed by SIGPIPE while their parent polls
+    (tests/progs/sigpipe.go): the kernel kills every thread of a child at
+    once and their exits reached gorr in its order, one by one, while
+    the parent's threads, or before the kill reached it one of the
+    child's own, ran in between: four runs of a seed gave four traces.
+    Now nothing runs until every thread of the process has told its
+    exit, and the exits are logged together in creation order (engine.c
+    kill_process): one trace; and it replays, as a recording does."""
+    want = "".join(f"child {k} said \"line 0\\n\", ended: signal: broken pipe\n"
+                   for k in range(3))
+    dumps = []
+    for i in range(4):
+        t = ctx.path(f"sigpipe{i}.gorr")
+        r = ctx.gorr_cmd("run", "-q", "--seed", "1", "-o", t, "--", ctx.prog("sigpipe"), "3",
+                         timeout=60)
+        assert (r.returncode, r.stdout) == (0, want), r
+        dumps.append(ctx.gorr_cmd("dump", t).stdout)
+    assert dumps.count(dumps[0]) == 4, "\n".join(list(difflib.unified_diff(
+        dumps[0].splitlines(), [d for d in dumps if d != dumps[0]][0].splitlines(),
+        lineterm="", n=1))[:20])
+    for t in (ctx.path("sigpipe0.gorr"), ctx.path("sigpipe-rec.gorr")):
+        if t.endswith("rec.gorr"):
+            r = ctx.gorr_cmd("record", "-q", "-o", t, "--", ctx.prog("sigpipe"), "3", timeout=60)
+            assert (r.returncode, r.stdout) == (0, want), r
+        rep = ctx.gorr_cmd("replay", "-q", t, timeout=60)
+        assert (rep.returncode, rep.stdout) == (0, want), rep
+
+
+@per_toolchain
 def test_call_blocked_in_the_kernel_lets_the_others_run(ctx):
     """A call that sleeps in the kernel until another goroutine acts, which
     gorr cannot tell beforehand (a 1 MiB write into a blocking pipe that
