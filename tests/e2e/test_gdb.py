@@ -150,6 +150,15 @@ def test_gdb_watchpoints_forward_and_back(ctx):
     the previous write."""
     need_gdb()
     exe, trace, rec = record(ctx, "debugme")
+    # Data watchpoints need the machine's debug registers to report
+    # writes: some VMs do not (seen 2026-12-03 on a Firecracker guest,
+    # where gdb's own watchpoint on the native program never fired).
+    native = subprocess.run(["gdb", "-q", "-batch", "-nx", "-ex", "break main.main", "-ex", "run",
+                             "-ex", "watch main.calls", "-ex", "continue", "-ex", "p main.calls",
+                             exe], cwd=ctx.tmp, capture_output=True, text=True, timeout=90)
+    if not re.search(r"^\$1 = 1$", native.stdout, re.M):
+        raise Skip("this machine's debug registers do not report data writes: gdb's own "
+                   "watchpoint on the native program never fired")
     out, code, stdout, stderr = session(ctx, trace, exe, [
         "break main.main", "continue", "watch main.calls", "continue", "p main.calls",
         "continue", "p main.calls", "continue", "p main.calls", "reverse-continue",
