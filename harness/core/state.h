@@ -148,6 +148,7 @@ struct virt_thread {
 	int port_fixes;		/* ports were rewritten in these addresses */
 	uint64_t port_fix_addr[2];
 	uint16_t port_fix_orig[2];
+	int port_chosen;	/* the kernel chooses its socket's port in this call */
 };
 
 /* The event loop's part of a thread (harness/engine.c): the order of

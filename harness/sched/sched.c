@@ -309,6 +309,11 @@ static int dup_fd(struct session *s, struct thread *t, int fd)
 	return (int)syscall(SYS_pidfd_getfd, s->pidfd, fd, 0);
 }
 
+int sched_dup_fd(struct session *s, struct thread *t, int fd)
+{
+	return dup_fd(s, t, fd);
+}
+
 static size_t fdnb_find(const struct session *s, pid_t tgid, int fd)
 {
 	size_t i;

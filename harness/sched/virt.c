@@ -22,6 +22,7 @@
  *    compares st_dev and st_ino). */
 #define _GNU_SOURCE
 #include "harness/sched/virt.h"
+#include "harness/sched/sched.h"
 #include "harness/core/ptrace.h"
 #include "harness/base/util.h"
 
@@ -30,7 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,19 +112,82 @@ static int idtype_is_pid(uint64_t idtype)
 #define EPHEMERAL_LOW 32768
 #define VPORT_BASE 61000
 
+static uint16_t new_port(struct session *s, uint16_t real)
+{
+	s->ports = xrealloc(s->ports, (s->nports + 1) * sizeof(*s->ports));
+	s->ports[s->nports].real = real;
+	s->ports[s->nports].virt = (uint16_t)(VPORT_BASE + s->nports);
+	return s->ports[s->nports++].virt;
+}
+
+/* The newest mapping wins: the kernel gives a freed port again
+ * (port_allocated). */
 static uint16_t map_port(struct session *s, uint16_t port, int to_real)
 {
 	size_t i;
 
-	for (i = 0; i < s->nports; i++)
+	for (i = s->nports; i-- > 0;)
 		if ((to_real ? s->ports[i].virt : s->ports[i].real) == port)
 			return to_real ? s->ports[i].real : s->ports[i].virt;
 	if (to_real || port < EPHEMERAL_LOW)
 		return port;
-	s->ports = xrealloc(s->ports, (s->nports + 1) * sizeof(*s->ports));
-	s->ports[s->nports].real = port;
-	s->ports[s->nports].virt = (uint16_t)(VPORT_BASE + s->nports);
-	return s->ports[s->nports++].virt;
+	return new_port(s, port);
+}
+
+/* The port of the socket at the program's fd (0: none yet, or not an
+ * AF_INET or AF_INET6 socket), asked through gorr's duplicate of it. */
+static uint16_t socket_port(struct session *s, struct thread *t, int fd)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	uint16_t port = 0;
+	int dfd = sched_dup_fd(s, t, fd);
+
+	if (dfd < 0)
+		return 0;
+	if (getsockname(dfd, (struct sockaddr *)&sa, &len) == 0) {
+		if (sa.ss_family == AF_INET)
+			port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+		else if (sa.ss_family == AF_INET6)
+			port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+	}
+	close(dfd);
+	return port;
+}
+
+/* A bind to port 0, or a connect of a socket not bound yet, makes the
+ * kernel choose a port (net/ipv4/inet_connection_sock.c
+ * inet_csk_get_port, inet_hashtables.c inet_hash_connect): at the
+ * call's exit that port gets a virtual number of its own, whoever sees
+ * it first.  The kernel gives a port again once its socket is gone, and
+ * a new socket got the old one's virtual number when its real one had
+ * been seen before: a net/http test binary's listener was 61055 in one
+ * run of a seed and 61002 in the other. */
+static void port_chosen_entry(struct session *s, struct thread *t)
+{
+	unsigned char sa[4];
+
+	t->virt.port_chosen = 0;
+	if (t->call.nr == SYS_bind)
+		t->virt.port_chosen = t->call.args[1] && thread_read(t, t->call.args[1], sa, 4) == 0 &&
+				      ((sa[0] | sa[1] << 8) == AF_INET || (sa[0] | sa[1] << 8) == AF_INET6) &&
+				      !sa[2] && !sa[3];
+	else if (t->call.nr == SYS_connect)
+		t->virt.port_chosen = socket_port(s, t, (int)t->call.args[0]) == 0;
+}
+
+static void port_chosen_exit(struct session *s, struct thread *t)
+{
+	uint16_t port;
+
+	if (!t->virt.port_chosen)
+		return;
+	t->virt.port_chosen = 0;
+	if (t->call.ret < 0 && t->call.ret != -EINPROGRESS)
+		return;
+	port = socket_port(s, t, (int)t->call.args[0]);
+	if (port >= EPHEMERAL_LOW)
+		new_port(s, port);
 }
 
 /* The port of an AF_INET or AF_INET6 address at addr (network order at
@@ -366,6 +434,7 @@ int virt_entry(struct session *s, struct thread *t)
 		return emulate_getrandom(s, t);
 	if (d->flags & SF_UNLINK)
 		forget_removed(s, t, d);
+	port_chosen_entry(s, t);
 	t->virt.args_translated = translate_args(s, t, d);
 	translate_ports_in(s, t, d);
 	return ENTRY_DEFAULT;
@@ -503,6 +572,7 @@ void virt_exit(struct session *s, struct thread *t)
 			thread_setregs(t, &regs);
 	}
 	t->virt.args_translated = 0;
+	port_chosen_exit(s, t);
 	translate_ports_out(s, t, d);
 	translate_netlink_out(s, t, d);
 	translate_inos_out(s, t, d);
