@@ -259,3 +259,16 @@ void thread_complete(struct thread *t, int64_t ret)
 	t->in_syscall = 0;
 	t->want_exit = 0;
 }
+
+int thread_dup_fd(struct session *s, const struct thread *t, int fd)
+{
+	if (s->pidfd < 0 || s->pidfd_tgid != t->tgid) {
+		if (s->pidfd >= 0)
+			close(s->pidfd);
+		s->pidfd = (int)syscall(SYS_pidfd_open, t->tgid, 0);
+		s->pidfd_tgid = t->tgid;
+		if (s->pidfd < 0)
+			return -1;
+	}
+	return (int)syscall(SYS_pidfd_getfd, s->pidfd, fd, 0);
+}

@@ -17,6 +17,11 @@ struct thread *session_vthread(struct session *s, pid_t vtid);
 struct thread *thread_add(struct session *s, pid_t tid, pid_t tgid);
 /* Forget tid: out of the table and the order, and freed. */
 void thread_remove(struct session *s, pid_t tid);
+/* A duplicate, in gorr, of t's process's fd (pidfd_getfd, Linux 5.6):
+ * the same open file description, so polling it tells whether the
+ * program's call would block, and getsockname names its socket.  -1
+ * when it cannot be had; the caller closes it. */
+int thread_dup_fd(struct session *s, const struct thread *t, int fd);
 /* Whether a live vfork child of p's has yet to exec or exit: until it
  * does, p stays in clone (kernel/fork.c wait_for_vfork_done). */
 int thread_vfork_waiting(struct session *s, const struct thread *p);

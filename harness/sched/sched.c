@@ -293,27 +293,6 @@ void sched_release(struct session *s)
 	s->nfdnb = s->fdnb_alloc = 0;
 }
 
-/* A duplicate, in gorr, of the program's fd (pidfd_getfd, Linux 5.6):
- * the same open file description, so polling it tells whether the
- * program's call would block.  -1 when it cannot be had. */
-static int dup_fd(struct session *s, struct thread *t, int fd)
-{
-	if (s->pidfd < 0 || s->pidfd_tgid != t->tgid) {
-		if (s->pidfd >= 0)
-			close(s->pidfd);
-		s->pidfd = (int)syscall(SYS_pidfd_open, t->tgid, 0);
-		s->pidfd_tgid = t->tgid;
-		if (s->pidfd < 0)
-			return -1;
-	}
-	return (int)syscall(SYS_pidfd_getfd, s->pidfd, fd, 0);
-}
-
-int sched_dup_fd(struct session *s, struct thread *t, int fd)
-{
-	return dup_fd(s, t, fd);
-}
-
 static size_t fdnb_find(const struct session *s, pid_t tgid, int fd)
 {
 	size_t i;
@@ -480,7 +459,7 @@ static int fd_ready(struct session *s, struct thread *t, int fd, short events,
 		if (i != (size_t)-1 && s->fdnb[i].nonblock)
 			return 1;
 	}
-	dfd = dup_fd(s, t, fd);
+	dfd = thread_dup_fd(s, t, fd);
 	if (dfd < 0)
 		return 1;	/* the call itself will fail (EBADF) */
 	fl = nonblock_counts ? fcntl(dfd, F_GETFL) : -1;
@@ -513,7 +492,7 @@ static int poll_ready(struct session *s, struct thread *t)
 		return 1;
 	for (i = 0; i < n; i++) {
 		struct pollfd q = p[i];
-		int dfd = q.fd >= 0 ? dup_fd(s, t, q.fd) : -1, r;
+		int dfd = q.fd >= 0 ? thread_dup_fd(s, t, q.fd) : -1, r;
 
 		if (q.fd < 0)
 			continue;
@@ -880,7 +859,7 @@ static void write_what_fits(struct session *s, struct thread *t)
 	struct stat st;
 
 	if (!s->opts.virtual_time || t->call.nr != SYS_write || t->call.args[2] == 0 ||
-	    sched_fd_tty(s, t, fd) != 0 || (dfd = dup_fd(s, t, fd)) < 0)
+	    sched_fd_tty(s, t, fd) != 0 || (dfd = thread_dup_fd(s, t, fd)) < 0)
 		return;
 	if (fstat(dfd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
 	    (fl = fcntl(dfd, F_GETFL)) >= 0 && !(fl & O_NONBLOCK) &&
@@ -2067,7 +2046,7 @@ static int idle_wait(struct session *s, int64_t deadline)
 			continue;
 		if (w->sch.wait == W_POLL && !sc_is_epoll_wait(w->call.nr))
 			continue;	/* poll/ppoll: checked on every wake */
-		fd = dup_fd(s, w, (int)w->call.args[0]);
+		fd = thread_dup_fd(s, w, (int)w->call.args[0]);
 		if (fd < 0)
 			continue;
 		p[n].fd = fd;

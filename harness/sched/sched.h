@@ -76,9 +76,6 @@ void sched_vclock_read(struct session *s);
 /* gorr run: a call of the syscall buffer taken at a stop (vdso_drain),
  * which the image counted in its page's clock as sched_note_call does. */
 void sched_note_buffered(struct session *s, long nr, int64_t ret);
-/* A duplicate in gorr of t's process's fd (pidfd_getfd), or -1; the
- * caller closes it. */
-int sched_dup_fd(struct session *s, struct thread *t, int fd);
 void sched_thread_gone(struct session *s, struct thread *t);
 /* A call that sends signals completed: parked threads with a signal
  * pending end their calls with EINTR. */

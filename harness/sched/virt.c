@@ -22,7 +22,7 @@
  *    compares st_dev and st_ino). */
 #define _GNU_SOURCE
 #include "harness/sched/virt.h"
-#include "harness/sched/sched.h"
+#include "harness/core/thread.h"
 #include "harness/core/ptrace.h"
 #include "harness/base/util.h"
 
@@ -141,7 +141,7 @@ static uint16_t socket_port(struct session *s, struct thread *t, int fd)
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
 	uint16_t port = 0;
-	int dfd = sched_dup_fd(s, t, fd);
+	int dfd = thread_dup_fd(s, t, fd);
 
 	if (dfd < 0)
 		return 0;
