@@ -35,6 +35,7 @@
 #define DE SF_DIRENTS
 #define CW SF_CWD
 #define UL SF_UNLINK
+#define BP SF_BINDPORT
 #define RI R_INT
 #define RF R_FD
 #define RH R_HEX

@@ -162,6 +162,11 @@ enum {
 	 * run that file's inode number may come back for another file
 	 * (harness/sched/virt.c forgets its virtual number). */
 	SF_UNLINK = 1 << 29,
+	/* May bind its socket (argument 0) to a port the kernel chooses,
+	 * when the socket has none yet: bind (to port 0), connect, listen
+	 * (harness/sched/virt.c gives such a port a virtual number of its
+	 * own). */
+	SF_BINDPORT = 1u << 30,
 };
 
 struct sc_desc {

@@ -849,17 +849,32 @@ static int poll_entry(struct session *s, struct thread *t, int retry)
  * reads, which the schedule orders.  The program sees one write that
  * returns its whole count (or, after an error, what was written), the
  * trace one call with its own arguments.  The file's flags come back at
- * each part's exit stop.  write(2) only (writev and the socket calls
- * keep the old way); not for gorr's own stdout and stderr (whose file
+ * each part's exit stop.  Calls of a buffer and a count (write,
+ * sendto; writev and sendmsg keep the old way); not for gorr's own
+ * stdout and stderr (whose file
  * gorr and its parent share), nor under record (real time: the call's
  * blocking is recorded as it happens). */
-static void write_what_fits(struct session *s, struct thread *t)
+static void rewind_call(struct session *s, struct thread *t, struct user_regs_struct *regs,
+			enum wait_kind w);
+
+/* The file's flags back, gorr's duplicate closed: a part is over. */
+static void end_part(struct thread *t)
+{
+	fcntl(t->sch.nb_dup1 - 1, F_SETFL, t->sch.nb_flags);
+	close(t->sch.nb_dup1 - 1);
+	t->sch.nb_dup1 = 0;
+}
+
+static void write_what_fits(struct session *s, struct thread *t, const struct sc_desc *d)
 {
 	int fd = (int)t->call.args[0], dfd, fl;
 	struct stat st;
 
-	if (!s->opts.virtual_time || t->call.nr != SYS_write || t->call.args[2] == 0 ||
-	    sched_fd_tty(s, t, fd) != 0 || (dfd = thread_dup_fd(s, t, fd)) < 0)
+	/* A write of a buffer and its count (the table's write, pwrite64,
+	 * sendto): a part is the same call on the rest of the buffer. */
+	if (!s->opts.virtual_time || d->args[1] != A_IBUF || d->args[2] != A_UINT ||
+	    t->call.args[2] == 0 || sched_fd_tty(s, t, fd) != 0 ||
+	    (dfd = thread_dup_fd(s, t, fd)) < 0)
 		return;
 	if (fstat(dfd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
 	    (fl = fcntl(dfd, F_GETFL)) >= 0 && !(fl & O_NONBLOCK) &&
@@ -883,9 +898,7 @@ static int wrote_what_fit(struct session *s, struct thread *t)
 	struct user_regs_struct regs;
 	int64_t ret = t->call.ret;
 
-	fcntl(t->sch.nb_dup1 - 1, F_SETFL, t->sch.nb_flags);
-	close(t->sch.nb_dup1 - 1);
-	t->sch.nb_dup1 = 0;
+	end_part(t);
 	if (ret > 0)
 		t->sch.nb_done += (uint64_t)ret;
 	if (thread_getregs(t, &regs)) {
@@ -893,25 +906,21 @@ static int wrote_what_fit(struct session *s, struct thread *t)
 		return 0;
 	}
 	if ((ret == -EAGAIN || ret > 0) && t->sch.nb_done < t->sch.nb_len) {
-		regs.rsi = t->sch.nb_buf + t->sch.nb_done;
-		regs.rdx = t->sch.nb_len - t->sch.nb_done;
-		regs.rip -= 2;
-		regs.rax = (uint64_t)t->call.nr;
-		thread_setregs(t, &regs);
-		t->in_syscall = 0;
+		regs_set_arg(&regs, 1, t->sch.nb_buf + t->sch.nb_done);
+		regs_set_arg(&regs, 2, t->sch.nb_len - t->sch.nb_done);
 		t->sch.has_deadline = 0;
 		t->sch.wait_fd = (int)t->call.args[0];
 		t->sch.wait_events = POLLOUT;
 		t->sch.poll_rewound = 1;	/* not shown to the policy again */
-		park(s, t, W_FD);
+		rewind_call(s, t, &regs, W_FD);
 		return 1;
 	}
 	/* Done: the program's own arguments back, the bytes written (or
 	 * the error, when none were), and the call's event as one call. */
 	if (t->sch.nb_done)
 		ret = (int64_t)t->sch.nb_done;
-	regs.rsi = t->sch.nb_buf;
-	regs.rdx = t->sch.nb_len;
+	regs_set_arg(&regs, 1, t->sch.nb_buf);
+	regs_set_arg(&regs, 2, t->sch.nb_len);
 	regs.rax = (uint64_t)ret;
 	thread_setregs(t, &regs);
 	t->call.args[1] = t->sch.nb_buf;
@@ -931,7 +940,7 @@ static int fd_entry(struct session *s, struct thread *t)
 	t->sch.retrying = 0;
 	if (fd_ready(s, t, (int)t->call.args[0], events, 1)) {
 		if (events == POLLOUT)
-			write_what_fits(s, t);
+			write_what_fits(s, t, d);
 		return ENTRY_RUN_EXIT;
 	}
 	t->sch.has_deadline = 0;
@@ -1015,6 +1024,18 @@ int sched_entry(struct session *s, struct thread *t)
  * program gets its argument back, and when the call is not done it is
  * rewound to its syscall instruction (2 bytes, 0f 05) and parked as w, to
  * run again later.  1 when parked. */
+/* t, at the exit stop of its call, goes back to its syscall instruction
+ * (2 bytes, 0f 05) with regs and waits as w, to make the call again. */
+static void rewind_call(struct session *s, struct thread *t, struct user_regs_struct *regs,
+			enum wait_kind w)
+{
+	regs->rip -= 2;
+	regs->rax = (uint64_t)t->call.nr;
+	thread_setregs(t, regs);
+	t->in_syscall = 0;
+	park(s, t, w);
+}
+
 static int done_or_rewind(struct session *s, struct thread *t, int argi, uint64_t orig,
 			  int done, enum wait_kind w)
 {
@@ -1028,15 +1049,11 @@ static int done_or_rewind(struct session *s, struct thread *t, int argi, uint64_
 		regs_set_arg(&regs, 2, 0);
 		t->sch.scratch_info = 0;
 	}
-	if (!done) {
-		regs.rip -= 2;
-		regs.rax = (uint64_t)t->call.nr;
-	}
-	thread_setregs(t, &regs);
-	if (done)
+	if (done) {
+		thread_setregs(t, &regs);
 		return 0;
-	t->in_syscall = 0;
-	park(s, t, w);
+	}
+	rewind_call(s, t, &regs, w);
 	return 1;
 }
 
@@ -1238,11 +1255,8 @@ void sched_thread_gone(struct session *s, struct thread *t)
 	free(t->sch.dp_touched);
 	t->sch.dp_visits = t->sch.dp_touched = NULL;
 	t->sch.dp_ntouched = 0;
-	if (t->sch.nb_dup1) {	/* died in a part: the file's flags back */
-		fcntl(t->sch.nb_dup1 - 1, F_SETFL, t->sch.nb_flags);
-		close(t->sch.nb_dup1 - 1);
-		t->sch.nb_dup1 = 0;
-	}
+	if (t->sch.nb_dup1)	/* died in a part: the file's flags back */
+		end_part(t);
 	t->sch.nb_len = 0;
 	if (s->running == t)
 		s->running = NULL;
@@ -1390,6 +1404,15 @@ static int64_t interrupt_ns(const struct session *s, const struct thread *t)
 	return count_active(s, t) ? COUNTED_INTERRUPT_NS : VIRTUAL_INTERRUPT_NS;
 }
 
+/* t's process's CPU time (ns), or -1: one thread runs at a time, so
+ * it is the running thread's. */
+static int64_t process_cpu_ns(const struct thread *t)
+{
+	clockid_t clk;
+
+	return clock_getcpuclockid(t->tgid, &clk) ? -1 : real_now(clk);
+}
+
 void sched_tick(struct session *s)
 {
 	struct thread *t = s->running;
@@ -1423,10 +1446,9 @@ void sched_tick(struct session *s)
 	 * had no counted slice (their slices, found by registers, are what
 	 * replay finds least surely). */
 	if (!s->opts.virtual_time && t->sch.count_waiting) {
-		clockid_t clk;
+		int64_t cpu = process_cpu_ns(t);
 
-		if (clock_getcpuclockid(t->tgid, &clk) == 0 &&
-		    real_now(clk) - t->sch.cpu_mark < COUNT_GRACE_NS)
+		if (cpu >= 0 && cpu - t->sch.cpu_mark < COUNT_GRACE_NS)
 			return;
 	}
 	if (s->opts.virtual_time) {
@@ -1436,12 +1458,10 @@ void sched_tick(struct session *s)
 		 * would make the schedule depend on the load.  One thread
 		 * runs at a time, so the process's CPU clock is the
 		 * thread's. */
-		clockid_t clk;
-		int64_t cpu;
+		int64_t cpu = process_cpu_ns(t);
 
-		if (clock_getcpuclockid(t->tgid, &clk))
+		if (cpu < 0)
 			return;
-		cpu = real_now(clk);
 		if (t->sch.cpu_mark_for != t->resumed_ns) {
 			t->sch.cpu_mark_for = t->resumed_ns;
 			t->sch.cpu_mark = cpu;
@@ -1796,11 +1816,8 @@ int sched_slice(struct session *s, struct thread *t)
 	 * recursion, a loop no window fits) ends its slice the way below. */
 	if (!s->opts.virtual_time && count_active(s, t) && !(s->gc.tid && s->gc.tgid == t->tgid)) {
 		if (!t->sch.count_waiting && count_arm(s, t, 1) == 0) {
-			clockid_t clk;
-
 			t->sch.count_waiting = 1;
-			/* its process's CPU time now (sched_tick) */
-			t->sch.cpu_mark = clock_getcpuclockid(t->tgid, &clk) ? 0 : real_now(clk);
+			t->sch.cpu_mark = process_cpu_ns(t);	/* (sched_tick) */
 			thread_resume(s, t);
 			return 0;
 		}

@@ -35,7 +35,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,30 +154,25 @@ static uint16_t socket_port(struct session *s, struct thread *t, int fd)
 	return port;
 }
 
-/* A bind to port 0, or a connect of a socket not bound yet, makes the
- * kernel choose a port (net/ipv4/inet_connection_sock.c
- * inet_csk_get_port, inet_hashtables.c inet_hash_connect): at the
- * call's exit that port gets a virtual number of its own, whoever sees
- * it first.  The kernel gives a port again once its socket is gone, and
- * a new socket got the old one's virtual number when its real one had
- * been seen before: a net/http test binary's listener was 61055 in one
- * run of a seed and 61002 in the other. */
-static void port_chosen_entry(struct session *s, struct thread *t)
+/* A call that binds a socket with no port yet (SF_BINDPORT: a bind to
+ * port 0, a connect or a listen of an unbound socket) makes the kernel
+ * choose its port (net/ipv4/inet_connection_sock.c inet_csk_get_port,
+ * inet_hashtables.c inet_hash_connect): at the call's exit that port
+ * gets a virtual number of its own, whoever sees it first.  The kernel
+ * gives a port again once its socket is gone, and a new socket got the
+ * old one's virtual number when its real one had been seen before: a
+ * net/http test binary's listener was 61055 in one run of a seed and
+ * 61002 in the other. */
+static void port_chosen_entry(struct session *s, struct thread *t, const struct sc_desc *d)
 {
-	unsigned char sa[4];
-
-	t->virt.port_chosen = 0;
-	if (t->call.nr == SYS_bind)
-		t->virt.port_chosen = t->call.args[1] && thread_read(t, t->call.args[1], sa, 4) == 0 &&
-				      ((sa[0] | sa[1] << 8) == AF_INET || (sa[0] | sa[1] << 8) == AF_INET6) &&
-				      !sa[2] && !sa[3];
-	else if (t->call.nr == SYS_connect)
-		t->virt.port_chosen = socket_port(s, t, (int)t->call.args[0]) == 0;
+	t->virt.port_chosen = (d->flags & SF_BINDPORT) &&
+			      socket_port(s, t, (int)t->call.args[0]) == 0;
 }
 
 static void port_chosen_exit(struct session *s, struct thread *t)
 {
 	uint16_t port;
+	int i;
 
 	if (!t->virt.port_chosen)
 		return;
@@ -186,8 +180,14 @@ static void port_chosen_exit(struct session *s, struct thread *t)
 	if (t->call.ret < 0 && t->call.ret != -EINPROGRESS)
 		return;
 	port = socket_port(s, t, (int)t->call.args[0]);
-	if (port >= EPHEMERAL_LOW)
-		new_port(s, port);
+	if (port < EPHEMERAL_LOW)
+		return;
+	/* A port the program named (a bind to a virtual port it had seen)
+	 * keeps its number: the kernel did not choose it. */
+	for (i = 0; i < t->virt.port_fixes; i++)
+		if (map_port(s, t->virt.port_fix_orig[i], 1) == port)
+			return;
+	new_port(s, port);
 }
 
 /* The port of an AF_INET or AF_INET6 address at addr (network order at
@@ -434,7 +434,7 @@ int virt_entry(struct session *s, struct thread *t)
 		return emulate_getrandom(s, t);
 	if (d->flags & SF_UNLINK)
 		forget_removed(s, t, d);
-	port_chosen_entry(s, t);
+	port_chosen_entry(s, t, d);
 	t->virt.args_translated = translate_args(s, t, d);
 	translate_ports_in(s, t, d);
 	return ENTRY_DEFAULT;
