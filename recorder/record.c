@@ -675,7 +675,7 @@ static int rec_syscall_entry(struct session *s, struct thread *t)
 	    (int)t->call.args[0] == 0)
 		check_leaks(s, t);
 	if (s->opts.chaos && d && d->ret != R_NONE && !(d->flags & SF_CLOCKREAD) && !s->gc.tid) {
-		const struct chaos_knobs *k = chaos_knobs(s->opts.chaos);
+		const struct chaos_knobs *k = s->knobs;
 
 		/* Preempted here: the others may run before it goes on. */
 		if (prng_unit(&s->chaos_rng) < k->yield_prob)

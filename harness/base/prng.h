@@ -59,6 +59,7 @@ enum {
 	PRNG_INJECT = 4,	/* prob= of fault rules */
 	PRNG_CHAOS = 5,		/* --chaos perturbations */
 	PRNG_CHECKS = 6,	/* which DP_CHECK decision points a run arms */
+	PRNG_PROFILE = 7,	/* which knobs a --chaos 3 run uses */
 };
 
 #endif

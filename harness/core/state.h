@@ -288,6 +288,7 @@ struct session {
 	int awaiting;		/* stops that must arrive before the next pick */
 	struct prng sched_rng;
 	struct prng chaos_rng;	/* --chaos (PRNG_CHAOS) */
+	const struct chaos_knobs *knobs;	/* this run's --chaos knobs (sched_init) */
 	int timed_out;		/* --timeout reached */
 	int64_t start_v;	/* the scheduler's clock at the first exec */
 	uint64_t futex_order;

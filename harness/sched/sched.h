@@ -48,7 +48,6 @@ struct chaos_knobs {
 	double start_early_prob;	/* a go statement's creator yields to the new goroutine */
 	double check_prob;	/* a DP_CHECK decision point is armed in this run */
 };
-const struct chaos_knobs *chaos_knobs(int level);
 
 /* Pick and start the next thread when none runs. */
 void sched_dispatch(struct session *s);

@@ -188,3 +188,79 @@ func TestLoopStop(t *testing.T) {
 	l.start()
 	l.stop()
 }
+
+// a slot pool whose "error" path keeps its slot when the last worker
+// started is the first to register: natively the last goroutine a go
+// statement makes runs first about half the time (it sits in its P's
+// runnext), under gorr only if its creator runs through the whole loop
+// without a switch (docs/chaos.md, "Long-slice runs")
+func TestSlotFirst(t *testing.T) {
+	slot := make(chan struct{}, 1)
+	var mu sync.Mutex
+	seen := 0
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			slot <- struct{}{}
+			mu.Lock()
+			seen++
+			first := seen == 1
+			mu.Unlock()
+			if first && i == 3 {
+				return // keeps the slot
+			}
+			<-slot
+		}(i)
+	}
+	wg.Wait()
+}
+
+// a poller whose halt returns at once when the loop has not marked itself
+// running yet; the loop then starts and spins (select with default, a
+// Lock) for ever, through the whole leak check's retries: a run in which
+// it leaks passes its decision points hundreds of thousands of times
+// (tests/e2e/test_kernels.py bounds such runs' events; DP_HOT)
+type poller struct {
+	mu      sync.Mutex
+	running bool
+	stop    chan struct{}
+}
+
+func (p *poller) start() {
+	go func() {
+		p.mu.Lock()
+		p.running = true
+		p.mu.Unlock()
+		for {
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+			p.mu.Lock()
+			r := p.running
+			p.mu.Unlock()
+			if !r {
+				return
+			}
+		}
+	}()
+}
+
+func (p *poller) halt() {
+	p.mu.Lock()
+	was := p.running
+	p.running = false
+	p.mu.Unlock()
+	if was {
+		p.stop <- struct{}{}
+	}
+}
+
+func TestPollerHalt(t *testing.T) {
+	p := &poller{stop: make(chan struct{})}
+	p.start()
+	p.halt()
+}
