@@ -2608,18 +2608,14 @@ static int first_sight(struct session *s, struct thread *t, const struct user_re
 
 /* A decision point hit this often is in a hot loop, where each hit is a
  * stop (30-100 us): it is disarmed, and the loop's timeslices end at its
- * counted laps (count.c) or by the interrupt.  A goroutine that spins
- * through a select with default and a Lock while the program sleeps (a
- * leaked poller during a goleak-style retry of 0.4 s) passes its points
- * hundreds of thousands of times before the virtual clock gets there:
- * at a million hits such a run took 37-55 s, at 20,000 it takes 25 s,
- * at 5,000 13 s; but a spin-wait that another goroutine ends
- * (tests/progs/busyloop.go) then waits for counted laps (a million each)
- * instead of ending its slices at counted points: 2.7 s at 20,000 and
- * above, 8-11 s at 5,000.  No failing seed of the 51 tuning kernels
- * changed at 5,000 (docs/chaos.md).  A count, so the same in every run
- * with the seed. */
-#define DP_HOT 20000
+ * counted laps (count.c) or by the interrupt.  A safeguard for programs
+ * that take a lock a million times: a spin-wait that another goroutine
+ * ends (tests/progs/busyloop.go) ends its slices at counted hits long
+ * before, and disarmed earlier it would wait for counted laps, a million
+ * each (20,000 laps: 19 s at a million, 110 s at 20,000).  A leaked
+ * spinner while the program sleeps pays for it (docs/chaos.md,
+ * "Long-slice runs").  A count, so the same in every run with the seed. */
+#define DP_HOT 1000000
 /* A check of plain memory sits in loops more often than a lock does: a
  * point hit 2,000 times is disarmed, and all of them after 20,000 hits
  * in all (about 0.6 s of stops), whatever the size of the program. */

@@ -220,8 +220,8 @@ func TestSlotFirst(t *testing.T) {
 // a poller whose halt returns at once when the loop has not marked itself
 // running yet; the loop then starts and spins (select with default, a
 // Lock) for ever, through the whole leak check's retries: a run in which
-// it leaks passes its decision points hundreds of thousands of times
-// (tests/e2e/test_kernels.py bounds such runs' events; DP_HOT)
+// it leaks passes its decision points hundreds of thousands of times,
+// each a stop (docs/chaos.md, "Long-slice runs": 37-55 s per such run)
 type poller struct {
 	mu      sync.Mutex
 	running bool
