@@ -34,7 +34,8 @@
 	"      --chaos LEVEL   perturb the schedule from the seed (docs/chaos.md):\n" \
 	"                      0 off (default), 1 and 2 milder, 3 (hunt's default)\n" \
 	"                      also at a quarter of the program's checks of plain\n" \
-	"                      memory; every level ends slices at decision points\n" \
+	"                      memory, or for 15% of the seeds with long slices;\n" \
+	"                      every level ends slices at decision points\n" \
 	"      --timeout DUR   end the run after DUR on the scheduler's clock (virtual\n" \
 	"                      under run); reported like a hang, status 124\n" \
 	"      --as PATH       run PROG as the absolute PATH: a copy of PROG is put\n" \

@@ -206,8 +206,13 @@ def test_settling_at_exit_is_bounded(ctx):
         r = ctx.gorr_cmd("run", "-q", "--seed", "2", "--chaos", chaos, "--leaks", "-o", t, "--",
                          prog, timeout=60)
         assert (r.returncode, r.stdout) == (0, "done\n") and "leaked" not in r.stderr, r
-        n = len(load_trace(t))
-        assert n < 30000, n
+        # The settling, from the exit's first stop at os.Exit: what
+        # the spinners did before main got there depends on the seed's
+        # schedule (seed 2 at level 3 draws long slices: 20,000 events
+        # before os.Exit on Go 1.23).
+        lines = ctx.gorr_cmd("dump", t).stdout.splitlines()
+        first = next(i for i, l in enumerate(lines) if " in os.Exit " in l)
+        assert len(lines) - first < 22000, (first, len(lines))
         rep = ctx.gorr_cmd("replay", "-q", t, timeout=60)
         assert (rep.returncode, rep.stdout) == (0, "done\n"), rep
         t = ctx.path(f"sf{chaos}.gorr")
