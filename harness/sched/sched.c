@@ -860,6 +860,26 @@ static int poll_entry(struct session *s, struct thread *t, int retry)
 	return -1;
 }
 
+/* t, at the exit stop of its call, goes back to its syscall instruction
+ * (2 bytes, 0f 05) with regs and waits as w, to make the call again. */
+static void rewind_call(struct session *s, struct thread *t, struct user_regs_struct *regs,
+			enum wait_kind w)
+{
+	regs->rip -= 2;
+	regs->rax = (uint64_t)t->call.nr;
+	thread_setregs(t, regs);
+	t->in_syscall = 0;
+	park(s, t, w);
+}
+
+/* The file's flags back, gorr's duplicate closed: a part is over. */
+static void end_part(struct thread *t)
+{
+	fcntl(t->sch.nb_dup1 - 1, F_SETFL, t->sch.nb_flags);
+	close(t->sch.nb_dup1 - 1);
+	t->sch.nb_dup1 = 0;
+}
+
 /* Under run: a blocking pipe or socket that polls writable has room
  * for some bytes, not for every write: a write bigger than its room
  * blocks in the kernel after a part until the reader, a thread gorr
@@ -877,20 +897,8 @@ static int poll_entry(struct session *s, struct thread *t, int retry)
  * trace one call with its own arguments.  The file's flags come back at
  * each part's exit stop.  Calls of a buffer and a count (write,
  * sendto; writev and sendmsg keep the old way); not for gorr's own
- * stdout and stderr (whose file
- * gorr and its parent share), nor under record (real time: the call's
- * blocking is recorded as it happens). */
-static void rewind_call(struct session *s, struct thread *t, struct user_regs_struct *regs,
-			enum wait_kind w);
-
-/* The file's flags back, gorr's duplicate closed: a part is over. */
-static void end_part(struct thread *t)
-{
-	fcntl(t->sch.nb_dup1 - 1, F_SETFL, t->sch.nb_flags);
-	close(t->sch.nb_dup1 - 1);
-	t->sch.nb_dup1 = 0;
-}
-
+ * stdout and stderr (whose file gorr and its parent share), nor under
+ * record (real time: the call's blocking is recorded as it happens). */
 static void write_what_fits(struct session *s, struct thread *t, const struct sc_desc *d)
 {
 	int fd = (int)t->call.args[0], dfd, fl;
@@ -1050,18 +1058,6 @@ int sched_entry(struct session *s, struct thread *t)
  * program gets its argument back, and when the call is not done it is
  * rewound to its syscall instruction (2 bytes, 0f 05) and parked as w, to
  * run again later.  1 when parked. */
-/* t, at the exit stop of its call, goes back to its syscall instruction
- * (2 bytes, 0f 05) with regs and waits as w, to make the call again. */
-static void rewind_call(struct session *s, struct thread *t, struct user_regs_struct *regs,
-			enum wait_kind w)
-{
-	regs->rip -= 2;
-	regs->rax = (uint64_t)t->call.nr;
-	thread_setregs(t, regs);
-	t->in_syscall = 0;
-	park(s, t, w);
-}
-
 static int done_or_rewind(struct session *s, struct thread *t, int argi, uint64_t orig,
 			  int done, enum wait_kind w)
 {
@@ -1295,9 +1291,6 @@ void sched_thread_gone(struct session *s, struct thread *t)
 static int others_could_run(struct session *s);
 static uint32_t dp_visit_at(struct session *s, struct thread *t, uint64_t pc);
 
-/* The end of t's timeslice: another thread runs next if one can, and
- * whichever runs is announced by a run event, even t itself, so that the
- * trace says where t went on from. */
 /* A priority below every other thread's. */
 static uint64_t behind_all(const struct session *s, const struct thread *t)
 {
@@ -1310,6 +1303,9 @@ static uint64_t behind_all(const struct session *s, const struct thread *t)
 	return low ? low - 1 : 0;
 }
 
+/* The end of t's timeslice: another thread runs next if one can, and
+ * whichever runs is announced by a run event, even t itself, so that the
+ * trace says where t went on from. */
 static void yield(struct session *s, struct thread *t)
 {
 	/* While the exit waits for the others to settle (recorder,

@@ -31,8 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -133,6 +131,18 @@ static uint16_t map_port(struct session *s, uint16_t port, int to_real)
 	return new_port(s, port);
 }
 
+/* The port of an AF_INET or AF_INET6 address's first 4 bytes (network
+ * order at offset 2 in both); 0 when it is neither. */
+static int sockaddr_port(const unsigned char *sa, uint16_t *port)
+{
+	sa_family_t family = (sa_family_t)(sa[0] | sa[1] << 8);
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	*port = (uint16_t)(sa[2] << 8 | sa[3]);
+	return 1;
+}
+
 /* The port of the socket at the program's fd (0: none yet, or not an
  * AF_INET or AF_INET6 socket), asked through gorr's duplicate of it. */
 static uint16_t socket_port(struct session *s, struct thread *t, int fd)
@@ -144,12 +154,9 @@ static uint16_t socket_port(struct session *s, struct thread *t, int fd)
 
 	if (dfd < 0)
 		return 0;
-	if (getsockname(dfd, (struct sockaddr *)&sa, &len) == 0) {
-		if (sa.ss_family == AF_INET)
-			port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
-		else if (sa.ss_family == AF_INET6)
-			port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
-	}
+	if (getsockname(dfd, (struct sockaddr *)&sa, &len) != 0 ||
+	    !sockaddr_port((const unsigned char *)&sa, &port))
+		port = 0;
 	close(dfd);
 	return port;
 }
@@ -190,18 +197,13 @@ static void port_chosen_exit(struct session *s, struct thread *t)
 	new_port(s, port);
 }
 
-/* The port of an AF_INET or AF_INET6 address at addr (network order at
- * offset 2 in both); 0 when it is neither or unreadable. */
+/* The port of an AF_INET or AF_INET6 address at addr in t; 0 when it
+ * is neither or unreadable. */
 static int read_port(struct thread *t, uint64_t addr, uint16_t *port)
 {
 	unsigned char sa[4];
 
-	if (!addr || thread_read(t, addr, sa, 4))
-		return 0;
-	if ((sa[0] | sa[1] << 8) != 2 && (sa[0] | sa[1] << 8) != 10)
-		return 0;
-	*port = (uint16_t)(sa[2] << 8 | sa[3]);
-	return 1;
+	return addr && !thread_read(t, addr, sa, 4) && sockaddr_port(sa, port);
 }
 
 static void write_port(struct thread *t, uint64_t addr, uint16_t port)

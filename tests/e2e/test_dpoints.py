@@ -69,7 +69,8 @@ def test_hunt_finds_bugs_with_no_syscall_in_their_window(ctx):
 
 @per_toolchain
 def test_decision_point_schedules_repeat_and_replay(ctx):
-    """Same seed, same trace; every trace replays to the recorded status,
+    """Same seed, same trace; every trace replays to the recorded status
+    (seed 2 draws level 3's long-slice knobs: docs/chaos.md),
     slices at decision points and goroutine preemptions included (replay
     arms a slice's breakpoint at the signal before it: without that, 15 of
     120 such traces diverged)."""
